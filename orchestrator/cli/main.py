@@ -1,0 +1,121 @@
+"""The ``orchestrate`` command: ``cli(argv) -> int``, testable as a function.
+
+Subcommands live in one module each (``orchestrator.cli.<name>``) exposing ``register(subparsers)``; each registers
+its parser(s) with ``set_defaults(handler=...)``. Modules import only argparse-level code at top level so
+``orchestrate --help`` stays fast (litellm is never imported on this path). Errors are rendered here, once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from orchestrator.cli.context import VALUE_OPTIONS, CliContext, add_common_options
+from orchestrator.errors import OrchestrateError
+
+__all__ = ["cli", "run", "build_parser"]
+
+# Subcommand word → module registering it. "run" is the default command (`orchestrate [TASK]`).
+SUBCOMMANDS: dict[str, str] = {
+    "run": "orchestrator.cli.run",
+    "exec": "orchestrator.cli.run",
+    "plan": "orchestrator.cli.run",
+    "resume": "orchestrator.cli.run",
+    "sessions": "orchestrator.cli.run",
+    "execpolicy": "orchestrator.cli.execpolicy",
+    "sandbox": "orchestrator.cli.sandbox",
+    "memory": "orchestrator.cli.memory",
+    "trust": "orchestrator.cli.trust",
+    "untrust": "orchestrator.cli.trust",
+    "models": "orchestrator.cli.models",
+    "mcp-server": "orchestrator.cli.mcp_server",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from orchestrator import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="orchestrate",
+        description="Multi-agent coding orchestrator: plan → parallel coders → review-gated, validated edits.",
+        epilog="`orchestrate TASK` runs interactively; `orchestrate COMMAND --help` for each command.",
+    )
+    parser.add_argument("--version", action="version", version=f"orchestrate {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    seen: set[str] = set()
+    for module_name in dict.fromkeys(SUBCOMMANDS.values()):
+        if module_name in seen:
+            continue
+        seen.add(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # a subcommand whose module is not built yet
+        module.register(sub)
+    return parser
+
+
+def _normalise(argv: Sequence[str]) -> list[str]:
+    """Move the subcommand word first (``-m X exec T`` → ``exec -m X T``); no word means ``run``."""
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            break
+        if token.startswith("-"):
+            if token in VALUE_OPTIONS:
+                i += 1
+            i += 1
+            continue
+        if token in SUBCOMMANDS:
+            return [token, *args[:i], *args[i + 1 :]]
+        break
+    if any(a in ("-h", "--help", "--version") for a in args[: i or len(args)]) and i >= len(args):
+        return args
+    return ["run", *args]
+
+
+def cli(argv: Sequence[str] | None = None, ctx: CliContext | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code (DESIGN.md)."""
+    raw = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in raw
+    raw = [a for a in raw if a != "--debug"]
+    if ctx is None:
+        from rich.console import Console
+
+        ctx = CliContext(out=Console(), err=Console(stderr=True), debug=debug)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(_normalise(raw) if raw else ["run"])
+    except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
+        return int(exc.code or 0)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args, ctx))
+    except OrchestrateError as exc:
+        if ctx.debug:
+            ctx.err.print_exception()
+        from rich.markup import escape
+
+        ctx.err.print(f"[bold red]error:[/] {escape(exc.render())}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        ctx.err.print("interrupted")
+        return 130
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(cli())
+
+
+__all__ += ["add_common_options"]

@@ -1,0 +1,151 @@
+"""The configuration tree (pydantic). Every key here is documented in ``config/default.toml``.
+
+Unknown keys are rejected (``extra="forbid"``); the loader (``orchestrator.config``) turns a validation error into one
+line naming the file and line that set the bad key.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.seams import ApprovalPolicy, Role, SandboxMode
+
+__all__ = [
+    "RoleConfig",
+    "ModelsConfig",
+    "ReviewConfig",
+    "ValidateConfig",
+    "CoderConfig",
+    "SandboxConfig",
+    "MemoryConfig",
+    "SessionsConfig",
+    "LocalModelConfig",
+    "ProjectConfig",
+    "McpServerConfig",
+    "Settings",
+    "ProfileSettings",
+]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoleConfig(_Section):
+    model: str = ""  # empty: the top-level `model`
+    api_base: str = ""
+    temperature: float | None = None
+    max_tokens: int | None = Field(default=None, gt=0)
+    fallbacks: tuple[str, ...] = ()
+
+
+class ModelsConfig(_Section):
+    max_retries: int = Field(default=3, ge=0)
+    retry_backoff_s: float = Field(default=1.0, ge=0)
+    structured_retries: int = Field(default=3, ge=0)
+    timeout_s: float = Field(default=600.0, gt=0)
+    fallbacks: tuple[str, ...] = ()
+    tool_mode: Literal["auto", "native", "structured"] = "auto"
+
+
+class ReviewConfig(_Section):
+    max_rounds: int = Field(default=3, ge=1)
+    user_approves_diff: bool = True
+
+
+class ValidateConfig(_Section):
+    commands: tuple[str, ...] = ()
+    discover: bool = True
+    max_rounds: int = Field(default=3, ge=1)
+    timeout_s: float = Field(default=600.0, gt=0)
+    output_tail_bytes: int = Field(default=4000, ge=100)
+
+
+class CoderConfig(_Section):
+    max_turns: int = Field(default=30, ge=1)
+    command_timeout_s: float = Field(default=300.0, gt=0)
+    candidates: int = Field(default=1, ge=1)
+
+
+class SandboxConfig(_Section):
+    network: bool = False
+    writable_roots: tuple[str, ...] = ()
+    protect_git: bool = True
+    allow_unconfined: bool = False
+    env_allow: tuple[str, ...] = ()
+    env_deny: tuple[str, ...] = ()
+
+
+class MemoryConfig(_Section):
+    max_bytes: int = Field(default=32768, ge=0)
+    fallback_filenames: tuple[str, ...] = ()
+    root_markers: tuple[str, ...] = (".git",)
+
+
+class SessionsConfig(_Section):
+    keep_days: int = Field(default=30, ge=0)
+
+
+class LocalModelConfig(_Section):
+    n_ctx: int = Field(default=8192, ge=512)
+    threads: int = Field(default=0, ge=0)  # 0: all cores
+
+
+class ProjectConfig(_Section):
+    trust_level: Literal["trusted", "untrusted"]
+
+
+class McpServerConfig(_Section):
+    command: str
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+class _Overridable(_Section):
+    """Keys a profile may set (everything but `profiles` and `projects`)."""
+
+    model: str = ""
+    api_base: str = ""
+    approval_policy: ApprovalPolicy = "on-request"
+    sandbox_mode: SandboxMode = "workspace-write"
+    max_parallel: int = Field(default=4, ge=1)
+    budget_usd: float = Field(default=0.0, ge=0)
+    roles: dict[Role, RoleConfig] = Field(default_factory=dict)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
+    validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    coder: CoderConfig = Field(default_factory=CoderConfig)
+    sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
+    memory: MemoryConfig = Field(default_factory=MemoryConfig)
+    sessions: SessionsConfig = Field(default_factory=SessionsConfig)
+    local: LocalModelConfig = Field(default_factory=LocalModelConfig)
+    mcp_servers: dict[str, McpServerConfig] = Field(default_factory=dict)
+
+
+class ProfileSettings(_Overridable):
+    """A ``[profiles.NAME]`` table: validated on its own so a typo in any profile is caught, used or not."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Settings(_Overridable):
+    """The effective configuration of one run, after every layer was applied."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    profile: str = ""
+    profiles: dict[str, ProfileSettings] = Field(default_factory=dict)
+    projects: dict[str, ProjectConfig] = Field(default_factory=dict)
+
+    def role(self, role: Role) -> RoleConfig:
+        """The role's settings with the top-level ``model``/``api_base`` filled in where the role leaves them empty."""
+        own = self.roles.get(role, RoleConfig())
+        return own.model_copy(
+            update={
+                "model": own.model or self.model,
+                "api_base": own.api_base or self.api_base,
+                "fallbacks": own.fallbacks or self.models.fallbacks,
+            }
+        )
