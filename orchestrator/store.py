@@ -1,0 +1,347 @@
+"""Durable session state under ``$ORCHESTRATE_HOME/sessions/`` (the only module that imports diskcache).
+
+Layout: ``sessions/<id>/db/`` is one diskcache (SQLite, WAL) per session holding the meta, the plan, one record per
+step, the events, per-step checkpoints (conversation + staging) and the edit journal; ``sessions/<id>/stagings/``
+holds the step stagings; ``sessions/.index/`` maps session id → a small summary so that listing thousands of sessions
+reads one database. Every write is a committed SQLite transaction before the call returns (crash-safe against a
+killed process); :meth:`SessionStore.transaction` groups writes that must land together (a transition + its event).
+
+Session ids sort by creation time: ``YYYYMMDD-HHMMSS-xxxxxx`` (UTC, 6 random hex digits).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.errors import SessionNotFoundError
+from orchestrator.events import Event, GitInfo, UsageReported, UsageTotals, now_iso, parse_event
+from orchestrator.plan import Plan, StepStatus
+from orchestrator.seams import Message, Usage
+
+if TYPE_CHECKING:
+    from diskcache import Cache
+
+    from orchestrator.home import Home
+
+__all__ = [
+    "SessionStatus",
+    "SessionMeta",
+    "StepRecord",
+    "StagingRecord",
+    "JournalEntry",
+    "Store",
+    "SessionStore",
+    "new_session_id",
+]
+
+SessionStatus = Literal["running", "succeeded", "failed", "interrupted"]
+_INDEX_DIR = ".index"
+# Never evict: this is a store, not a cache. NORMAL sync under WAL survives a killed process (not a power cut).
+_SETTINGS: dict[str, Any] = {"eviction_policy": "none", "sqlite_synchronous": 1, "size_limit": 2**40}
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SessionMeta(_Record):
+    """What a session is: listed by ``orchestrate sessions`` (the index keeps a copy of it)."""
+
+    id: str
+    cwd: str
+    git: GitInfo = Field(default_factory=GitInfo)
+    task: str
+    profile: str = ""
+    status: SessionStatus = "running"
+    created: str = Field(default_factory=now_iso)
+    updated: str = Field(default_factory=now_iso)
+    pid: int = Field(default_factory=os.getpid)
+
+    @property
+    def effective_status(self) -> SessionStatus:
+        """``running`` only while the recorded process is alive; a killed run reads as ``interrupted``."""
+        if self.status == "running" and not _alive(self.pid):
+            return "interrupted"
+        return self.status
+
+
+class StagingRecord(_Record):
+    """Where a step's staging lives, what it is based on, and (after an interruption) its uncommitted diff."""
+
+    kind: Literal["worktree", "copy"]
+    path: str
+    base: str
+    diff: str | None = None
+
+
+class StepRecord(_Record):
+    step_id: str
+    status: StepStatus = "pending"
+    attempt: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+    summary: str = ""
+    reason: str = ""
+    files: tuple[str, ...] = ()
+
+
+class JournalEntry(_Record):
+    """An edit applied to the user's tree: ``intent`` is written before touching it, ``done`` after.
+
+    ``preimages`` maps each touched path (relative to the tree root) to its content before the edit (base64), or None
+    if it did not exist: enough to roll a half-applied edit back.
+    """
+
+    step_id: str
+    state: Literal["intent", "done"]
+    diff: str
+    files: tuple[str, ...]
+    root: str
+    preimages: dict[str, str | None] = Field(default_factory=dict)
+
+
+def new_session_id(now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _open_cache(directory: Path) -> Cache:
+    from diskcache import Cache
+
+    return Cache(str(directory), **_SETTINGS)
+
+
+class SessionStore:
+    """One session's durable state. Open it through :class:`Store`; close it (or use ``with``) when done."""
+
+    def __init__(self, store: Store, directory: Path, cache: Cache) -> None:
+        self.dir = directory
+        self._store = store
+        self._cache = cache
+        self._meta = SessionMeta.model_validate_json(cache["meta"])
+        self._usage: dict[str, Usage] = {k: Usage(**v) for k, v in json.loads(cache.get("usage", "{}")).items()}
+
+    @property
+    def id(self) -> str:
+        return self._meta.id
+
+    @property
+    def meta(self) -> SessionMeta:
+        return self._meta
+
+    @property
+    def stagings_dir(self) -> Path:
+        return self.dir / "stagings"
+
+    def close(self) -> None:
+        self._cache.close()
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: all of them are committed together, or none (re-entrant)."""
+        with self._cache.transact():
+            yield
+
+    # ---------------------------------------------------------------------------------------------- meta, plan
+    def update_meta(self, **changes: Any) -> SessionMeta:
+        """Change meta fields (``status``, ``task``...), stamp ``updated``, and refresh the listing index."""
+        self._meta = self._meta.model_copy(update={**changes, "updated": now_iso()})
+        text = self._meta.model_dump_json()
+        self._cache["meta"] = text
+        self._store.index_put(self._meta.id, text)
+        return self._meta
+
+    def save_plan(self, plan: Plan) -> None:
+        self._cache["plan"] = plan.model_dump_json()
+
+    def load_plan(self) -> Plan | None:
+        raw = self._cache.get("plan")
+        return None if raw is None else Plan.model_validate_json(raw)
+
+    # ---------------------------------------------------------------------------------------------- steps
+    def set_step(self, record: StepRecord) -> None:
+        self._cache[f"step:{record.step_id}"] = record.model_dump_json()
+
+    def step(self, step_id: str) -> StepRecord:
+        raw = self._cache.get(f"step:{step_id}")
+        return StepRecord(step_id=step_id) if raw is None else StepRecord.model_validate_json(raw)
+
+    def steps(self, step_ids: Sequence[str]) -> dict[str, StepRecord]:
+        return {step_id: self.step(step_id) for step_id in step_ids}
+
+    # ---------------------------------------------------------------------------------------------- events, usage
+    def append_event(self, event: Event) -> None:
+        """Persist ``event``; a ``usage`` event also adds to the session's usage totals in the same transaction."""
+        with self._cache.transact():
+            self._cache.push(event.to_json(), prefix="event")
+            if isinstance(event, UsageReported):
+                usage = Usage(prompt_tokens=event.prompt_tokens, completion_tokens=event.completion_tokens,
+                              cost_usd=event.cost_usd)
+                self._usage[event.role] = self._usage.get(event.role, Usage()) + usage
+                self._cache["usage"] = json.dumps({k: v.model_dump() for k, v in self._usage.items()})
+
+    def events(self) -> list[Event]:
+        keys = sorted(k for k in self._cache if isinstance(k, str) and k.startswith("event-"))
+        return [parse_event(self._cache[k]) for k in keys]
+
+    def usage(self) -> UsageTotals:
+        total = sum(self._usage.values(), Usage())
+        return UsageTotals(prompt_tokens=total.prompt_tokens, completion_tokens=total.completion_tokens,
+                           cost_usd=total.cost_usd, by_role={k: v.model_dump() for k, v in self._usage.items()})
+
+    # ---------------------------------------------------------------------------------------------- checkpoints
+    def save_messages(self, step_id: str, messages: Sequence[Message]) -> None:
+        self._cache[f"messages:{step_id}"] = json.dumps([m.model_dump(exclude_none=True) for m in messages])
+
+    def load_messages(self, step_id: str) -> list[Message] | None:
+        raw = self._cache.get(f"messages:{step_id}")
+        return None if raw is None else [Message.model_validate(m) for m in json.loads(raw)]
+
+    def set_staging(self, step_id: str, record: StagingRecord | None) -> None:
+        if record is None:
+            self._cache.delete(f"staging:{step_id}")
+        else:
+            self._cache[f"staging:{step_id}"] = record.model_dump_json()
+
+    def staging(self, step_id: str) -> StagingRecord | None:
+        raw = self._cache.get(f"staging:{step_id}")
+        return None if raw is None else StagingRecord.model_validate_json(raw)
+
+    # ---------------------------------------------------------------------------------------------- edit journal
+    def journal(self, entry: JournalEntry) -> None:
+        self._cache[f"journal:{entry.step_id}"] = entry.model_dump_json()
+
+    def open_journal(self) -> list[JournalEntry]:
+        """Edits whose ``intent`` was recorded but not their ``done``: to finish or roll back on resume."""
+        entries = (JournalEntry.model_validate_json(self._cache[k]) for k in self._cache
+                   if isinstance(k, str) and k.startswith("journal:"))
+        return [e for e in entries if e.state == "intent"]
+
+    # ---------------------------------------------------------------------------------------------- approvals
+    def add_session_approval(self, prefix: Sequence[str]) -> None:
+        approvals = self.session_approvals()
+        if list(prefix) not in approvals:
+            self._cache["approvals"] = json.dumps([*approvals, list(prefix)])
+
+    def session_approvals(self) -> list[list[str]]:
+        return list(json.loads(self._cache.get("approvals", "[]")))
+
+
+class Store:
+    """All sessions of one ``$ORCHESTRATE_HOME``."""
+
+    def __init__(self, home: Home) -> None:
+        self.root = home.sessions_dir
+        self._index: Cache | None = None
+
+    def _idx(self) -> Cache:
+        if self._index is None:
+            self._index = _open_cache(self.root / _INDEX_DIR)
+        return self._index
+
+    def index_put(self, session_id: str, meta_json: str) -> None:
+        self._idx()[session_id] = meta_json
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    def create(self, *, cwd: Path, task: str, profile: str = "", git: GitInfo | None = None) -> SessionStore:
+        """A new session (status ``running``), written to disk and to the index before this returns."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        while True:
+            session_id = new_session_id()
+            directory = self.root / session_id
+            try:
+                directory.mkdir()
+                break
+            except FileExistsError:
+                continue
+        meta = SessionMeta(id=session_id, cwd=str(cwd), git=git or GitInfo(), task=task, profile=profile)
+        cache = _open_cache(directory / "db")
+        cache["meta"] = meta.model_dump_json()
+        self.index_put(session_id, meta.model_dump_json())
+        return SessionStore(self, directory, cache)
+
+    def resolve(self, id_or_prefix: str) -> str:
+        """The full id of the one session whose id is or starts with ``id_or_prefix``."""
+        if id_or_prefix and (self.root / id_or_prefix / "db").is_dir():
+            return id_or_prefix
+        names = [p for p in self._ids() if id_or_prefix and p.startswith(id_or_prefix)]
+        if len(names) == 1:
+            return names[0]
+        if not names:
+            raise SessionNotFoundError(f"no session {id_or_prefix!r}", hint="`orchestrate sessions --all` lists them")
+        shown = ", ".join(sorted(names)[:5])
+        raise SessionNotFoundError(f"{id_or_prefix!r} matches {len(names)} sessions ({shown}...)",
+                                   hint="give more of the id")
+
+    def _ids(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return [e.name for e in os.scandir(self.root) if e.is_dir() and not e.name.startswith(".")]
+
+    def open(self, id_or_prefix: str) -> SessionStore:
+        session_id = self.resolve(id_or_prefix)
+        directory = self.root / session_id
+        cache = _open_cache(directory / "db")
+        if "meta" not in cache:
+            cache.close()
+            raise SessionNotFoundError(f"session {session_id} has no metadata (it was never started)")
+        return SessionStore(self, directory, cache)
+
+    def list_sessions(self, *, cwd: Path | None = None) -> list[SessionMeta]:
+        """Sessions newest first, only those started in ``cwd`` when given. Reads the index alone."""
+        index = self._idx()
+        metas = [SessionMeta.model_validate_json(index[k]) for k in list(index)]
+        if cwd is not None:
+            metas = [m for m in metas if m.cwd == str(cwd)]
+        return sorted(metas, key=lambda m: m.id, reverse=True)
+
+    def latest(self, *, cwd: Path | None = None) -> SessionMeta | None:
+        metas = self.list_sessions(cwd=cwd)
+        return metas[0] if metas else None
+
+    def remove(self, id_or_prefix: str) -> str:
+        session_id = self.resolve(id_or_prefix)
+        shutil.rmtree(self.root / session_id, ignore_errors=True)
+        self._idx().pop(session_id, None)
+        return session_id
+
+    def prune(self, keep_days: int, *, now: datetime | None = None) -> list[str]:
+        """Remove finished sessions not updated for ``keep_days`` days (0 keeps everything). Returns their ids."""
+        if keep_days <= 0:
+            return []
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=keep_days)
+        stale = [m.id for m in self.list_sessions() if m.effective_status != "running"
+                 and datetime.fromisoformat(m.updated.replace("Z", "+00:00")) < cutoff]
+        for session_id in stale:
+            self.remove(session_id)
+        return stale
