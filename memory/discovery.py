@@ -119,10 +119,16 @@ def _relative_inside(cwd: Path, raw: str) -> PurePath | None:
         return None
     joined = os.path.normpath(os.path.join(str(cwd), raw))
     try:
-        rel = PurePath(joined).relative_to(cwd)
+        return PurePath(joined).relative_to(cwd)
     except ValueError:
-        return None
-    return None if rel.parts[:1] == ("..",) else rel
+        pass
+    if os.path.isabs(raw):
+        # An absolute path spelled through a symlink to the (resolved) cwd is still inside it.
+        try:
+            return PurePath(os.path.realpath(joined)).relative_to(cwd)
+        except ValueError:
+            pass
+    return None
 
 
 def scoped_dirs(cwd: Path, files: Iterable[str]) -> list[Path]:

@@ -43,6 +43,14 @@ def test_blank_global_override_falls_back_to_agents_md(
     assert make_memory().load(tmp_path).text == "global"
 
 
+def test_global_directory_named_like_a_doc_is_skipped(
+    orchestrate_home: Path, tmp_path: Path, make_memory: MakeMemory, write: Write
+) -> None:
+    (orchestrate_home / "AGENTS.override.md").mkdir()
+    write(orchestrate_home / "AGENTS.md", "global")
+    assert make_memory().load(tmp_path).text == "global"
+
+
 def test_global_doc_is_not_counted_against_the_budget(
     orchestrate_home: Path, repo: Path, make_memory: MakeMemory, write: Write
 ) -> None:

@@ -71,3 +71,11 @@ def test_scoped_docs_disabled_by_zero_budget_or_no_files(repo: Path, make_memory
     assert make_memory(max_bytes=0).scoped(repo, ["a/x.py"]).sources == ()
     assert make_memory().scoped(repo, []).sources == ()
     assert make_memory().scoped(repo, ["x.py"]).text == ""
+
+
+def test_absolute_files_through_a_symlinked_cwd(repo: Path, make_memory: MakeMemory, write: Write) -> None:
+    write(repo / "a" / "AGENTS.md", "a")
+    link = repo.parent / "link"
+    link.symlink_to(repo)
+    context = make_memory().scoped(link, [str(link / "a" / "x.py")])
+    assert [s.path for s in context.sources] == [repo / "a" / "AGENTS.md"]
