@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "their sizes, whether the byte budget cut them, and the composed text (--json).",
     )
     show.add_argument("-C", "--cd", dest="cd", metavar="DIR", help="look from DIR instead of the current directory")
+    show.add_argument("-c", "--config", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                      help="override a config key, e.g. -c memory.max_bytes=65536 (repeatable)")
+    show.add_argument("-p", "--profile", help="config profile [profiles.NAME]")
     show.add_argument("--json", action="store_true", help='print {"sources": [...], "text": ...} as JSON')
     show.set_defaults(handler=handle_show)
 
