@@ -52,13 +52,24 @@ class _Frozen(BaseModel):
 # --------------------------------------------------------------------------------------------------------- models
 
 
+class ToolCall(_Frozen):
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
 class Message(_Frozen):
-    """One chat message, in the OpenAI shape litellm speaks."""
+    """One chat message, in the OpenAI shape litellm speaks.
+
+    An assistant message that made native tool calls carries them in ``tool_calls``; each result goes back as a
+    ``tool`` message whose ``tool_call_id`` names the call (providers reject a tool result without its call).
+    """
 
     role: Literal["system", "user", "assistant", "tool"]
     content: str
     name: str | None = None
     tool_call_id: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class ToolSpec(_Frozen):
@@ -67,12 +78,6 @@ class ToolSpec(_Frozen):
     name: str
     description: str
     parameters: dict[str, Any]
-
-
-class ToolCall(_Frozen):
-    id: str
-    name: str
-    arguments: dict[str, Any]
 
 
 class Usage(_Frozen):
