@@ -1,0 +1,277 @@
+"""Shell-aware command analysis: every simple command a script would run, found with tree-sitter-bash.
+
+This is the only module that imports ``tree_sitter``. :func:`analyse` takes an argv (usually ``["bash", "-lc",
+script]``) and returns the simple commands it runs: across ``&&``/``||``/``;``/``|``, subshells, groups, control
+flow, function bodies, command and process substitutions (also inside strings, assignments, redirect targets and
+heredocs), with ``VAR=x`` prefixes dropped and wrappers (:mod:`policies.wrappers`) unwrapped at any depth, the wrapper
+itself kept too. It also reports files written by redirections and why the script cannot be fully analysed (a syntax
+error, a command name only known at run time, a shell reading commands from a pipe, ...). Quoting is resolved
+(``g"i"t``, ``\\git``, ``$'git'`` are ``git``); a token the shell only knows at run time (``$X``, globs,
+substitutions) is marked *wild*.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from policies.wrappers import Inner, Opaque, Script, Stdin, unwrap
+
+__all__ = ["SimpleCommand", "Analysis", "analyse", "MAX_DEPTH"]
+
+MAX_DEPTH = 12  # nested wrappers / `bash -c` levels analysed before giving up (and prompting)
+_WRITE_OPS = frozenset({">", ">>", "&>", "&>>", ">|", "<>"})
+_GLOB = frozenset("*?[")
+_local = threading.local()
+
+
+@dataclass(frozen=True, slots=True)
+class SimpleCommand:
+    argv: tuple[str, ...]
+    wild: frozenset[int] = frozenset()
+    open_tail: bool = False
+    wrapper: bool = False  # its inner command is listed after it
+
+
+@dataclass
+class Analysis:
+    commands: list[SimpleCommand] = field(default_factory=list)
+    opaque: list[str] = field(default_factory=list)  # reasons the script cannot be fully analysed
+    writes: list[str | None] = field(default_factory=list)  # redirect targets written; None: only known at run time
+    cd_targets: list[str | None] = field(default_factory=list)  # directories the script cd's into; None: unknown
+
+    @property
+    def leaves(self) -> list[SimpleCommand]:
+        return [c for c in self.commands if not c.wrapper]
+
+
+def _parser() -> Any:
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        import tree_sitter
+        import tree_sitter_bash
+
+        parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+        _local.parser = parser
+    return parser
+
+
+def analyse(argv: Sequence[str]) -> Analysis:
+    """The commands ``argv`` runs (``argv`` itself first). Plain programs never touch the parser."""
+    result = Analysis()
+    _Walker(result).expand(tuple(argv), frozenset(), False, None, 0)
+    return result
+
+
+def _unescape_word(text: str) -> tuple[str, bool]:
+    """An unquoted word's value and whether it is static (no glob characters)."""
+    out: list[str] = []
+    static = True
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            if text[i + 1] != "\n":
+                out.append(text[i + 1])
+            i += 2
+            continue
+        if ch in _GLOB:
+            static = False
+        out.append(ch)
+        i += 1
+    value = "".join(out)
+    if value.startswith("~") and static:
+        value = os.path.expanduser(value)
+    return value, static
+
+
+def _unescape_double(text: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in '$`"\\\n':
+            if text[i + 1] != "\n":
+                out.append(text[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+class _Walker:
+    def __init__(self, result: Analysis) -> None:
+        self.result = result
+
+    # ------------------------------------------------------------------------------------------ argv level
+
+    def expand(self, argv: tuple[str, ...], wild: frozenset[int], open_tail: bool, stdin: str | None,
+               depth: int) -> None:
+        if not argv:
+            return
+        unwrapped = unwrap(argv, wild)
+        self.result.commands.append(SimpleCommand(argv, wild, open_tail, wrapper=unwrapped is not None))
+        if unwrapped is None:
+            self._note_cd(argv, wild)
+            return
+        if depth >= MAX_DEPTH:
+            self.result.opaque.append(f"wrappers nested more than {MAX_DEPTH} deep")
+        elif isinstance(unwrapped, Inner):
+            self.expand(unwrapped.argv, unwrapped.wild, unwrapped.open_tail or open_tail, stdin, depth + 1)
+        elif isinstance(unwrapped, Script):
+            self.script(unwrapped.text, depth + 1)
+        elif isinstance(unwrapped, Stdin):
+            if stdin is None:
+                self.result.opaque.append(f"`{os.path.basename(argv[0])}` reads commands from standard input")
+            else:
+                self.script(stdin, depth + 1)
+        elif isinstance(unwrapped, Opaque):
+            self.result.opaque.append(unwrapped.reason)
+
+    def _note_cd(self, argv: tuple[str, ...], wild: frozenset[int]) -> None:
+        if argv[0] not in ("cd", "pushd"):
+            return
+        operands = [(i, a) for i, a in enumerate(argv[1:], start=1) if not a.startswith("-") or a == "-"]
+        if not operands:
+            self.result.cd_targets.append(os.path.expanduser("~"))
+        else:
+            index, target = operands[0]
+            self.result.cd_targets.append(None if index in wild or target == "-" else target)
+
+    def script(self, text: str, depth: int) -> None:
+        tree = _parser().parse(text.encode("utf-8"))
+        root = tree.root_node
+        if root.has_error:
+            self.result.opaque.append("the script does not parse as shell")
+        self.walk(root, depth)
+
+    # ----------------------------------------------------------------------------------------- tree level
+
+    def walk(self, node: Any, depth: int) -> None:
+        kind = node.type
+        if kind == "command":
+            self.command(node, (), depth)
+        elif kind == "redirected_statement":
+            body = node.child_by_field_name("body")
+            redirects = [c for c in node.named_children if body is None or c != body]
+            if body is not None and body.type == "command":
+                self.command(body, redirects, depth)
+            else:
+                for redirect in redirects:
+                    self.redirect(redirect, depth)
+                if body is not None:
+                    self.walk(body, depth)
+        elif kind in ("ERROR", "MISSING") or node.is_missing:
+            for child in node.named_children:
+                self.walk(child, depth)
+        elif kind in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+            self.redirect(node, depth)
+        elif kind in ("word", "string", "raw_string", "concatenation", "simple_expansion", "expansion",
+                      "command_substitution", "process_substitution", "arithmetic_expansion", "number"):
+            self.word(node, depth)
+        else:
+            for child in node.named_children:
+                self.walk(child, depth)
+
+    def command(self, node: Any, redirects: Sequence[Any], depth: int) -> None:
+        argv: list[str] = []
+        wild: set[int] = set()
+        name_node = None
+        stdin: str | None = None
+        for child in node.named_children:
+            kind = child.type
+            if kind == "command_name":
+                name_node = child
+                value, static = self.word(child.named_children[0] if child.named_child_count else child, depth)
+                argv.append(value)
+                if not static:
+                    self.result.opaque.append(f"the command name `{child.text.decode(errors='replace')}` is only "
+                                              "known at run time")
+            elif kind == "variable_assignment":
+                self.walk(child, depth)
+            elif kind in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
+                text = self.redirect(child, depth)
+                stdin = text if text is not None else stdin
+            elif name_node is not None:
+                value, static = self.word(child, depth)
+                if not static:
+                    wild.add(len(argv))
+                argv.append(value)
+            else:
+                self.walk(child, depth)
+        for redirect in redirects:
+            text = self.redirect(redirect, depth)
+            stdin = text if text is not None else stdin
+        if name_node is not None and 0 not in wild:
+            self.expand(tuple(argv), frozenset(wild), False, stdin, depth)
+
+    def redirect(self, node: Any, depth: int) -> str | None:
+        """Record what a redirect writes; returns the text a heredoc/herestring feeds to stdin when static."""
+        kind = node.type
+        if kind == "file_redirect":
+            op = next((c.type for c in node.children if not c.is_named), "")
+            dest = node.child_by_field_name("destination")
+            if dest is None:
+                return None
+            value, static = self.word(dest, depth)
+            duplicate = op in (">&", "<&", ">&-", "<&-") and (dest.type == "number" or value == "-")
+            if op in _WRITE_OPS or (op == ">&" and not duplicate):
+                self.result.writes.append(value if static else None)
+            return None
+        if kind == "herestring_redirect":
+            target = node.named_children[-1] if node.named_child_count else None
+            if target is None:
+                return None
+            value, static = self.word(target, depth)
+            return value + "\n" if static else None
+        if kind == "heredoc_redirect":
+            body = next((c for c in node.named_children if c.type == "heredoc_body"), None)
+            if body is None:
+                return ""
+            dynamic = any(c.type != "heredoc_content" for c in body.named_children)
+            for child in body.named_children:
+                if child.type != "heredoc_content":
+                    self.word(child, depth)
+            return None if dynamic else body.text.decode("utf-8", errors="replace")
+        self.walk(node, depth)
+        return None
+
+    def word(self, node: Any, depth: int) -> tuple[str, bool]:
+        """A token's value and whether it is static; substitutions inside it are analysed as commands."""
+        kind = node.type
+        text = node.text.decode("utf-8", errors="replace")
+        if kind == "word":
+            return _unescape_word(text)
+        if kind == "number":
+            return text, True
+        if kind == "raw_string":
+            return text[1:-1], True
+        if kind == "ansi_c_string":
+            try:
+                return codecs.decode(text[2:-1].encode("latin-1", "backslashreplace"), "unicode_escape"), True
+            except (UnicodeDecodeError, ValueError):
+                return text, False
+        if kind in ("string", "translated_string", "concatenation"):
+            parts: list[str] = []
+            static = True
+            for child in node.named_children:
+                if child.type == "string_content":
+                    parts.append(_unescape_double(child.text.decode("utf-8", errors="replace")))
+                    continue
+                value, child_static = self.word(child, depth)
+                parts.append(value)
+                brace = kind == "concatenation" and value in ("{", "}") and ("," in text or ".." in text)
+                static = static and child_static and not brace
+            return "".join(parts), static
+        if kind in ("command_substitution", "process_substitution"):
+            for child in node.named_children:
+                self.walk(child, depth)
+            return text, False
+        for child in node.named_children:  # ${...}, $((...)): look inside for substitutions
+            self.walk(child, depth)
+        return text, False
