@@ -76,6 +76,7 @@ class SandboxConfig(_Section):
     allow_unconfined: bool = False
     env_allow: tuple[str, ...] = ()
     env_deny: tuple[str, ...] = ()
+    backend: Literal["auto", "bwrap", "landlock"] = "auto"
 
 
 class MemoryConfig(_Section):

@@ -1,0 +1,87 @@
+"""The bubblewrap backend: the ``bwrap`` command line for one confined command.
+
+The layout, in mount order (later mounts cover earlier ones, so order matters):
+
+1. ``--ro-bind / /``: the whole host, read-only.
+2. ``--tmpfs /tmp``, ``--dev /dev`` (a minimal /dev with null, zero, tty, pts, ...), ``--tmpfs /dev/shm``,
+   ``--proc /proc`` (of the new pid namespace: processes outside are invisible, hence not ptrace-able).
+3. ``--ro-bind`` the working directory when it sits under ``/tmp`` (it would otherwise vanish under the tmpfs).
+4. ``--bind`` the workspace and each writable root (``workspace-write``), or ``--ro-bind`` the workspace
+   (``read-only``): after the tmpfs, so a workspace under ``/tmp`` stays the real one.
+5. ``--ro-bind`` each protected metadata path (``.git``, a worktree's git dir and common dir, ``.orchestrate/``) when
+   ``protect_git``; with ``protect_git = false`` the git dirs of a worktree are bound writable instead.
+
+Isolation flags: ``--new-session`` (no TIOCSTI into the user's terminal), ``--die-with-parent``, ``--cap-drop ALL``
+(even uid 0 inside cannot remount, mknod or ptrace), ``--unshare-user --disable-userns`` (no nested namespaces to
+regain capabilities), ``--unshare-pid``, and ``--unshare-net`` unless the network is allowed, plus the seccomp filter
+that also takes away unix-socket ``connect`` (see :mod:`policies.sandbox.seccomp`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from orchestrator.seams import SandboxPolicy
+from policies.sandbox.gitpaths import protected_paths
+
+__all__ = ["ISOLATION_FLAGS", "bwrap_argv", "writable_paths"]
+
+ISOLATION_FLAGS: tuple[str, ...] = (
+    "--new-session",
+    "--die-with-parent",
+    "--cap-drop", "ALL",
+    "--unshare-user",
+    "--disable-userns",
+    "--unshare-pid",
+)
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def writable_paths(policy: SandboxPolicy) -> tuple[Path, ...]:
+    """Existing directories the command may write under ``policy`` (besides the private /tmp)."""
+    if policy.mode != "workspace-write":
+        return ()
+    roots = (policy.workspace, *policy.writable_roots)
+    return tuple(dict.fromkeys(p for p in roots if p.exists()))
+
+
+def bwrap_argv(
+    bwrap: str,
+    argv: Sequence[str],
+    *,
+    policy: SandboxPolicy,
+    cwd: Path,
+    seccomp_fd: int | None,
+    status_fd: int | None,
+) -> list[str]:
+    """The full command line: ``bwrap [flags] -- argv``. ``cwd`` and the workspace must be resolved paths."""
+    out = [bwrap, *ISOLATION_FLAGS]
+    if not policy.network:
+        out.append("--unshare-net")
+    out += ["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc"]
+    tmp = Path("/tmp")
+    if _under(cwd, tmp):
+        out += ["--ro-bind", str(cwd), str(cwd)]
+    writable = writable_paths(policy)
+    if policy.mode == "read-only" and _under(policy.workspace, tmp):
+        out += ["--ro-bind", str(policy.workspace), str(policy.workspace)]
+    for path in writable:
+        out += ["--bind", str(path), str(path)]
+    protected = protected_paths(policy.workspace)
+    for path in protected.metadata:
+        if policy.protect_git or not writable:
+            out += ["--ro-bind", str(path), str(path)]
+        elif path in protected.git_dirs:
+            out += ["--bind", str(path), str(path)]  # the user opted in: commits in a worktree write here
+        elif not any(_under(path, root) for root in writable):
+            out += ["--ro-bind", str(path), str(path)]  # outside the writable roots: only keep it visible
+    if seccomp_fd is not None:
+        out += ["--seccomp", str(seccomp_fd)]
+    if status_fd is not None:
+        out += ["--json-status-fd", str(status_fd)]
+    out += ["--chdir", str(cwd), "--", *argv]
+    return out

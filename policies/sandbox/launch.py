@@ -1,0 +1,150 @@
+"""How each backend starts one command: the command line, the file descriptors it inherits, and how to read back
+what the backend (not the command) reported.
+
+A :class:`Launch` is prepared right before spawning and closed right after the process ends. Both the runner and
+the probe go through here, so the probe tests exactly what commands will get.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from orchestrator.seams import SandboxPolicy
+from policies.sandbox import seccomp
+from policies.sandbox.bwrap import bwrap_argv, writable_paths
+from policies.sandbox.gitpaths import protected_paths
+
+__all__ = ["Launch", "BackendReport", "prepare_bwrap", "prepare_landlock", "prepare_unconfined", "HELPER"]
+
+HELPER = Path(__file__).with_name("exec_helper.py")
+_TMP_VARS = ("TMPDIR", "TMP", "TEMP")
+
+
+@dataclass(frozen=True)
+class BackendReport:
+    """What the backend said: ``setup_error`` when the command never started, else its ``exit_code`` if known."""
+
+    setup_error: str | None = None
+    exit_code: int | None = None
+
+
+@dataclass
+class Launch:
+    """One prepared command. ``child_fds`` go to the child (``pass_fds``) and are closed in the parent once spawned."""
+
+    backend: str
+    argv: list[str]
+    env_extra: dict[str, str] = field(default_factory=dict)
+    child_fds: tuple[int, ...] = ()
+    status_read: int | None = None
+    temp_dir: Path | None = None
+
+    def spawned(self) -> None:
+        """Call once the child exists: the parent's copies of the child's descriptors must go."""
+        for fd in self.child_fds:
+            _close(fd)
+        self.child_fds = ()
+
+    def report(self) -> BackendReport:
+        """Read the backend's status (call after the process exited), then release everything."""
+        data = _drain(self.status_read) if self.status_read is not None else b""
+        self.close()
+        text = data.decode("utf-8", errors="replace")
+        if self.backend == "bwrap":
+            return _bwrap_report(text)
+        if self.backend == "landlock" and text.strip():
+            try:
+                return BackendReport(setup_error=str(json.loads(text.splitlines()[0])["error"]))
+            except (ValueError, KeyError, TypeError):
+                return BackendReport(setup_error=text.strip())
+        return BackendReport()
+
+    def close(self) -> None:
+        self.spawned()
+        if self.status_read is not None:
+            _close(self.status_read)
+            self.status_read = None
+        if self.temp_dir is not None:
+            shutil.rmtree(self.temp_dir, ignore_errors=True)
+            self.temp_dir = None
+
+
+def _close(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+def _drain(fd: int) -> bytes:
+    os.set_blocking(fd, False)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _bwrap_report(text: str) -> BackendReport:
+    exit_code: int | None = None
+    for line in text.splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict) and isinstance(item.get("exit-code"), int):
+            exit_code = item["exit-code"]
+    if exit_code is None:
+        return BackendReport(setup_error="bubblewrap could not set up the sandbox")
+    return BackendReport(exit_code=exit_code)
+
+
+def _seccomp_memfd() -> int:
+    fd = os.memfd_create("orchestrate-seccomp")
+    program = seccomp.network_filter()
+    os.write(fd, program)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def prepare_bwrap(bwrap: str, argv: Sequence[str], *, policy: SandboxPolicy, cwd: Path) -> Launch:
+    seccomp_fd = None if policy.network else _seccomp_memfd()
+    status_read, status_write = os.pipe()
+    command = bwrap_argv(bwrap, argv, policy=policy, cwd=cwd, seccomp_fd=seccomp_fd, status_fd=status_write)
+    fds = (status_write,) if seccomp_fd is None else (seccomp_fd, status_write)
+    return Launch(backend="bwrap", argv=command, child_fds=fds, status_read=status_read)
+
+
+def prepare_landlock(argv: Sequence[str], *, policy: SandboxPolicy) -> Launch:
+    """The helper command line; the private temp dir stands in for bubblewrap's private ``/tmp`` (via ``TMPDIR``)."""
+    temp_dir = Path(tempfile.mkdtemp(prefix="orchestrate-sbx-"))
+    writable = [str(p) for p in writable_paths(policy)]
+    if policy.mode == "workspace-write" and not policy.protect_git:
+        writable += [str(p) for p in protected_paths(policy.workspace).git_dirs]
+    writable.append(str(temp_dir))
+    status_read, status_write = os.pipe()
+    spec = json.dumps({"writable": writable, "network": policy.network, "status_fd": status_write})
+    command = [sys.executable, "-I", "-S", str(HELPER), spec, "--", *argv]
+    return Launch(
+        backend="landlock",
+        argv=command,
+        env_extra=dict.fromkeys(_TMP_VARS, str(temp_dir)),
+        child_fds=(status_write,),
+        status_read=status_read,
+        temp_dir=temp_dir,
+    )
+
+
+def prepare_unconfined(argv: Sequence[str]) -> Launch:
+    return Launch(backend="none", argv=list(argv))

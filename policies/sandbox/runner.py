@@ -1,0 +1,257 @@
+"""The sandbox runner: :class:`SandboxRunner` implements ``orchestrator.seams.Sandbox``.
+
+One call runs one command under the policy's mode with the first working backend of its preference list, with a
+scrubbed environment, bounded output capture (stdout and stderr interleaved, head and tail kept), and a timeout that
+kills the command's whole process group. It fails closed: when no backend works for a confining mode it raises
+``SandboxUnavailableError`` saying how to fix it, unless the policy opts in to running unconfined, and then every
+command triggers a warning. A fallback from the preferred backend is announced once, never silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from orchestrator.errors import InputError, SandboxUnavailableError
+from orchestrator.seams import ExecResult, SandboxPolicy
+from policies.sandbox.capture import BoundedCapture
+from policies.sandbox.denial import detect_denial
+from policies.sandbox.env import scrub_env
+from policies.sandbox.gitpaths import protected_paths
+from policies.sandbox.launch import Launch, prepare_bwrap, prepare_landlock, prepare_unconfined
+from policies.sandbox.probe import BACKENDS, FIX_HINT, Probe, probe
+
+__all__ = ["SandboxRunner", "Stdio"]
+
+Stdio = Literal["capture", "inherit"]
+_log = logging.getLogger("orchestrate.sandbox")
+_STRAGGLER_GRACE_S = 2.0  # after the command exits, how long background children may keep its output pipe open
+_TIMEOUT_EXIT = 124  # like timeout(1)
+
+
+class SandboxRunner:
+    """Runs commands confined (``seams.Sandbox``).
+
+    ``backends``: the mechanisms allowed, in preference order (``[]`` forces "no mechanism": confining modes then
+    refuse, or run unconfined with ``allow_unconfined``). ``on_warning`` receives every warning (default: the
+    ``orchestrate.sandbox`` logger). ``max_output_bytes`` bounds :attr:`ExecResult.output`.
+    """
+
+    def __init__(
+        self,
+        *,
+        backends: Sequence[str] = BACKENDS,
+        on_warning: Callable[[str], None] | None = None,
+        max_output_bytes: int = 1 << 20,
+    ) -> None:
+        unknown = [b for b in backends if b not in BACKENDS]
+        if unknown:
+            raise InputError(f"unknown sandbox backend {unknown[0]!r}", hint=f"use one of {', '.join(BACKENDS)}")
+        self._backends = tuple(backends)
+        self._warn = on_warning or _log.warning
+        self._max_output = max_output_bytes
+        self._announced: set[str] = set()
+
+    @property
+    def backends(self) -> tuple[str, ...]:
+        return self._backends
+
+    def select(self, policy: SandboxPolicy, warnings: list[str] | None = None) -> str:
+        """The backend a command under ``policy`` uses: ``"bwrap"``, ``"landlock"`` or ``"none"``; appends what the
+        user must be told to ``warnings``. Blocking on first use (probes). Raises ``SandboxUnavailableError``."""
+        notes = warnings if warnings is not None else []
+        if policy.mode == "danger-full-access":
+            return "none"
+        status = probe() if self._backends else None
+        for name in self._backends:
+            assert status is not None
+            if status.status(name).available:
+                self._announce_fallback(name, status, notes)
+                return name
+        reasons = "; ".join(status.status(n).detail for n in self._backends) if status else "no backend allowed"
+        if policy.allow_unconfined:
+            notes.append(f"running UNCONFINED ({policy.mode} requested, no sandbox mechanism works: {reasons}); "
+                         "sandbox.allow_unconfined is set")
+            return "none"
+        raise SandboxUnavailableError(f"cannot confine commands ({policy.mode}): {reasons}", hint=FIX_HINT)
+
+    def _announce_fallback(self, name: str, status: Probe, notes: list[str]) -> None:
+        if name == self._backends[0] or name in self._announced:
+            return
+        self._announced.add(name)
+        skipped = "; ".join(status.status(n).detail for n in self._backends[: self._backends.index(name)])
+        notes.append(f"sandbox: using {name} instead ({skipped})")
+
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        policy: SandboxPolicy,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float | None = None,
+        stdin: bytes | None = None,
+        stdio: Stdio = "capture",
+    ) -> ExecResult:
+        """Run ``argv`` in ``cwd`` confined by ``policy``. ``stdio="inherit"`` passes the caller's stdio through
+        (``output`` is then empty). Raises ``SandboxUnavailableError`` (fail closed) and ``InputError``."""
+        if not argv:
+            raise InputError("no command to run")
+        job = await asyncio.to_thread(self._prepare, argv, policy, Path(cwd), env)
+        for message in job.warnings:
+            self._warn(message)
+        try:
+            return await self._execute(job, timeout_s, stdin, stdio)
+        finally:
+            job.launch.close()
+
+    def _prepare(self, argv: Sequence[str], policy: SandboxPolicy, cwd: Path, env: Mapping[str, str] | None) -> _Job:
+        cwd = cwd.resolve()
+        if not cwd.is_dir():
+            raise InputError(f"{cwd}: no such directory")
+        policy = _resolved(policy)
+        warnings: list[str] = []
+        backend = self.select(policy, warnings)
+        self._check_git_protection(backend, policy, warnings)
+        environ = scrub_env(os.environ if env is None else env, allow=policy.env_allow, deny=policy.env_deny)
+        launch = _prepare(backend, argv, policy, cwd)
+        environ.update(launch.env_extra)
+        return _Job(launch=launch, policy=policy, cwd=cwd, environ=environ, warnings=warnings)
+
+    def _check_git_protection(self, backend: str, policy: SandboxPolicy, notes: list[str]) -> None:
+        if backend != "landlock" or policy.mode != "workspace-write" or not policy.protect_git:
+            return
+        exposed = [p for p in protected_paths(policy.workspace).metadata if policy.workspace in (p, *p.parents)]
+        key = f"git:{policy.workspace}"
+        if exposed and key not in self._announced:
+            self._announced.add(key)
+            notes.append(f"sandbox: Landlock cannot keep {', '.join(map(str, exposed))} read-only inside the "
+                         "writable workspace (bubblewrap can: install it)")
+
+    async def _execute(self, job: _Job, timeout_s: float | None, stdin: bytes | None, stdio: Stdio) -> ExecResult:
+        launch = job.launch
+        capture = BoundedCapture(self._max_output)
+        started = time.monotonic()
+        piped = stdio == "capture"
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *launch.argv, cwd=job.cwd, env=job.environ, pass_fds=launch.child_fds, start_new_session=True,
+                stdin=(asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL) if piped else None,
+                stdout=asyncio.subprocess.PIPE if piped else None,
+                stderr=asyncio.subprocess.STDOUT if piped else None,
+            )
+        except FileNotFoundError:
+            return ExecResult(exit_code=127, output=f"{launch.argv[0]}: command not found", sandbox=launch.backend)
+        except PermissionError as exc:
+            return ExecResult(exit_code=126, output=f"{launch.argv[0]}: {exc.strerror}", sandbox=launch.backend)
+        launch.spawned()
+        try:
+            timed_out = await _wait(proc, capture, stdin, timeout_s)
+        except BaseException:
+            _kill_group(proc.pid)
+            raise
+        outcome = _Outcome(proc.returncode, capture.text(), timed_out, timeout_s, time.monotonic() - started)
+        return _result(job, outcome, inherited=not piped)
+
+
+@dataclass(frozen=True)
+class _Job:
+    launch: Launch
+    policy: SandboxPolicy
+    cwd: Path
+    environ: dict[str, str]
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    returncode: int | None
+    output: str
+    timed_out: bool
+    timeout_s: float | None
+    duration_s: float
+
+
+def _resolved(policy: SandboxPolicy) -> SandboxPolicy:
+    return policy.model_copy(update={
+        "workspace": policy.workspace.expanduser().resolve(),
+        "writable_roots": tuple(p.expanduser().resolve() for p in policy.writable_roots),
+    })
+
+
+def _prepare(backend: str, argv: Sequence[str], policy: SandboxPolicy, cwd: Path) -> Launch:
+    if backend == "bwrap":
+        status = probe().bwrap
+        return prepare_bwrap(status.detail, argv, policy=policy, cwd=cwd)
+    if backend == "landlock":
+        return prepare_landlock(argv, policy=policy)
+    return prepare_unconfined(argv)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+async def _feed(proc: asyncio.subprocess.Process, data: bytes) -> None:
+    assert proc.stdin is not None
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        proc.stdin.write(data)
+        await proc.stdin.drain()
+    proc.stdin.close()
+
+
+async def _pump(stream: asyncio.StreamReader, capture: BoundedCapture) -> None:
+    while chunk := await stream.read(65536):
+        capture.feed(chunk)
+
+
+async def _wait(proc: asyncio.subprocess.Process, capture: BoundedCapture, stdin: bytes | None,
+                timeout_s: float | None) -> bool:
+    """Wait for the command (killing its process group on timeout) and drain its output; ``True`` if it timed out."""
+    tasks = [asyncio.create_task(_pump(proc.stdout, capture))] if proc.stdout is not None else []
+    if stdin is not None and proc.stdin is not None:
+        tasks.append(asyncio.create_task(_feed(proc, stdin)))
+    timed_out = False
+    try:
+        await asyncio.wait_for(proc.wait(), timeout_s)
+    except TimeoutError:
+        timed_out = True
+        _kill_group(proc.pid)
+        await proc.wait()
+    if tasks:
+        _done, pending = await asyncio.wait(tasks, timeout=_STRAGGLER_GRACE_S)
+        if pending:  # background processes still hold the pipe: they belong to the command, end them
+            _kill_group(proc.pid)
+            _done, pending = await asyncio.wait(pending, timeout=_STRAGGLER_GRACE_S)
+            for task in pending:
+                task.cancel()
+    return timed_out
+
+
+def _result(job: _Job, outcome: _Outcome, *, inherited: bool) -> ExecResult:
+    backend = job.launch.backend
+    report = job.launch.report()
+    output, rc = outcome.output, outcome.returncode
+    code = rc if rc is not None and rc >= 0 else 128 - (rc or 0)
+    if outcome.timed_out:
+        note = f"[orchestrate: timed out after {outcome.timeout_s:g}s; the command's process group was killed]"
+        return ExecResult(exit_code=_TIMEOUT_EXIT, output=f"{output}\n{note}".lstrip("\n"), timed_out=True,
+                          duration_s=outcome.duration_s, sandbox=backend)
+    if report.setup_error is not None and not inherited:  # inherited stdio: the user already saw the backend's words
+        if backend == "bwrap" and "bwrap: execvp" in output:
+            code = 127  # the sandbox was fine; the command does not exist
+        else:
+            detail = next((ln for ln in output.splitlines() if ln.startswith("bwrap:")), report.setup_error)
+            raise SandboxUnavailableError(f"{backend} failed to start the command: {detail}", hint=FIX_HINT)
+    reason = detect_denial(backend, code, output, network=job.policy.network)
+    return ExecResult(exit_code=code, output=output, denied=reason is not None, denial_reason=reason,
+                      duration_s=outcome.duration_s, sandbox=backend)
