@@ -1,0 +1,160 @@
+"""Search/replace edits on file text: the exact block the model quotes is replaced by its replacement.
+
+The contract: the search block must match exactly once. When it matches nowhere, one tolerant pass compares lines
+with surrounding whitespace ignored and accepts the result only if it is unique (then the replacement is re-indented
+by the difference the model got wrong). Otherwise :class:`EditError` explains what went wrong and shows the closest
+lines in the file, because a small model fixes its edit far more often when it sees what the file really says.
+Line endings are the file's: a CRLF file stays CRLF whatever the model wrote.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+__all__ = ["EditError", "EditResult", "apply_edit", "detect_newline", "to_newline"]
+
+_NEAR_CONTEXT_LINES = 12
+
+
+class EditError(Exception):
+    """An edit that cannot be applied; ``str()`` is the explanation for the model."""
+
+
+@dataclass(frozen=True)
+class EditResult:
+    text: str  # the new file text, in the file's line endings
+    first_line: int  # 1-based line where the replacement starts
+    tolerant: bool  # matched only after ignoring whitespace
+
+
+def detect_newline(text: str) -> str:
+    """``"\\r\\n"`` when the text's first line break is CRLF, else ``"\\n"``."""
+    index = text.find("\n")
+    return "\r\n" if index > 0 and text[index - 1] == "\r" else "\n"
+
+
+def to_newline(text: str, newline: str) -> str:
+    """``text`` with every line break made ``newline``."""
+    unified = text.replace("\r\n", "\n")
+    return unified if newline == "\n" else unified.replace("\n", newline)
+
+
+def apply_edit(original: str, search: str, replace: str) -> EditResult:
+    """Replace the unique occurrence of ``search`` in ``original`` by ``replace``. Raises :class:`EditError`."""
+    newline = detect_newline(original)
+    text = original.replace("\r\n", "\n")
+    search = search.replace("\r\n", "\n")
+    replace = replace.replace("\r\n", "\n")
+    if not search.strip():
+        raise EditError("the search block is empty; quote the exact lines to change (use write_file for a new file)")
+    count = text.count(search)
+    if count == 1:
+        index = text.index(search)
+        new = text[:index] + replace + text[index + len(search) :]
+        return EditResult(to_newline(new, newline), text.count("\n", 0, index) + 1, tolerant=False)
+    if count > 1:
+        lines = _occurrence_lines(text, search)
+        raise EditError(
+            f"the search block matches {count} times (at lines {', '.join(map(str, lines))}); "
+            "include more surrounding lines so it matches exactly once"
+        )
+    tolerant = _tolerant_replace(text, search, replace)
+    if tolerant is not None:
+        new, first = tolerant
+        return EditResult(to_newline(new, newline), first, tolerant=True)
+    raise EditError(_not_found_message(text, search))
+
+
+def _occurrence_lines(text: str, search: str) -> list[int]:
+    lines: list[int] = []
+    start = text.find(search)
+    while start != -1 and len(lines) < 10:
+        lines.append(text.count("\n", 0, start) + 1)
+        start = text.find(search, start + 1)
+    return lines
+
+
+def _block_lines(block: str) -> list[str]:
+    """The block's lines without leading/trailing blank lines (models often pad blocks with them)."""
+    lines = block.split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _tolerant_replace(text: str, search: str, replace: str) -> tuple[str, int] | None:
+    """Match ``search`` line by line ignoring surrounding whitespace; replace only when the match is unique."""
+    wanted = [line.strip() for line in _block_lines(search)]
+    if not wanted:
+        return None
+    lines = text.split("\n")
+    hits = [
+        i for i in range(len(lines) - len(wanted) + 1)
+        if all(lines[i + k].strip() == wanted[k] for k in range(len(wanted)))
+    ]
+    if len(hits) != 1:
+        return None
+    start = hits[0]
+    indents = _indent_map(_block_lines(search), lines[start : start + len(wanted)])
+    new_lines = [_reindent(line, indents) for line in _block_lines(replace)] if replace.strip() else []
+    result = lines[:start] + new_lines + lines[start + len(wanted) :]
+    return "\n".join(result), start + 1
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _indent_map(model_lines: list[str], file_lines: list[str]) -> dict[str, str]:
+    """How the model's indentation maps to the file's, learnt from the lines that matched."""
+    mapping: dict[str, str] = {}
+    for model_line, file_line in zip(model_lines, file_lines, strict=True):
+        if model_line.strip():
+            mapping.setdefault(_indent(model_line), _indent(file_line))
+    return mapping
+
+
+def _reindent(line: str, mapping: dict[str, str]) -> str:
+    """The replacement line with the indentation the file uses (a deeper, unseen indent keeps its extra part)."""
+    if not line.strip():
+        return ""
+    indent = _indent(line)
+    known = max((k for k in mapping if indent.startswith(k)), key=len, default=None)
+    if known is None:
+        return line
+    return mapping[known] + indent[len(known) :] + line.lstrip()
+
+
+def _not_found_message(text: str, search: str) -> str:
+    wanted = _block_lines(search)
+    lines = text.split("\n")
+    near = _nearest_window(lines, wanted)
+    message = "the search block was not found in the file (it must match the file's lines exactly)"
+    if near is None:
+        return message + "; read the file again and copy the lines to change"
+    start, end = near
+    shown = "\n".join(lines[start:end])
+    return f"{message}. The most similar lines in the file are {start + 1}-{end}:\n{shown}\nCopy them exactly."
+
+
+def _nearest_window(lines: list[str], wanted: list[str]) -> tuple[int, int] | None:
+    """The window of the file most similar to the wanted lines (0-based start, end), if anything is similar."""
+    if not wanted or not lines:
+        return None
+    size = min(len(wanted), _NEAR_CONTEXT_LINES, len(lines))
+    target = "\n".join(line.strip() for line in wanted[:size])
+    best: tuple[float, int] = (0.0, 0)
+    for start in range(len(lines) - size + 1):
+        window = "\n".join(line.strip() for line in lines[start : start + size])
+        matcher = difflib.SequenceMatcher(None, target, window, autojunk=False)
+        if matcher.real_quick_ratio() <= best[0] or matcher.quick_ratio() <= best[0]:
+            continue
+        ratio = matcher.ratio()
+        if ratio > best[0]:
+            best = (ratio, start)
+    if best[0] < 0.5:
+        return None
+    return best[1], min(len(lines), best[1] + size)

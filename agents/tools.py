@@ -1,0 +1,254 @@
+"""Executing the coder's actions inside one root (a step's staging area); every result is text for the model.
+
+Failures the model can fix (a path outside the root, an edit that does not match, a bad regex) come back as
+observations starting with ``ERROR:``, never as exceptions. Outputs are bounded and say so when cut. Commands go
+through the :class:`~orchestrator.commands.CommandRunner` (policy gate, approval, sandbox), nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agents.actions import (
+    Action,
+    ApplyPatchAction,
+    DoneAction,
+    EditAction,
+    ListFilesAction,
+    ReadFileAction,
+    RunAction,
+    SearchAction,
+    WriteFileAction,
+)
+from agents.edits import EditError, apply_edit, detect_newline, to_newline
+from agents.patches import PatchError, apply_hunks, parse_patch
+from agents.paths import PathRefused, iter_files, read_text, relative_to_root, resolve_inside, write_text
+
+if TYPE_CHECKING:
+    from orchestrator.commands import CommandRunner
+
+__all__ = ["ToolBox", "ToolLimits", "truncate"]
+
+
+@dataclass(frozen=True)
+class ToolLimits:
+    """How much of each result reaches the model (small models have small context windows)."""
+
+    read_lines: int = 250
+    output_chars: int = 8000
+    list_entries: int = 200
+    search_matches: int = 50
+    line_chars: int = 240
+
+
+def truncate(text: str, limit: int, *, what: str = "output") -> str:
+    """``text`` cut to about ``limit`` characters, keeping the head and the tail, with a note saying so."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit // 3]
+    tail = text[-(limit - len(head)) :]
+    return f"{head}\n[... {len(text) - len(head) - len(tail)} characters of {what} cut ...]\n{tail}"
+
+
+@dataclass
+class ToolBox:
+    """The tools of one agent in one root. ``touched`` collects the files it read or changed (relative paths).
+
+    ``on_touch`` (optional) is told each newly touched file and may return extra text for the observation (the
+    pipeline uses it to show the AGENTS.md of directories the coder enters).
+    """
+
+    root: Path
+    step_id: str
+    commands: CommandRunner | None = None
+    command_timeout_s: float = 300.0
+    limits: ToolLimits = field(default_factory=ToolLimits)
+    on_touch: Callable[[str], str | None] | None = None
+    touched: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+
+    async def execute(self, action: Action) -> str:
+        """Run one action and describe the result. ``done`` is the loop's business, not a tool."""
+        try:
+            if isinstance(action, RunAction):
+                return await self._run(action)
+            return self._dispatch(action)
+        except PathRefused as exc:
+            return f"ERROR: {exc}"
+
+    def _dispatch(self, action: Action) -> str:
+        if isinstance(action, ReadFileAction):
+            return self._read(action)
+        if isinstance(action, ListFilesAction):
+            return self._list(action)
+        if isinstance(action, SearchAction):
+            return self._search(action)
+        if isinstance(action, EditAction):
+            return self._edit(action)
+        if isinstance(action, ApplyPatchAction):
+            return self._patch(action)
+        if isinstance(action, WriteFileAction):
+            return self._write(action)
+        if isinstance(action, DoneAction):
+            raise TypeError("the done action ends the loop; it is not executed as a tool")
+        raise TypeError(f"unknown action {action!r}")
+
+    # ------------------------------------------------------------------------------------------------ bookkeeping
+
+    def _touch(self, rel: str, *, changed: bool = False) -> str:
+        extra = None
+        if rel not in self.touched:
+            self.touched.append(rel)
+            extra = self.on_touch(rel) if self.on_touch else None
+        if changed and rel not in self.changed:
+            self.changed.append(rel)
+        return f"\n\n{extra}" if extra else ""
+
+    # ------------------------------------------------------------------------------------------------------ files
+
+    def _read(self, action: ReadFileAction) -> str:
+        path = resolve_inside(self.root, action.path)
+        if path.is_dir():
+            return f"ERROR: {action.path} is a directory; use list_files to see what it contains"
+        if not path.exists():
+            return f"ERROR: {action.path} does not exist; use list_files or search to find the right path"
+        try:
+            lines = read_text(path).replace("\r\n", "\n").split("\n")
+        except ValueError as exc:
+            return f"ERROR: cannot show {action.path}: {exc}"
+        if lines and lines[-1] == "":
+            lines.pop()
+        total = len(lines)
+        first = min(action.start_line or 1, max(total, 1))
+        last = min(action.end_line or total, total, first + self.limits.read_lines - 1)
+        body = "\n".join(truncate_line(line, self.limits.line_chars * 4) for line in lines[first - 1 : last])
+        rel = relative_to_root(self.root, path)
+        header = f"{rel} (lines {first}-{last} of {total})" if total else f"{rel} (empty file)"
+        note = ""
+        if last < min(action.end_line or total, total):  # cut by the limit, not by the range asked for
+            note = f"\n[{total - last} more lines: read_file with start_line {last + 1} to see them]"
+        return f"{header}\n{body}{note}{self._touch(rel)}"
+
+    def _list(self, action: ListFilesAction) -> str:
+        start = resolve_inside(self.root, action.path or ".")
+        if not start.exists():
+            return f"ERROR: {action.path} does not exist"
+        files: list[str] = []
+        for rel in iter_files(self.root, start, action.glob):
+            files.append(rel)
+            if len(files) > self.limits.list_entries:
+                break
+        if not files:
+            return f"no files under {action.path}" + (f" matching {action.glob}" if action.glob else "")
+        note = ""
+        if len(files) > self.limits.list_entries:
+            files = files[: self.limits.list_entries]
+            note = "\n[more files not shown: narrow with path or glob]"
+        return "\n".join(files) + note
+
+    def _search(self, action: SearchAction) -> str:
+        try:
+            regex = re.compile(action.pattern)
+        except re.error as exc:
+            return f"ERROR: invalid regular expression {action.pattern!r}: {exc}"
+        start = resolve_inside(self.root, action.path or ".")
+        if not start.exists():
+            return f"ERROR: {action.path} does not exist"
+        hits: list[str] = []
+        for rel in iter_files(self.root, start, action.glob):
+            try:
+                text = read_text(self.root / rel)
+            except (ValueError, OSError):
+                continue
+            for number, line in enumerate(text.splitlines(), start=1):
+                if regex.search(line):
+                    hits.append(f"{rel}:{number}: {truncate_line(line.strip(), self.limits.line_chars)}")
+                    if len(hits) > self.limits.search_matches:
+                        return "\n".join(hits[:-1]) + "\n[more matches not shown: narrow the pattern, path or glob]"
+        return "\n".join(hits) if hits else f"no matches for {action.pattern!r}"
+
+    def _edit(self, action: EditAction) -> str:
+        path = resolve_inside(self.root, action.path)
+        if not path.is_file():
+            return f"ERROR: {action.path} does not exist; use write_file to create a new file"
+        try:
+            result = apply_edit(read_text(path), action.search, action.replace)
+        except (EditError, ValueError) as exc:
+            return f"ERROR: edit of {action.path} failed: {exc}"
+        write_text(path, result.text)
+        rel = relative_to_root(self.root, path)
+        how = " (matched after ignoring whitespace differences; check the indentation)" if result.tolerant else ""
+        return f"edited {rel} at line {result.first_line}{how}{self._touch(rel, changed=True)}"
+
+    def _write(self, action: WriteFileAction) -> str:
+        path = resolve_inside(self.root, action.path)
+        if path.is_dir():
+            return f"ERROR: {action.path} is a directory"
+        content = action.content
+        existed = path.exists()
+        if existed:
+            with contextlib.suppress(ValueError):  # a binary file being replaced has no newline convention to keep
+                content = to_newline(content, detect_newline(read_text(path)))
+        write_text(path, content)
+        rel = relative_to_root(self.root, path)
+        verb = "overwrote" if existed else "created"
+        return f"{verb} {rel} ({len(content.splitlines())} lines){self._touch(rel, changed=True)}"
+
+    def _patch(self, action: ApplyPatchAction) -> str:
+        try:
+            staged = self._stage_patch(action.diff)
+        except (PatchError, ValueError) as exc:
+            return f"ERROR: the patch was not applied: {exc}"
+        notes: list[str] = []
+        for path, text in staged:
+            rel = relative_to_root(self.root, path)
+            if text is None:
+                path.unlink()
+                notes.append(f"deleted {rel}")
+            else:
+                write_text(path, text)
+                notes.append(f"patched {rel}")
+            notes.append(self._touch(rel, changed=True).strip())
+        return "\n".join(n for n in notes if n)
+
+    def _stage_patch(self, diff: str) -> list[tuple[Path, str | None]]:
+        """Every file's new text (None: delete), computed before anything is written: all or nothing."""
+        staged: list[tuple[Path, str | None]] = []
+        for patch in parse_patch(diff):
+            path = resolve_inside(self.root, patch.path)
+            if patch.new_path is None:
+                if not path.is_file():
+                    raise PatchError(f"cannot delete {patch.path}: it does not exist")
+                staged.append((path, None))
+                continue
+            if patch.old_path is None and path.exists():
+                raise PatchError(f"cannot create {patch.path}: it already exists")
+            if patch.old_path is not None and not path.is_file():
+                raise PatchError(f"cannot patch {patch.path}: it does not exist")
+            original = read_text(path) if path.exists() else ""
+            newline = detect_newline(original)
+            text = apply_hunks(patch.path, original.replace("\r\n", "\n"), patch.hunks)
+            staged.append((path, to_newline(text, newline)))
+        return staged
+
+    # --------------------------------------------------------------------------------------------------- commands
+
+    async def _run(self, action: RunAction) -> str:
+        if self.commands is None:
+            return "ERROR: running commands is not available in this role"
+        if not action.command.strip():
+            return "ERROR: the command is empty"
+        outcome = await self.commands.run(
+            self.step_id, action.command, cwd=self.root, workspace=self.root, timeout_s=self.command_timeout_s
+        )
+        return truncate(outcome.observation(), self.limits.output_chars)
+
+
+def truncate_line(line: str, limit: int) -> str:
+    """One line cut to ``limit`` characters."""
+    return line if len(line) <= limit else line[:limit] + " [line cut]"

@@ -1,0 +1,10 @@
+"""Agents tests run their coroutines on asyncio (the backend the CLI uses)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
