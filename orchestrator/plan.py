@@ -28,6 +28,7 @@ __all__ = [
     "build_dag",
     "ready_steps",
     "descendants",
+    "ancestors",
 ]
 
 StepRole = Literal["coder", "reviewer", "validator"]
@@ -168,3 +169,10 @@ def descendants(graph: nx.DiGraph[str], step_ids: str | Iterable[str]) -> set[st
     for root in roots:
         found |= nx.descendants(graph, root)
     return found - set(roots)
+
+
+def ancestors(graph: nx.DiGraph[str], step_id: str) -> set[str]:
+    """Every step ``step_id`` (transitively) depends on."""
+    import networkx as nx
+
+    return set(nx.ancestors(graph, step_id))

@@ -94,6 +94,19 @@ class Staging:
         proc = _git(["diff", "--cached", "--name-only", "-z", "--no-renames", self.base], cwd=self.tree, env=self._env)
         return [p for p in proc.stdout.decode("utf-8", errors="surrogateescape").split("\0") if p]
 
+    def review_base(self, applied: Sequence[str]) -> None:
+        """Move :attr:`base` back to before the ``applied`` diffs (oldest first), so ``diff()`` shows those changes:
+        what a reviewer or validator step inspects. Diffs that no longer reverse cleanly are left out."""
+        with tempfile.TemporaryDirectory(prefix="orchestrate-index-") as tmp:
+            env = {**self._env, "GIT_INDEX_FILE": str(Path(tmp, "index"))}
+            _git(["read-tree", self.base], cwd=self.tree, env=env)
+            for diff in reversed(applied):
+                _git(["apply", "--cached", "--reverse", "--binary", "--whitespace=nowarn", "-"], cwd=self.tree,
+                     env=env, stdin=diff.encode("utf-8", errors="surrogateescape"), check=False)
+            tree = _out(_git(["write-tree"], cwd=self.tree, env=env))
+        message = "orchestrate: before the reviewed steps"
+        self.base = _out(_git(["commit-tree", tree, "-p", self.base, "-m", message], cwd=self.tree, env=self._env))
+
     def record(self, *, diff: str | None = None) -> StagingRecord:
         return StagingRecord(kind=self.kind, path=str(self._holder), base=self.base, diff=diff)
 
@@ -191,6 +204,19 @@ class Workspace:
         staging = self._staging(record.kind, holder, record.base)
         head = _git(["rev-parse", "-q", "--verify", "HEAD"], cwd=staging.tree, env=staging._env, check=False)
         return staging if _out(head) == record.base else None
+
+    def list_files(self, limit: int = 300) -> list[str]:
+        """Up to ``limit`` file paths of the tree (tracked and untracked-not-ignored; for the planner's summary)."""
+        if self.is_git:
+            proc = _git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=self.cwd, check=False)
+            return sorted(set(proc.stdout.decode(errors="replace").split("\0")) - {""})[:limit]
+        found: list[str] = []
+        for directory, dirs, files in os.walk(self.cwd):
+            dirs[:] = sorted(d for d in dirs if d not in COPY_IGNORE and not d.startswith("."))
+            found += [str(Path(directory, f).relative_to(self.cwd)) for f in sorted(files)]
+            if len(found) >= limit:
+                break
+        return found[:limit]
 
     # ---------------------------------------------------------------------------------------------- applying
     def check(self, diff: str, *, reverse: bool = False) -> str | None:

@@ -217,7 +217,8 @@ class SessionStore:
 
     # ---------------------------------------------------------------------------------------------- checkpoints
     def save_messages(self, step_id: str, messages: Sequence[Message]) -> None:
-        self._cache[f"messages:{step_id}"] = json.dumps([m.model_dump(exclude_none=True) for m in messages])
+        dumped = [m.model_dump(mode="json", exclude_none=True) for m in messages]
+        self._cache[f"messages:{step_id}"] = json.dumps(dumped)
 
     def load_messages(self, step_id: str) -> list[Message] | None:
         raw = self._cache.get(f"messages:{step_id}")
@@ -236,6 +237,10 @@ class SessionStore:
     # ---------------------------------------------------------------------------------------------- edit journal
     def journal(self, entry: JournalEntry) -> None:
         self._cache[f"journal:{entry.step_id}"] = entry.model_dump_json()
+
+    def journal_entry(self, step_id: str) -> JournalEntry | None:
+        raw = self._cache.get(f"journal:{step_id}")
+        return None if raw is None else JournalEntry.model_validate_json(raw)
 
     def open_journal(self) -> list[JournalEntry]:
         """Edits whose ``intent`` was recorded but not their ``done``: to finish or roll back on resume."""

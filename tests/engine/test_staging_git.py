@@ -159,3 +159,22 @@ def test_attach_finds_a_staging_left_by_a_killed_run(repo: Path, tmp_path: Path)
     fresh.apply_own(saved)
     assert (fresh.root / "wip.py").read_text() == "half done\n"
     fresh.remove()
+
+
+def test_a_review_staging_shows_the_changes_of_the_steps_it_reviews(repo: Path, tmp_path: Path) -> None:
+    ws = Workspace(repo)
+    coder = ws.create_staging(tmp_path / "s", "code")
+    (coder.root / "bank.py").write_text("reviewed change\n")
+    (coder.root / "extra.py").write_text("new\n")
+    applied = coder.diff()
+    ws.apply("code", applied, coder.changed_files(), Journal())
+    coder.remove()
+    (repo / "later.txt").write_text("not under review\n")
+    review = ws.create_staging(tmp_path / "s", "review")
+    assert review.diff() == ""
+    review.review_base([applied])
+    assert sorted(review.changed_files()) == ["bank.py", "extra.py"]
+    assert "reviewed change" in review.diff()
+    assert (review.root / "bank.py").read_text() == "reviewed change\n"  # the tree itself is the current one
+    review.remove()
+    assert set(ws.list_files()) == {"bank.py", "extra.py", "later.txt", "logo.bin"}
