@@ -1,0 +1,87 @@
+"""The coder: the shared agent loop working in a step's staging root, fed back review comments and failing checks.
+
+A :class:`Coder` owns one step's conversation: the system prompt (actions, one per turn, with examples), the
+AGENTS.md instructions, and the step's goal with the project's file tree. :meth:`Coder.run` runs the loop until the
+model is done (or raises :class:`~agents.loop.TurnLimit`); :meth:`Coder.revise` appends feedback for the next round.
+A resumed step continues from its checkpointed conversation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agents import prompts
+from agents.loop import AgentLoop, Done, StepCheckpoint
+from agents.repo import summarize_tree
+from orchestrator.seams import Message
+
+if TYPE_CHECKING:
+    from agents.tools import ToolBox
+    from orchestrator.config_schema import Settings
+    from orchestrator.gateway import ModelGateway
+    from orchestrator.plan import Step
+
+__all__ = ["Coder", "initial_messages"]
+
+
+def initial_messages(step: Step, *, task: str, tools: ToolBox, instructions: str | None, native: bool) -> list[Message]:
+    """The conversation a coder starts from: system prompt, AGENTS.md instructions (if any), the step's goal."""
+    how = prompts.load("reply_native" if native else "reply_structured")
+    messages = [Message(role="system", content=prompts.render("coder_system", how_to_reply=how))]
+    if instructions:
+        messages.append(Message(role="user", content=instructions))
+    goal = prompts.render(
+        "coder_task",
+        task=task,
+        step_id=step.id,
+        goal=step.goal,
+        files=", ".join(step.files) if step.files else "(not known: find them)",
+        tree=summarize_tree(tools.root),
+    )
+    messages.append(Message(role="user", content=goal))
+    return messages
+
+
+class Coder:
+    """One step's coder. ``tools`` is the step's toolbox (its ``touched``/``changed`` say what the coder did)."""
+
+    def __init__(
+        self,
+        step: Step,
+        *,
+        task: str,
+        gateway: ModelGateway,
+        settings: Settings,
+        tools: ToolBox,
+        instructions: str | None,
+        checkpoint: StepCheckpoint | None = None,
+    ) -> None:
+        native = gateway.supports_native_tools("coder")
+        saved = checkpoint.load() if checkpoint is not None else None
+        messages = list(saved) if saved else initial_messages(
+            step, task=task, tools=tools, instructions=instructions, native=native
+        )
+        self.tools = tools
+        self.loop = AgentLoop(
+            gateway=gateway, role="coder", tools=tools, messages=messages, max_turns=settings.coder.max_turns,
+            checkpoint=checkpoint, native_tools=native,
+        )
+        if not saved and checkpoint is not None:
+            checkpoint.save(messages)
+
+    @property
+    def messages(self) -> list[Message]:
+        return self.loop.messages
+
+    async def run(self) -> Done:
+        """Run the loop until the model is done. Raises :class:`~agents.loop.TurnLimit`."""
+        return await self.loop.run()
+
+    def revise_after_review(self, comments: list[str]) -> None:
+        """Send the reviewer's comments back; the next :meth:`run` addresses them."""
+        listed = "\n".join(f"- {c}" for c in comments)
+        self.loop.add_user(prompts.render("coder_review_feedback", comments=listed))
+
+    def revise_after_checks(self, checks: str, output_tail: str) -> None:
+        """Send a failing check's output tail back; the next :meth:`run` fixes it."""
+        self.loop.add_user(prompts.render("coder_validation_feedback", checks=checks, output=output_tail))

@@ -1,0 +1,204 @@
+"""The shared agent loop: ``run → step → query → act``, one action per model turn.
+
+Leaving the loop is a typed exception carrying its payload (:class:`Done` with the summary, :class:`TurnLimit`);
+everything the model can fix (a reply that is not one valid action, a failing tool) becomes an observation it reads
+on the next turn. The conversation is checkpointed after every step, so a resumed run continues from the last
+committed turn. Old observations are elided when the history outgrows the context budget (small local models have
+8k-token windows); the system prompt, the task and the latest turns are always kept whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from agents import prompts
+from agents.actions import (
+    Action,
+    ActionFormatError,
+    ActionReply,
+    DoneAction,
+    parse_action_text,
+    parse_tool_call,
+    tool_specs,
+)
+from orchestrator.errors import ModelOutputError
+from orchestrator.seams import Message, Role
+
+if TYPE_CHECKING:
+    from agents.tools import ToolBox
+    from orchestrator.gateway import ModelGateway
+
+__all__ = ["StepCheckpoint", "LoopExit", "Done", "TurnLimit", "AgentLoop", "finished_summary"]
+
+_KEEP_RECENT = 6  # messages at the end of the history never elided (the last three turns)
+_ELIDED = "[older output elided to save context; repeat the action if you need it again]"
+_LONG_ASSISTANT = 1500
+
+
+class StepCheckpoint(Protocol):
+    """Where a step's conversation is saved after every turn (the engine's store), and loaded from on resume."""
+
+    def load(self) -> list[Message] | None: ...
+
+    def save(self, messages: Sequence[Message]) -> None: ...
+
+
+class LoopExit(Exception):
+    """A way out of the agent loop."""
+
+
+class Done(LoopExit):
+    """The model finished with the done action."""
+
+    def __init__(self, summary: str) -> None:
+        self.summary = summary
+        super().__init__(summary)
+
+
+class TurnLimit(LoopExit):
+    """The model used its turns without finishing."""
+
+    def __init__(self, turns: int) -> None:
+        self.turns = turns
+        super().__init__(f"no done action after {turns} turns")
+
+
+@dataclass
+class AgentLoop:
+    """One agent's conversation with its model and its tools. ``messages`` is the whole history (shared, mutated)."""
+
+    gateway: ModelGateway
+    role: Role
+    tools: ToolBox
+    messages: list[Message]
+    max_turns: int
+    checkpoint: StepCheckpoint | None = None
+    native_tools: bool = False
+    context_chars: int = 18000
+    turns: int = field(default=0, init=False)  # turns taken in the current run
+
+    async def run(self) -> Done:
+        """Query and act until the model is done; return the :class:`Done`. Raises :class:`TurnLimit`."""
+        already = finished_summary(self.messages)
+        if already is not None:
+            return Done(already)
+        self.turns = 0
+        while True:
+            if self.turns >= self.max_turns:
+                raise TurnLimit(self.turns)
+            self.turns += 1
+            try:
+                await self.step()
+            except Done as done:
+                return done
+
+    async def step(self) -> None:
+        """One turn: ask for an action, act on it, record both, save. Raises :class:`Done`."""
+        try:
+            turn = await self.query()
+        except _InvalidReply as bad:
+            self._commit(bad.said, self._format_error(bad.message), bad.call_id)
+            return
+        if isinstance(turn.action, DoneAction):
+            self._commit(turn.said, "ok, finished" if turn.call_id else None, turn.call_id)
+            raise Done(turn.action.summary)
+        self._commit(turn.said, await self.act(turn.action), turn.call_id)
+
+    async def query(self) -> _Turn:
+        """The model's next action and the assistant message that records it. Raises :class:`_InvalidReply`."""
+        window = self._window()
+        if not self.native_tools:
+            try:
+                reply = await self.gateway.structured(self.role, window, ActionReply)
+            except ModelOutputError as exc:
+                raise _InvalidReply(exc.message, Message(role="assistant", content="(no valid action)")) from None
+            return _Turn(reply.root, Message(role="assistant", content=reply.root.to_json()))
+        response = await self.gateway.complete(self.role, window, tools=tool_specs())
+        if response.tool_calls:
+            call = response.tool_calls[0]  # one action per turn: further calls are dropped, unanswered
+            said = Message(role="assistant", content=response.content, tool_calls=(call,))
+            try:
+                return _Turn(parse_tool_call(call.name, call.arguments), said, call.id)
+            except ActionFormatError as exc:
+                raise _InvalidReply(exc.message, said, call.id) from None
+        said = Message(role="assistant", content=response.content[:_LONG_ASSISTANT] or "(empty reply)")
+        try:
+            return _Turn(parse_action_text(response.content), said)
+        except ActionFormatError as exc:
+            raise _InvalidReply(exc.message, said) from None
+
+    async def act(self, action: Action) -> str:
+        """Execute one (non-done) action; the observation text."""
+        return await self.tools.execute(action)
+
+    def add_user(self, content: str) -> None:
+        """Append a user message (feedback between rounds) and save."""
+        self.messages.append(Message(role="user", content=content))
+        self._save()
+
+    # ------------------------------------------------------------------------------------------------- internals
+
+    def _commit(self, said: Message, observation: str | None, call_id: str | None = None) -> None:
+        self.messages.append(said)
+        if observation is not None:
+            role: Literal["tool", "user"] = "tool" if call_id else "user"
+            self.messages.append(Message(role=role, content=observation, tool_call_id=call_id))
+        self._save()
+
+    def _save(self) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint.save(self.messages)
+
+    def _format_error(self, error: str) -> str:
+        path = self.tools.touched[-1] if self.tools.touched else "README.md"
+        return prompts.render("coder_format_error", error=error, example_path=path)
+
+    def _window(self) -> list[Message]:
+        """The history to send: whole if it fits ``context_chars``, else with old observations elided."""
+        if sum(len(m.content) for m in self.messages) <= self.context_chars:
+            return list(self.messages)
+        first_turn = next((i for i, m in enumerate(self.messages) if m.role == "assistant"), len(self.messages))
+        recent = max(first_turn, len(self.messages) - _KEEP_RECENT)
+        return [_shrink(m) if first_turn <= i < recent else m for i, m in enumerate(self.messages)]
+
+
+@dataclass(frozen=True)
+class _Turn:
+    action: Action
+    said: Message  # the assistant message recording the action
+    call_id: str | None = None  # a native tool call: its result goes back as a tool message
+
+
+class _InvalidReply(Exception):
+    """The model's reply is not one valid action (a signal inside the loop: it becomes an observation)."""
+
+    def __init__(self, message: str, said: Message, call_id: str | None = None) -> None:
+        self.message = message
+        self.said = said
+        self.call_id = call_id
+        super().__init__(message)
+
+
+def _shrink(message: Message) -> Message:
+    if message.role in ("user", "tool") and len(message.content) > len(_ELIDED):
+        return message.model_copy(update={"content": _ELIDED})
+    if message.role == "assistant" and len(message.content) > _LONG_ASSISTANT:
+        return message.model_copy(update={"content": message.content[:_LONG_ASSISTANT] + " [cut]"})
+    return message
+
+
+def finished_summary(messages: Sequence[Message]) -> str | None:
+    """The summary when the history ends with the model's done action (a resumed, finished conversation)."""
+    last = next((m for m in reversed(messages) if m.role != "tool"), None)
+    if last is None or last.role != "assistant":
+        return None
+    try:
+        if last.tool_calls:
+            action = parse_tool_call(last.tool_calls[0].name, last.tool_calls[0].arguments)
+        else:
+            action = parse_action_text(last.content)
+    except ActionFormatError:
+        return None
+    return action.summary if isinstance(action, DoneAction) else None
