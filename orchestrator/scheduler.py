@@ -25,7 +25,7 @@ from orchestrator.events import EventSink, StepCompleted, StepStarted, now_iso
 from orchestrator.plan import Plan, Step, StepStatus, build_dag, descendants, ready_steps
 from orchestrator.store import StepRecord
 
-__all__ = ["StepResult", "StepRunner", "Transitions", "Scheduler"]
+__all__ = ["StepResult", "StepRunner", "Transitions", "Scheduler", "FATAL_ERRORS"]
 
 
 class StepResult(BaseModel):
@@ -53,7 +53,7 @@ class Transitions(Protocol):
 
 
 # These end the whole run (no later step could do better); any other OrchestrateError fails just its step.
-_FATAL: tuple[type[OrchestrateError], ...] = (BudgetExceededError, UsageError)
+FATAL_ERRORS: tuple[type[OrchestrateError], ...] = (BudgetExceededError, UsageError)
 
 
 def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
@@ -118,7 +118,7 @@ class Scheduler:
             )
             try:
                 result = await self._runner(step)
-            except _FATAL:
+            except FATAL_ERRORS:
                 raise
             except OrchestrateError as exc:
                 result = StepResult(status="failed", reason=exc.render())

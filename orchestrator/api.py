@@ -1,0 +1,229 @@
+"""The public Python API: :class:`Orchestrator` (what the CLI itself uses).
+
+>>> orch = Orchestrator.from_config(load_config(cwd=Path.cwd()), interactive=False, events=JsonlSink(sys.stdout))
+>>> result = anyio.run(orch.run, "add input validation to bank.py")   # SessionResult; result.exit_code
+
+The flow (DESIGN.md): session.started → planner → plan.created → scheduler (each step: staging, role pipeline,
+optional user approval of the diff, apply) → session.completed. Collaborators come in through the constructor;
+:func:`orchestrator.compose.build_collaborators` makes the real ones from config.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+import anyio
+
+from orchestrator.errors import InputError, ModelOutputError, OrchestrateError
+from orchestrator.events import (
+    ErrorEvent,
+    Event,
+    EventSink,
+    PlanCreated,
+    PlanStepInfo,
+    SessionCompleted,
+    SessionResumed,
+    SessionStarted,
+    WarningEvent,
+)
+from orchestrator.plan import Plan, PlanInvalid, validate_plan
+from orchestrator.scheduler import Scheduler
+from orchestrator.seams import Memory, Role
+from orchestrator.session import DiffReviewer, PlanFn, PlanReviewer, SessionResult, StepExecutor, StepFn
+from orchestrator.staging import Workspace
+from orchestrator.store import SessionStore, Store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from orchestrator.config import LoadedConfig
+    from orchestrator.config_schema import Settings
+    from orchestrator.home import Home
+
+__all__ = ["Orchestrator", "GatewayLike", "SessionEvents"]
+
+
+class GatewayLike(Protocol):
+    """What the engine needs of ``orchestrator.gateway.ModelGateway``."""
+
+    def model_for(self, role: Role) -> str: ...
+
+    async def aclose(self) -> None: ...
+
+
+class SessionEvents:
+    """The run's event sink: the caller's sink, plus the active session's store (attached while it runs)."""
+
+    def __init__(self, user: EventSink | None = None) -> None:
+        self.user = user
+        self.session: SessionStore | None = None
+
+    def emit(self, event: Event) -> None:
+        if self.session is not None:
+            self.session.append_event(event)  # durable first: the stream never shows what the store lacks
+        if self.user is not None:
+            self.user.emit(event)
+
+
+class Orchestrator:
+    """Plans and runs tasks in ``cwd``. Use :meth:`from_config`; the constructor takes every collaborator."""
+
+    def __init__(self, *, settings: Settings, cwd: Path, home: Home, gateway: GatewayLike, memory: Memory,
+                 planner: PlanFn, run_step: StepFn, deps: Any = None, events: SessionEvents | None = None,
+                 store: Store | None = None, diff_reviewer: DiffReviewer | None = None,
+                 plan_reviewer: PlanReviewer | None = None) -> None:
+        self.settings = settings
+        self.cwd = cwd.resolve()
+        self.home = home
+        self.gateway = gateway
+        self.memory = memory
+        self.events = events or SessionEvents()
+        self.store = store or Store(home)
+        self.workspace = Workspace(self.cwd, exclude=[home.root])
+        self.session_id: str | None = None  # set as soon as a session exists (for "resume with ..." messages)
+        self._planner = planner
+        self._run_step = run_step
+        self._deps = deps
+        self._diff_reviewer = diff_reviewer
+        self._plan_reviewer = plan_reviewer
+
+    @classmethod
+    def from_config(cls, loaded: LoadedConfig, *, interactive: bool, console: Console | None = None,
+                    events: EventSink | None = None, cwd: Path | None = None,
+                    environ: Mapping[str, str] | None = None) -> Orchestrator:
+        """The real object graph for ``loaded`` (see :mod:`orchestrator.compose`)."""
+        from orchestrator.compose import build_collaborators
+
+        session_events = SessionEvents(events)
+        parts = build_collaborators(loaded, cwd=(cwd or Path.cwd()).resolve(), interactive=interactive,
+                                    console=console, events=session_events, environ=environ or os.environ)
+        return cls(events=session_events, **parts)
+
+    async def aclose(self) -> None:
+        await self.gateway.aclose()
+        self.store.close()
+
+    # ------------------------------------------------------------------------------------------------ planning
+    async def plan(self, task: str) -> Plan:
+        """A validated plan for ``task`` (no session, nothing changed)."""
+        task = _checked(task)
+        context = self.memory.load(self.cwd)
+        files = await anyio.to_thread.run_sync(self.workspace.list_files)
+        plan = await self._planner(task, gateway=self.gateway, memory=context, repo_summary="\n".join(files))
+        try:
+            validate_plan(plan)
+        except PlanInvalid as exc:
+            raise ModelOutputError(f"the planner returned an invalid plan: {exc.message}") from None
+        return plan
+
+    async def _reviewed_plan(self, task: str) -> tuple[Plan | None, str]:
+        """Plan, then (interactive) let the user accept, edit the task and re-plan, or quit (None)."""
+        while True:
+            plan = await self.plan(task)
+            if self._plan_reviewer is None:
+                return plan, task
+            decision = await self._plan_reviewer.review_plan(plan, task)
+            if decision.action == "accept":
+                return plan, task
+            if decision.action == "quit":
+                return None, task
+            task = _checked(decision.task)
+
+    # ------------------------------------------------------------------------------------------------ running
+    async def run(self, task: str) -> SessionResult:
+        """Plan and run ``task`` in a new session."""
+        task = _checked(task)
+        git = await anyio.to_thread.run_sync(self.workspace.git_info)
+        session = self.store.create(cwd=self.cwd, task=task, profile=self.settings.profile, git=git)
+        self.session_id = session.id
+        with self._attached(session):
+            self.events.emit(SessionStarted(session_id=session.id, cwd=str(self.cwd), git=git))
+            return await self._guarded(session, self._plan_and_execute(session, task))
+
+    async def resume(self, session_id: str) -> SessionResult:
+        """Continue a stored session: finish a half-applied edit, then run every step that has not completed."""
+        session = self.store.open(session_id)
+        self.session_id = session.id
+        if session.meta.cwd != str(self.cwd):
+            session.close()
+            raise InputError(f"session {session.id} was started in {session.meta.cwd}",
+                             hint=f"resume it from there: -C {session.meta.cwd}")
+        with self._attached(session):
+            self.events.emit(SessionResumed(session_id=session.id))
+            session.update_meta(status="running", pid=os.getpid())
+            return await self._guarded(session, self._continue(session))
+
+    async def _plan_and_execute(self, session: SessionStore, task: str) -> SessionResult:
+        plan, task = await self._reviewed_plan(task)
+        if plan is None:
+            return self._finish(session, "interrupted", {})
+        if task != session.meta.task:
+            session.update_meta(task=task)
+        session.save_plan(plan)
+        self.events.emit(PlanCreated(steps=tuple(
+            PlanStepInfo(id=s.id, role=s.role, goal=s.goal, depends_on=s.depends_on) for s in plan.steps)))
+        return await self._execute(session, task, plan)
+
+    async def _continue(self, session: SessionStore) -> SessionResult:
+        for entry in session.open_journal():
+            await anyio.to_thread.run_sync(self.workspace.recover, entry, session.journal)
+        head = (await anyio.to_thread.run_sync(self.workspace.git_info)).commit
+        if session.meta.git.commit and head != session.meta.git.commit:
+            self.events.emit(WarningEvent(message=f"HEAD moved since the session started "
+                                                  f"({session.meta.git.commit[:12]} → {(head or 'none')[:12]})"))
+        plan = session.load_plan()
+        if plan is None:
+            return await self._plan_and_execute(session, session.meta.task)
+        return await self._execute(session, session.meta.task, plan)
+
+    async def _execute(self, session: SessionStore, task: str, plan: Plan) -> SessionResult:
+        executor = StepExecutor(task=task, plan=plan, session=session, workspace=self.workspace,
+                                run_step=self._run_step, deps=self._deps, events=self.events,
+                                diff_reviewer=self._diff_reviewer)
+        scheduler = Scheduler(plan, runner=executor, store=session, events=self.events,
+                              max_parallel=self.settings.max_parallel,
+                              model_for=lambda step: self.gateway.model_for(step.role))
+        states = await scheduler.run()
+        status: Literal["succeeded", "failed"] = (
+            "succeeded" if all(s == "succeeded" for s in states.values()) else "failed")
+        return self._finish(session, status, states)
+
+    async def _guarded(self, session: SessionStore, work: Any) -> SessionResult:
+        """Await ``work``; on an error or cancellation, record how the session ended before it propagates."""
+        try:
+            result: SessionResult = await work
+            return result
+        except OrchestrateError as exc:
+            self.events.emit(ErrorEvent(message=exc.render()))
+            self._finish(session, "failed", {})
+            raise
+        except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):
+            self._finish(session, "interrupted", {})  # synchronous: the cancellation cannot cut it short
+            raise
+
+    def _finish(self, session: SessionStore, status: Literal["succeeded", "failed", "interrupted"],
+                states: dict[str, Any]) -> SessionResult:
+        session.update_meta(status=status)
+        usage = session.usage()
+        self.events.emit(SessionCompleted(status=status, usage=usage))
+        return SessionResult(session_id=session.id, status=status, steps=states, usage=usage)
+
+    @contextmanager
+    def _attached(self, session: SessionStore) -> Iterator[None]:
+        self.events.session = session
+        try:
+            yield
+        finally:
+            self.events.session = None
+            session.close()
+
+
+def _checked(task: str) -> str:
+    task = task.strip()
+    if not task:
+        raise InputError("the task is empty", hint="say what to do, e.g. orchestrate exec \"add tests for bank.py\"")
+    return task
