@@ -1,0 +1,167 @@
+"""What the scheduler runs for one plan step: coder → reviewer → validator, with the feedback loops between them.
+
+A **coder** step runs the coder in the step's staging root until it is done; the reviewer judges the diff (a request
+for changes goes back to the coder, up to ``review.max_rounds`` verdicts); the approved diff is validated by the
+project's checks (a failure goes back to the coder with the output tail, up to ``validate.max_rounds`` runs); a
+change that is approved *and* passes is the step's outcome. A diff the coder changed after its approval is reviewed
+again. A **reviewer** step judges the diff of the steps it depends on; a **validator** step runs the checks on them.
+Nothing here touches the user's tree: the engine applies the outcome's diff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from agents.coder import Coder
+from agents.docs import StepDocs
+from agents.loop import StepCheckpoint, TurnLimit
+from agents.reviewer import ReviewVerdict, review_change
+from agents.tools import ToolBox
+from agents.validator import ValidationResult, run_checks
+from orchestrator.commands import CommandRunner
+from orchestrator.config_schema import Settings
+from orchestrator.errors import ModelOutputError
+from orchestrator.events import EventSink, ReviewCompleted, ValidationCompleted
+from orchestrator.gateway import ModelGateway
+from orchestrator.plan import Plan, Step
+from orchestrator.seams import Memory
+from orchestrator.staging import Staging
+
+__all__ = ["StepCheckpoint", "StepDeps", "StepOutcome", "run_step"]
+
+
+@dataclass(frozen=True)
+class StepDeps:
+    """The session's collaborators a step uses."""
+
+    settings: Settings
+    gateway: ModelGateway
+    commands: CommandRunner
+    memory: Memory
+    events: EventSink
+    cwd: Path  # the session's cwd (AGENTS.md composition); a staging root mirrors it
+
+
+class StepOutcome(BaseModel):
+    """How a step ended. ``diff`` and ``files`` are the change to apply (coder steps only; empty otherwise)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Literal["succeeded", "failed"]
+    summary: str = ""
+    reason: str = ""  # one line: why it failed
+    diff: str = ""
+    files: tuple[str, ...] = ()
+
+
+async def run_step(
+    step: Step, *, task: str, plan: Plan, staging: Staging, deps: StepDeps, checkpoint: StepCheckpoint | None = None
+) -> StepOutcome:
+    """Run one plan step in ``staging`` (see the module docstring). Model garbage fails the step, not the session."""
+    docs = StepDocs(deps.memory, deps.cwd, deps.events, step.id)
+    try:
+        if step.role == "coder":
+            return await _CoderStep(step, task=task, staging=staging, deps=deps, docs=docs, checkpoint=checkpoint).run()
+        if step.role == "reviewer":
+            return await _review_dependencies(step, task=task, plan=plan, staging=staging, deps=deps, docs=docs)
+        return await _validate_dependencies(step, staging, deps)
+    except ModelOutputError as exc:
+        return StepOutcome(status="failed", reason=exc.message)
+
+
+class _CoderStep:
+    def __init__(self, step: Step, *, task: str, staging: Staging, deps: StepDeps, docs: StepDocs,
+                 checkpoint: StepCheckpoint | None) -> None:
+        self.step, self.task, self.staging, self.deps, self.docs = step, task, staging, deps, docs
+        settings = deps.settings
+        self.tools = ToolBox(root=staging.root, step_id=step.id, commands=deps.commands,
+                             command_timeout_s=settings.coder.command_timeout_s, on_touch=docs.on_touch)
+        self.coder = Coder(step, task=task, gateway=deps.gateway, settings=settings, tools=self.tools,
+                           instructions=docs.instructions(step.files), checkpoint=checkpoint)
+        self.reviews = 0
+        self.validations = 0
+
+    async def run(self) -> StepOutcome:
+        approved: str | None = None
+        while True:
+            try:
+                done = await self.coder.run()
+            except TurnLimit as exc:
+                return _failed(f"the coder did not finish within {exc.turns} turns")
+            diff = self.staging.diff()
+            if diff != approved:
+                verdict = await self._review(diff)
+                if not verdict.approved:
+                    self.reviews += 1
+                    if self.reviews >= self.deps.settings.review.max_rounds:
+                        return _failed(f"the reviewer still requested changes after {self.reviews} rounds: "
+                                       + "; ".join(verdict.comments))
+                    self.coder.revise_after_review(verdict.comments)
+                    continue
+                approved = diff
+            result = await self._validate()
+            if result.passed:
+                files = tuple(self.staging.changed_files())
+                return StepOutcome(status="succeeded", summary=done.summary, diff=diff, files=files)
+            self.validations += 1
+            if result.blocked:
+                return _failed(f"a check could not run: {', '.join(result.failing)}")
+            if self.validations >= self.deps.settings.validate_.max_rounds:
+                return _failed(f"checks still fail after {self.validations} rounds: {', '.join(result.failing)}")
+            self.coder.revise_after_checks(", ".join(result.failing), result.output_tail)
+
+    async def _review(self, diff: str) -> ReviewVerdict:
+        files = list(dict.fromkeys([*self.step.files, *self.tools.changed]))
+        verdict = await review_change(gateway=self.deps.gateway, task=self.task, goal=self.step.goal, diff=diff,
+                                      instructions=self.docs.instructions(files))
+        self.deps.events.emit(ReviewCompleted(step_id=self.step.id, verdict=verdict.verdict,
+                                              comments=tuple(verdict.comments)))
+        return verdict
+
+    async def _validate(self) -> ValidationResult:
+        return await _checks(self.step, self.staging, self.deps)
+
+
+async def _checks(step: Step, staging: Staging, deps: StepDeps) -> ValidationResult:
+    result = await run_checks(step.id, staging.root, commands=deps.commands, settings=deps.settings)
+    deps.events.emit(ValidationCompleted(step_id=step.id, passed=result.passed, output_tail=result.output_tail))
+    return result
+
+
+async def _review_dependencies(
+    step: Step, *, task: str, plan: Plan, staging: Staging, deps: StepDeps, docs: StepDocs
+) -> StepOutcome:
+    """A reviewer step: a verdict on what the steps it depends on changed (visible in its staging)."""
+    goals = [f"{dep}: {plan.step(dep).goal}" for dep in step.depends_on]
+    goal = step.goal + (f" (the changes were made for: {'; '.join(goals)})" if goals else "")
+    changed = _cwd_relative(staging, staging.changed_files())
+    verdict = await review_change(gateway=deps.gateway, task=task, goal=goal, diff=staging.diff(),
+                                  instructions=docs.instructions([*step.files, *changed]))
+    deps.events.emit(ReviewCompleted(step_id=step.id, verdict=verdict.verdict, comments=tuple(verdict.comments)))
+    if verdict.approved:
+        return StepOutcome(status="succeeded", summary="approved")
+    return _failed("the reviewer requested changes: " + "; ".join(verdict.comments))
+
+
+async def _validate_dependencies(step: Step, staging: Staging, deps: StepDeps) -> StepOutcome:
+    """A validator step: the project's checks on the state its dependencies left."""
+    result = await _checks(step, staging, deps)
+    if result.passed:
+        return StepOutcome(status="succeeded", summary=f"checks passed: {len(result.checks)}")
+    return _failed(f"checks failed: {', '.join(result.failing)}")
+
+
+def _cwd_relative(staging: Staging, files: list[str]) -> list[str]:
+    """Tree-relative paths (what git reports) as paths relative to the staging root (the session's cwd)."""
+    prefix = staging.root.relative_to(staging.tree).as_posix()
+    if prefix == ".":
+        return files
+    return [f[len(prefix) + 1 :] for f in files if f.startswith(prefix + "/")]
+
+
+def _failed(reason: str) -> StepOutcome:
+    return StepOutcome(status="failed", reason=reason)

@@ -1,0 +1,72 @@
+"""The planner: a task (plus the repository's file tree and AGENTS.md) in, a validated :class:`Plan` out.
+
+The plan comes from the planner model as structured output (the gateway re-asks while it does not validate as a
+``Plan``); then the graph is checked (:func:`orchestrator.plan.validate_plan`: duplicate ids, unknown roles or
+dependencies, cycles) and a bad plan is sent back with the problem, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from agents import prompts
+from memory import render_instructions
+from orchestrator.errors import ModelOutputError
+from orchestrator.plan import Plan, PlanInvalid, validate_plan
+from orchestrator.seams import MemoryContext, Message
+
+if TYPE_CHECKING:
+    from orchestrator.gateway import ModelGateway
+
+__all__ = ["make_plan", "planner_messages"]
+
+
+def planner_messages(task: str, *, memory: MemoryContext, repo_summary: str, cwd: Path | None = None) -> list[Message]:
+    """The planner's conversation: system prompt, the AGENTS.md instructions (if any), the task with the file tree."""
+    messages = [Message(role="system", content=prompts.load("planner_system"))]
+    instructions = render_instructions(memory, cwd or _docs_dir(memory))
+    if instructions:
+        messages.append(Message(role="user", content=instructions))
+    messages.append(Message(role="user", content=prompts.render("planner_task", task=task, repo=repo_summary)))
+    return messages
+
+
+def _docs_dir(memory: MemoryContext) -> Path:
+    """The directory the instructions are for when the caller did not say: where the deepest project doc lives."""
+    project = [s.path for s in memory.sources if s.scope == "project"]
+    return project[-1].parent if project else Path.cwd()
+
+
+async def make_plan(
+    task: str,
+    *,
+    gateway: ModelGateway,
+    memory: MemoryContext,
+    repo_summary: str,
+    max_attempts: int = 3,
+    cwd: Path | None = None,
+) -> Plan:
+    """A plan that passes :func:`validate_plan`, re-asking the model with the problem up to ``max_attempts`` times.
+
+    Raises :class:`~orchestrator.errors.ModelOutputError` naming the last problem when no attempt gives a valid plan
+    (or when the model's output is not a plan at all after the gateway's own re-asks).
+    """
+    messages = planner_messages(task, memory=memory, repo_summary=repo_summary, cwd=cwd)
+    problem = ""
+    for _ in range(max_attempts):
+        plan = await gateway.structured("planner", messages, Plan)
+        try:
+            validate_plan(plan)
+        except PlanInvalid as exc:
+            problem = exc.message
+        else:
+            return plan
+        messages += [
+            Message(role="assistant", content=plan.model_dump_json()),
+            Message(role="user", content=prompts.render("planner_invalid", problem=problem)),
+        ]
+    raise ModelOutputError(
+        f"the planner model ({gateway.model_for('planner')}) gave no valid plan in {max_attempts} attempts: {problem}",
+        hint="try again, rephrase the task, or configure a stronger [roles.planner] model",
+    )
