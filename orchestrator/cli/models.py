@@ -1,0 +1,133 @@
+"""``orchestrate models check [MODEL]``: probe models (chat, JSON-schema output, tool calls, speed), cache the results.
+
+Without MODEL, every model the configuration gives the roles is checked (after defaulting). The results go to the
+capability cache (``$ORCHESTRATE_HOME/cache/capabilities.json``), from which the agents choose native tool calls or
+structured JSON actions under ``models.tool_mode = "auto"``. An Ollama server answering on 127.0.0.1:11434 is listed
+with the model strings to use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import urllib.error
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.cli.context import CliContext
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from orchestrator.capabilities import ProbeReport
+    from orchestrator.config_schema import Settings
+
+__all__ = ["register", "handle_check", "ollama_models"]
+
+OLLAMA_TAGS = "http://127.0.0.1:11434/api/tags"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("models", help="check models", description="Inspect and check models.")
+    actions = parser.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    check = actions.add_parser(
+        "check",
+        help="probe a model: chat, structured output, tool calls, speed",
+        description="Probe models with a few small requests (chat, JSON-schema output, native tool calls, speed), "
+        "print a table and cache the capabilities the agents use. Without MODEL: every configured role's model.",
+    )
+    check.add_argument("model", nargs="?", metavar="MODEL", help="model string (litellm's, or 'local')")
+    check.add_argument("--api-base", help="base URL of an OpenAI-compatible server (with openai/NAME)")
+    check.add_argument("-p", "--profile", help="config profile [profiles.NAME]")
+    check.add_argument("-c", "--config", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key (repeatable)")
+    check.add_argument("--json", action="store_true", help="print the results as JSON")
+    check.set_defaults(handler=handle_check)
+
+
+def ollama_models(url: str = OLLAMA_TAGS, timeout_s: float = 0.5) -> list[str] | None:
+    """Model names of an Ollama server answering at ``url``; ``None`` when none answers (quickly)."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:  # loopback only: a fixed local URL
+            data: Any = json.loads(response.read() or b"{}")
+    except (OSError, ValueError):
+        return None
+    models = data.get("models", []) if isinstance(data, dict) else []
+    return [str(m.get("name")) for m in models if isinstance(m, dict) and m.get("name")]
+
+
+def _targets(args: argparse.Namespace, settings: Settings, environ: dict[str, str]) -> list[tuple[str, str]]:
+    """(model, api_base) pairs to check, deduplicated, in role order."""
+    if args.model:
+        return [(args.model, args.api_base or "")]
+    from orchestrator.model_routing import default_model
+    from orchestrator.seams import ROLES
+
+    fallback = default_model(environ)
+    pairs = [(settings.role(r).model or fallback, settings.role(r).api_base) for r in ROLES]
+    return list(dict.fromkeys(pairs))
+
+
+async def _check_all(targets: list[tuple[str, str]], settings: Settings, environ: dict[str, str]) -> list[ProbeReport]:
+    from orchestrator.capabilities import CapabilityCache, ProbeReport, probe
+    from orchestrator.config_schema import RoleConfig
+    from orchestrator.errors import ModelError
+    from orchestrator.model_routing import resolve_model
+
+    cache = CapabilityCache.for_environ(environ)
+    reports = []
+    for name, api_base in targets:
+        model = None
+        try:
+            model = resolve_model(name, RoleConfig(model=name, api_base=api_base), settings=settings, environ=environ)
+            report = await probe(model, name)
+            cache.put(name, report.capabilities)
+        except ModelError as exc:
+            report = ProbeReport(model=name, error=exc.render(), exit_code=exc.exit_code)
+        finally:
+            close = getattr(model, "aclose", None)
+            if close is not None:
+                await close()
+        reports.append(report)
+    return reports
+
+
+def _mark(value: bool | None) -> str:
+    return {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}[value]
+
+
+def _table(reports: list[ProbeReport]) -> Table:
+    from rich.table import Table
+
+    table = Table(title="model check", title_justify="left")
+    for column in ("model", "chat", "JSON schema", "tool calls", "speed", "first reply", "agents use"):
+        table.add_column(column, overflow="fold")
+    for r in reports:
+        caps = r.capabilities
+        if r.error:
+            table.add_row(r.model, "[red]failed[/]", "-", "-", "-", "-", r.error)
+            continue
+        as_text = "[yellow]as JSON text[/]" if r.text_tools else "[red]no[/]"
+        tools = "[green]native[/]" if caps.native_tools else as_text
+        speed = f"{caps.tokens_per_s:.1f} tok/s" if caps.tokens_per_s else "-"
+        mode = "native tools" if caps.native_tools else "JSON actions"
+        table.add_row(r.model, _mark(caps.chat), _mark(caps.json_schema), tools, speed, f"{r.chat_seconds} s", mode)
+    return table
+
+
+def handle_check(args: argparse.Namespace, ctx: CliContext) -> int:
+    import anyio
+
+    environ = dict(ctx.environ)
+    settings = ctx.load_config(args).settings
+    reports = anyio.run(_check_all, _targets(args, settings, environ), settings, environ)
+    ollama = ollama_models()
+    if args.json:
+        payload = {"models": [r.model_dump(mode="json") for r in reports], "ollama": ollama}
+        ctx.out.print_json(json.dumps(payload))
+    else:
+        ctx.out.print(_table(reports))
+        if ollama is not None:
+            names = ", ".join(f"ollama/{n}" for n in ollama) or "no models pulled yet"
+            ctx.out.print(f"Ollama answers on 127.0.0.1:11434: {names} (use with -m ollama/NAME)")
+    return max((r.exit_code for r in reports), default=0)
