@@ -13,7 +13,6 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from orchestrator.config_schema import Settings
 from orchestrator.seams import ApprovalRequest, ApprovalResponse, Decision, ExecResult, GateVerdict, SandboxPolicy
 
 
@@ -77,7 +76,3 @@ class HostSandbox:
         return ExecResult(exit_code=proc.returncode or 0, output=out.decode(errors="replace"),
                           sandbox="test" if confined else "none")
 
-
-def simple_policy_for(settings: Settings, workspace: Path) -> SandboxPolicy:
-    """The sandbox policy the runner asks for (a stand-in for policies.sandbox.policy_for until it lands)."""
-    return SandboxPolicy(mode=settings.sandbox_mode, workspace=workspace, network=settings.sandbox.network)

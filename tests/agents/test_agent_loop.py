@@ -19,7 +19,7 @@ from orchestrator.events import ListSink
 from orchestrator.plan import Step
 from orchestrator.seams import Message, ModelRequest
 from orchestrator.testing import FunctionModel, ScriptedModel, gateway_for
-from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate, simple_policy_for
+from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio
 
@@ -59,7 +59,7 @@ def coder_for(project: Path, model: ScriptedModel | FunctionModel, cfg: Settings
               checkpoint: ListCheckpoint | None = None) -> Coder:
     cfg = cfg or settings()
     runner = CommandRunner(gate=WordGate(), approver=ScriptedApprover(), sandbox=HostSandbox(), settings=cfg,
-                           events=ListSink(), policy_for=simple_policy_for)
+                           events=ListSink())
     tools = ToolBox(root=project, step_id="s1", commands=runner)
     return Coder(STEP, task="fix the calculator", gateway=gateway_for(cfg, model), settings=cfg, tools=tools,
                  instructions=None, checkpoint=checkpoint)

@@ -11,7 +11,7 @@ from agents.validator import PYTEST, discover_checks, run_checks, tail_bytes
 from orchestrator.commands import CommandRunner
 from orchestrator.config_schema import Settings
 from orchestrator.events import ListSink
-from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate, simple_policy_for
+from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 
 def settings(**validate: object) -> Settings:
@@ -68,7 +68,7 @@ def test_tail_is_bounded_in_bytes() -> None:
 async def test_run_checks_runs_all_and_reports_the_failing_tail(tmp_path: Path) -> None:
     cfg = settings(commands=["echo fine", "echo broken >&2; exit 1"], output_tail_bytes=200)
     runner = CommandRunner(gate=WordGate(), approver=ScriptedApprover(), sandbox=HostSandbox(), settings=cfg,
-                           events=ListSink(), policy_for=simple_policy_for)
+                           events=ListSink())
     result = await run_checks("v1", tmp_path, commands=runner, settings=cfg)
     assert not result.passed and not result.blocked and result.failing == ["echo broken >&2; exit 1"]
     assert "broken" in result.output_tail and "fine" not in result.output_tail
@@ -78,7 +78,7 @@ async def test_run_checks_runs_all_and_reports_the_failing_tail(tmp_path: Path) 
 async def test_a_refused_check_blocks_validation(tmp_path: Path) -> None:
     cfg = settings(commands=["make test"])
     runner = CommandRunner(gate=WordGate({"make": "forbidden"}), approver=ScriptedApprover(), sandbox=HostSandbox(),
-                           settings=cfg, events=ListSink(), policy_for=simple_policy_for)
+                           settings=cfg, events=ListSink())
     result = await run_checks("v1", tmp_path, commands=runner, settings=cfg)
     assert not result.passed and result.blocked and "NOT RUN" in result.output_tail
 
@@ -87,6 +87,6 @@ async def test_a_refused_check_blocks_validation(tmp_path: Path) -> None:
 async def test_no_checks_passes_with_a_note(tmp_path: Path) -> None:
     cfg = settings()
     runner = CommandRunner(gate=WordGate(), approver=ScriptedApprover(), sandbox=HostSandbox(), settings=cfg,
-                           events=ListSink(), policy_for=simple_policy_for)
+                           events=ListSink())
     result = await run_checks("v1", tmp_path, commands=runner, settings=cfg)
     assert result.passed and result.checks == () and "no checks" in result.output_tail

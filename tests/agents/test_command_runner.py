@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ from orchestrator.commands import CommandRunner
 from orchestrator.config_schema import Settings
 from orchestrator.events import CommandDecided, CommandExecuted, ListSink
 from orchestrator.seams import ApprovalResponse
-from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate, simple_policy_for
+from policies.sandbox import build_sandbox
+from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio
 
@@ -19,7 +21,7 @@ def _runner(gate: WordGate, approver: ScriptedApprover, sandbox: HostSandbox, ev
             persisted: list[tuple[tuple[str, ...], str | None]] | None = None, **settings: object) -> CommandRunner:
     sink = persisted if persisted is not None else []
     return CommandRunner(gate=gate, approver=approver, sandbox=sandbox, settings=Settings(**settings), events=events,
-                         policy_for=simple_policy_for, persist_rule=lambda p, f: sink.append((tuple(p), f)))
+                         persist_rule=lambda p, f: sink.append((tuple(p), f)))
 
 
 def _types(events: ListSink) -> list[str]:
@@ -145,3 +147,21 @@ async def test_timeout_is_reported(tmp_path: Path) -> None:
     runner = _runner(WordGate(), ScriptedApprover(), HostSandbox(), ListSink())
     outcome = await runner.run("s1", "sleep 5", cwd=tmp_path, workspace=tmp_path, timeout_s=0.2)
     assert outcome.timed_out and not outcome.ok and "timed out" in outcome.observation()
+
+
+@pytest.mark.sandbox
+async def test_real_sandbox_denial_is_detected_and_offered_for_an_unconfined_retry(tmp_path: Path) -> None:
+    settings = Settings(approval_policy="on-failure")
+    events = ListSink()
+    approver = ScriptedApprover(ApprovalResponse(choice="deny", message="keep it confined"))
+    runner = CommandRunner(gate=WordGate(), approver=approver, sandbox=build_sandbox(settings), settings=settings,
+                           events=events)
+    inside = await runner.run("s1", "echo ok > inside.txt", cwd=tmp_path, workspace=tmp_path, timeout_s=60)
+    assert inside.ok and (tmp_path / "inside.txt").read_text() == "ok\n" and inside.sandbox not in ("", "none")
+    outside = await runner.run("s1", "touch /etc/orchestrate-agents-probe", cwd=tmp_path, workspace=tmp_path,
+                               timeout_s=60)
+    assert outside.denied and not outside.ok and outside.exit_code not in (0, None)
+    assert approver.requests[0].retry_unsandboxed and "orchestrate-agents-probe" not in os.listdir("/etc")
+    assert "blocked by the sandbox" in outside.observation()
+    executed = [e for e in events.events if isinstance(e, CommandExecuted)]
+    assert len(executed) == 2 and all(e.sandbox == inside.sandbox for e in executed)

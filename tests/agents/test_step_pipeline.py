@@ -19,7 +19,7 @@ from orchestrator.home import Home
 from orchestrator.plan import Plan, Step
 from orchestrator.staging import Staging, Workspace
 from orchestrator.testing import ScriptedModel, gateway_for
-from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate, simple_policy_for
+from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio
 
@@ -66,7 +66,7 @@ class Harness:
         self.events = ListSink()
         self.repo = repo
         runner = CommandRunner(gate=WordGate(), approver=ScriptedApprover(), sandbox=HostSandbox(),
-                               settings=self.settings, events=self.events, policy_for=simple_policy_for)
+                               settings=self.settings, events=self.events)
         self.deps = StepDeps(settings=self.settings, gateway=gateway_for(self.settings, {"coder": self.coder,
                              "reviewer": self.reviewer}), commands=runner,
                              memory=build_memory(self.settings, Home.from_env()), events=self.events, cwd=repo)

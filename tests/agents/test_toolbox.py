@@ -20,7 +20,7 @@ from agents.tools import ToolBox, ToolLimits
 from orchestrator.commands import CommandRunner
 from orchestrator.config_schema import Settings
 from orchestrator.events import ListSink
-from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate, simple_policy_for
+from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio
 
@@ -175,7 +175,7 @@ async def test_apply_patch_creates_and_deletes(project: Path) -> None:
 async def test_run_goes_through_the_command_runner(project: Path) -> None:
     events = ListSink()
     runner = CommandRunner(gate=WordGate({"curl": "forbidden"}), approver=ScriptedApprover(), sandbox=HostSandbox(),
-                           settings=Settings(), events=events, policy_for=simple_policy_for)
+                           settings=Settings(), events=events)
     tools = box(project, commands=runner, limits=ToolLimits(output_chars=300))
     out = await tools.execute(RunAction(action="run", command="ls src"))
     assert out == "$ ls src\nbank.py\nutil.py\n[exit code 0]"
