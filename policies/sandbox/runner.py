@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from orchestrator.errors import InputError, SandboxUnavailableError
-from orchestrator.seams import ExecResult, SandboxPolicy
+from orchestrator.seams import ExecResult, Sandbox, SandboxPolicy
 from policies.sandbox.capture import BoundedCapture
 from policies.sandbox.denial import detect_denial
 from policies.sandbox.env import scrub_env
@@ -234,6 +234,7 @@ async def _wait(proc: asyncio.subprocess.Process, capture: BoundedCapture, stdin
             _done, pending = await asyncio.wait(pending, timeout=_STRAGGLER_GRACE_S)
             for task in pending:
                 task.cancel()
+    _kill_group(proc.pid)  # what the command left running in the background ends with it (as under bubblewrap)
     return timed_out
 
 
@@ -255,3 +256,7 @@ def _result(job: _Job, outcome: _Outcome, *, inherited: bool) -> ExecResult:
     reason = detect_denial(backend, code, output, network=job.policy.network)
     return ExecResult(exit_code=code, output=output, denied=reason is not None, denial_reason=reason,
                       duration_s=outcome.duration_s, sandbox=backend)
+
+
+if TYPE_CHECKING:
+    _conforms: Sandbox = SandboxRunner()  # mypy proves the runner implements the seam
