@@ -229,7 +229,7 @@ TOOL_JSON = '{"name": "read_file", "arguments": {"path": "a.py"}}'
 
 
 def test_supports_native_tools_follows_tool_mode_and_the_model() -> None:
-    both = {"planner": ScriptedModel([], native_tools=True), "coder": ScriptedModel([])}
+    both: dict[Role, ChatModel] = {"planner": ScriptedModel([], native_tools=True), "coder": ScriptedModel([])}
     auto = gateway_for(settings(), both)
     assert (auto.supports_native_tools("planner"), auto.supports_native_tools("coder")) == (True, False)
     forced = gateway_for(settings(models={"tool_mode": "structured"}), both)

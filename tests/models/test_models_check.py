@@ -93,3 +93,47 @@ def test_assembly_rejects_parts_that_do_not_match_and_leaves_nothing(tmp_path: P
     with pytest.raises(ModelUnavailableError, match="corrupt model \\(3000 bytes"):
         _assemble(parts, target)
     assert list(target.parent.iterdir()) == []
+
+
+def test_ollama_is_listed_when_a_server_answers() -> None:
+    import json as _json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from orchestrator.cli.models import ollama_models
+
+    class Tags(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = _json.dumps({"models": [{"name": "qwen2.5-coder:7b"}, {"name": "llama3.2:latest"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Tags)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/api/tags"
+    try:
+        assert ollama_models(url) == ["qwen2.5-coder:7b", "llama3.2:latest"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert ollama_models(url, timeout_s=0.2) is None  # nothing answers any more
+
+
+def test_local_and_fakes_are_allowed_while_real_requests_are_forbidden(environ: dict[str, str]) -> None:
+    from orchestrator.config_schema import RoleConfig
+    from orchestrator.local_model import LocalModel
+    from orchestrator.model_routing import resolve_model
+
+    settings = Settings()
+    local = resolve_model("local", RoleConfig(), settings=settings, environ=environ)
+    assert isinstance(local, LocalModel) and local.server is None  # nothing starts before the first call
+    assert resolve_model(CAPABLE, RoleConfig(), settings=settings, environ=environ).name == CAPABLE
+    with pytest.raises(ModelUnavailableError, match="forbidden"):
+        resolve_model("ollama/qwen2.5-coder", RoleConfig(), settings=settings, environ=environ)
