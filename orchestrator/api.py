@@ -210,7 +210,8 @@ class Orchestrator:
         session.update_meta(status=status)
         usage = session.usage()
         self.events.emit(SessionCompleted(status=status, usage=usage))
-        return SessionResult(session_id=session.id, status=status, steps=states, usage=usage)
+        reasons = {step_id: session.step(step_id).reason for step_id, s in states.items() if s == "failed"}
+        return SessionResult(session_id=session.id, status=status, steps=states, usage=usage, reasons=reasons)
 
     @contextmanager
     def _attached(self, session: SessionStore) -> Iterator[None]:

@@ -26,9 +26,12 @@ __all__ = ["build_collaborators", "usage_reporter"]
 def usage_reporter(events: EventSink) -> Any:
     """The gateway's ``on_usage`` callback: one ``usage`` event per model call."""
 
+    from orchestrator.session import CURRENT_STEP
+
     def on_usage(role: Role, model: str, usage: Usage) -> None:
         events.emit(UsageReported(role=role, model=model, prompt_tokens=usage.prompt_tokens,
-                                  completion_tokens=usage.completion_tokens, cost_usd=usage.cost_usd))
+                                  completion_tokens=usage.completion_tokens, cost_usd=usage.cost_usd,
+                                  step_id=CURRENT_STEP.get()))
 
     return on_usage
 
@@ -58,9 +61,10 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
         "planner": make_plan, "run_step": run_step, "deps": deps,
     }
     if interactive and console is not None:
-        from orchestrator.console import ConsoleReviewer
+        from orchestrator.console import ConsoleReviewer, LiveView
 
-        reviewer = ConsoleReviewer(console)
+        user_sink = getattr(events, "user", None)
+        reviewer = ConsoleReviewer(console, user_sink if isinstance(user_sink, LiveView) else None)
         parts["plan_reviewer"] = reviewer
         if settings.review.user_approves_diff and settings.approval_policy != "never":
             parts["diff_reviewer"] = reviewer

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal, Protocol, TextIO
+from typing import IO, Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -168,6 +168,8 @@ class UsageReported(BaseEvent):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    step_id: str | None = None  # extension: the step whose call it was (absent for the planner)
+    _optional: ClassVar[frozenset[str]] = frozenset({"step_id"})
 
 
 class SessionCompleted(BaseEvent):
@@ -235,7 +237,7 @@ class EventSink(Protocol):
 class JsonlSink:
     """Writes one compact JSON object per line to ``stream`` and flushes after each (``exec --json``)."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: IO[str]) -> None:
         self._stream = stream
         self._lock = threading.Lock()  # usage callbacks may arrive from worker threads
 

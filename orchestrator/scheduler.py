@@ -25,7 +25,7 @@ from orchestrator.events import EventSink, StepCompleted, StepStarted, now_iso
 from orchestrator.plan import Plan, Step, StepStatus, build_dag, descendants, ready_steps
 from orchestrator.store import StepRecord
 
-__all__ = ["StepResult", "StepRunner", "Transitions", "Scheduler", "FATAL_ERRORS"]
+__all__ = ["StepResult", "StepRunner", "Transitions", "Scheduler", "FATAL_ERRORS", "first_error"]
 
 
 class StepResult(BaseModel):
@@ -56,7 +56,7 @@ class Transitions(Protocol):
 FATAL_ERRORS: tuple[type[OrchestrateError], ...] = (BudgetExceededError, UsageError)
 
 
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+def first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     """The error to report from a task group that failed: our own errors first, then whatever came first."""
     leaves: list[BaseException] = []
     pending: list[BaseException] = [group]
@@ -99,7 +99,7 @@ class Scheduler:
             async with anyio.create_task_group() as group:
                 self._launch_ready(group)
         except BaseExceptionGroup as exc:
-            raise _first_error(exc) from None
+            raise first_error(exc) from None
         return self.states
 
     def _launch_ready(self, group: TaskGroup) -> None:

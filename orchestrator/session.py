@@ -10,7 +10,8 @@ touches the user's tree before the diff was approved and validated.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import anyio
@@ -32,7 +33,11 @@ __all__ = [
     "StoreCheckpoint",
     "StepExecutor",
     "SessionResult",
+    "CURRENT_STEP",
 ]
+
+# The step whose task is running: model calls made inside it are attributed to it (usage events carry its id).
+CURRENT_STEP: ContextVar[str | None] = ContextVar("orchestrate_current_step", default=None)
 
 
 class StepOutcomeLike(Protocol):
@@ -99,6 +104,7 @@ class SessionResult:
     status: Literal["succeeded", "failed", "interrupted"]
     steps: dict[str, StepStatus]
     usage: UsageTotals
+    reasons: dict[str, str] = field(default_factory=dict)  # why each failed step failed
 
     @property
     def exit_code(self) -> int:
@@ -124,6 +130,7 @@ class StepExecutor:
         self._conflict_reruns = conflict_reruns
 
     async def __call__(self, step: Step) -> StepResult:
+        CURRENT_STEP.set(step.id)  # each step runs in its own task, hence its own context
         for _ in range(self._conflict_reruns + 1):
             staging = await self._staging_for(step)
             try:

@@ -1,0 +1,267 @@
+"""The run commands: ``orchestrate [TASK]`` (interactive), ``exec``, ``plan``, ``resume`` and ``sessions``.
+
+Every handler goes through the public Python API (:class:`orchestrator.api.Orchestrator`). ``exec --json`` writes
+only JSONL events to stdout; everything meant for humans goes to stderr. Ctrl-C or SIGTERM saves the session and
+exits 130 with the command that resumes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.cli.context import CliContext, add_common_options
+from orchestrator.errors import InputError, InterruptedRunError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from orchestrator.api import Orchestrator
+    from orchestrator.events import EventSink
+    from orchestrator.plan import Plan
+    from orchestrator.session import SessionResult
+
+__all__ = ["register"]
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = subparsers.add_parser("run", help="plan and run TASK interactively (the default command)",
+                                description="Plan TASK, show the plan, run it with a live view, review each diff.")
+    add_common_options(run)
+    run.add_argument("task", nargs="?", help="what to do (asked for when missing)")
+    run.set_defaults(handler=handle_run)
+
+    ex = subparsers.add_parser("exec", help="run TASK non-interactively (scripts, CI)",
+                               description="Run TASK without prompts. TASK '-' reads it from stdin. "
+                                           "`exec resume [--last | ID]` continues a session.")
+    add_common_options(ex)
+    ex.add_argument("task", help="what to do; '-' reads stdin; 'resume' continues a session")
+    ex.add_argument("session", nargs="?", help="with `resume`: the session id (or a unique prefix)")
+    ex.add_argument("--last", action="store_true", help="with `resume`: the newest session of this directory")
+    ex.add_argument("--json", action="store_true", help="JSONL events on stdout (human output on stderr)")
+    ex.set_defaults(handler=handle_exec)
+
+    plan = subparsers.add_parser("plan", help="plan TASK and print the DAG, run nothing")
+    add_common_options(plan)
+    plan.add_argument("task", help="what to plan; '-' reads stdin")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    plan.set_defaults(handler=handle_plan)
+
+    resume = subparsers.add_parser("resume", help="continue an interrupted or failed session")
+    add_common_options(resume)
+    resume.add_argument("session", nargs="?", help="session id or unique prefix (a picker without it)")
+    resume.add_argument("--last", action="store_true", help="the newest session of this directory")
+    resume.add_argument("--all", action="store_true", help="pick among sessions of every directory")
+    resume.set_defaults(handler=handle_resume)
+
+    sessions = subparsers.add_parser("sessions", help="list sessions (this directory's, newest first)")
+    sessions.add_argument("-C", "--cd", dest="cd", metavar="DIR", help="list the sessions of DIR")
+    sessions.add_argument("--all", action="store_true", help="sessions of every directory")
+    sessions.add_argument("--json", action="store_true", help="print a JSON array")
+    sessions.set_defaults(handler=handle_sessions)
+
+
+# ---------------------------------------------------------------------------------------------------- handlers
+def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
+    task = args.task or _ask_task(ctx)
+    orch = _orchestrator(args, ctx, interactive=True, human=ctx.out)
+    return _report(_drive(orch, orch.run, task), ctx.out)
+
+
+def handle_exec(args: argparse.Namespace, ctx: CliContext) -> int:
+    human = ctx.err
+    if args.task == "resume":
+        session_id = _pick(args, ctx, interactive=False)
+        _cd_to_session(args, ctx, session_id)
+        orch = _orchestrator(args, ctx, interactive=False, human=human, json_out=args.json)
+        return _report(_drive(orch, orch.resume, session_id), human)
+    task = _read_task(args.task)
+    orch = _orchestrator(args, ctx, interactive=False, human=human, json_out=args.json)
+    return _report(_drive(orch, orch.run, task), human)
+
+
+def handle_plan(args: argparse.Namespace, ctx: CliContext) -> int:
+    task = _read_task(args.task)
+    orch = _orchestrator(args, ctx, interactive=False, human=ctx.err)
+    plan: Plan = _drive(orch, orch.plan, task)
+    if args.json:
+        ctx.out.file.write(plan.model_dump_json() + "\n")
+    else:
+        ctx.out.print(plan)
+    return 0
+
+
+def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
+    session_id = _pick(args, ctx, interactive=True)
+    _cd_to_session(args, ctx, session_id)
+    orch = _orchestrator(args, ctx, interactive=True, human=ctx.out)
+    return _report(_drive(orch, orch.resume, session_id), ctx.out)
+
+
+def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
+    from orchestrator.store import Store
+
+    store = Store(ctx.home)
+    try:
+        metas = store.list_sessions(cwd=None if args.all else ctx.cwd(args))
+    finally:
+        store.close()
+    if args.json:
+        rows = [{"id": m.id, "cwd": m.cwd, "branch": m.git.branch, "status": m.effective_status,
+                 "updated": m.updated, "task": m.task} for m in metas]
+        ctx.out.file.write(json.dumps(rows) + "\n")
+        return 0
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for name in ("id", "status", "updated", "branch", "task", *(["cwd"] if args.all else [])):
+        table.add_column(name)
+    for m in metas:
+        table.add_row(m.id, m.effective_status, m.updated[:19].replace("T", " "), m.git.branch or "",
+                      escape(m.task[:60]), *([m.cwd] if args.all else []))
+    ctx.out.print(table if metas else "no sessions" + ("" if args.all else " here (--all lists every directory)"))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+def _orchestrator(args: argparse.Namespace, ctx: CliContext, *, interactive: bool, human: Console,
+                  json_out: bool = False) -> Orchestrator:
+    from orchestrator.api import Orchestrator
+    from orchestrator.console import LiveView
+    from orchestrator.events import JsonlSink
+    from orchestrator.gateway import describe_default
+
+    cwd = ctx.cwd(args)
+    loaded = ctx.load_config(args)
+    for notice in loaded.notices:
+        human.print(f"[yellow]note:[/] {notice}", highlight=False)
+    default = describe_default(loaded.settings, ctx.environ)
+    if default:
+        human.print(f"[dim]{default}[/]", highlight=False)
+    events: EventSink = JsonlSink(ctx.out.file) if json_out else LiveView(human)
+    return Orchestrator.from_config(loaded, interactive=interactive, console=human if interactive else None,
+                                    events=events, cwd=cwd, environ=ctx.environ)
+
+
+def _drive(orch: Orchestrator, fn: Callable[[str], Awaitable[Any]], arg: str) -> Any:
+    """Run ``fn(arg)`` to completion; Ctrl-C or SIGTERM → InterruptedRunError naming the resume command."""
+    import anyio
+
+    outcome: list[Any] = []
+
+    async def main() -> None:
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(_cancel_on_sigterm, group.cancel_scope)
+                outcome.append(await fn(arg))
+                group.cancel_scope.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await orch.aclose()
+
+    from orchestrator.scheduler import first_error
+
+    try:
+        anyio.run(main)
+    except KeyboardInterrupt:
+        outcome.clear()
+    except BaseExceptionGroup as group:  # the error came through the SIGTERM watcher's task group
+        raise first_error(group) from None
+    if not outcome:
+        if orch.session_id is None:
+            raise InterruptedRunError("interrupted before a session started; nothing was changed")
+        raise InterruptedRunError(f"interrupted; session {orch.session_id} is saved",
+                                  hint=f"continue with: orchestrate resume {orch.session_id}")
+    return outcome[0]
+
+
+async def _cancel_on_sigterm(scope: Any) -> None:
+    import anyio
+
+    with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return
+
+
+def _report(result: SessionResult, human: Console) -> int:
+    from rich.markup import escape
+
+    counts: dict[str, int] = {}
+    for status in result.steps.values():
+        counts[status] = counts.get(status, 0) + 1
+    steps = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no steps run"
+    usage = result.usage
+    human.print(f"session {result.session_id}: [bold]{result.status}[/] ({steps}; "
+                f"{usage.prompt_tokens + usage.completion_tokens} tokens, ${usage.cost_usd:.4f})", highlight=False)
+    for step_id, reason in result.reasons.items():
+        human.print(f"  [red]✗[/] {escape(step_id)}: {escape(reason)}", highlight=False)
+    return result.exit_code
+
+
+def _read_task(raw: str) -> str:
+    task = sys.stdin.read() if raw == "-" else raw
+    if not task.strip():
+        raise InputError("the task is empty" + (" (stdin was empty)" if raw == "-" else ""))
+    return task
+
+
+def _ask_task(ctx: CliContext) -> str:
+    if not ctx.out.is_terminal:
+        raise InputError("no task given", hint='orchestrate "what to do", or orchestrate exec TASK for scripts')
+    from rich.prompt import Prompt
+
+    return Prompt.ask("What should I do?", console=ctx.out)
+
+
+def _pick(args: argparse.Namespace, ctx: CliContext, *, interactive: bool) -> str:
+    """The session to resume: the id given, the newest here with --last, or a picker (interactive)."""
+    from orchestrator.store import Store
+
+    store = Store(ctx.home)
+    try:
+        if args.session:
+            return store.resolve(args.session)
+        metas = store.list_sessions(cwd=None if getattr(args, "all", False) else ctx.cwd(args))
+    finally:
+        store.close()
+    if not metas:
+        raise InputError("no session to resume here", hint="`orchestrate sessions --all` lists every directory's")
+    if args.last or not interactive:
+        if not args.last:
+            raise InputError("exec resume needs a session id or --last")
+        return metas[0].id
+    return _picker(ctx, metas)
+
+
+def _picker(ctx: CliContext, metas: list[Any]) -> str:
+    from rich.markup import escape
+    from rich.prompt import IntPrompt
+
+    shown = metas[:20]
+    for n, m in enumerate(shown, 1):
+        ctx.out.print(f"{n:>3}. {m.id}  {m.effective_status:<11} {escape(m.task[:60])}", highlight=False)
+    choice = IntPrompt.ask("Resume which session?", choices=[str(n) for n in range(1, len(shown) + 1)],
+                           default=1, console=ctx.out)
+    return str(shown[choice - 1].id)
+
+
+def _cd_to_session(args: argparse.Namespace, ctx: CliContext, session_id: str) -> None:
+    """Resume runs in the session's directory (its config and working tree), unless -C says otherwise."""
+    if getattr(args, "cd", None):
+        return
+    from orchestrator.store import Store
+
+    store = Store(ctx.home)
+    try:
+        with store.open(session_id) as session:
+            args.cd = session.meta.cwd
+    finally:
+        store.close()
+    if not Path(args.cd).is_dir():
+        raise InputError(f"session {session_id} ran in {args.cd}, which no longer exists")
