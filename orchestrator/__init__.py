@@ -1,9 +1,90 @@
 """orchestrate: a multi-agent coding orchestrator.
 
 The public Python API is this package alone (``orchestrator.Orchestrator``), which the CLI itself uses. Names are
-resolved lazily so that importing the package does no work.
+resolved lazily (module ``__getattr__``) so that ``import orchestrator`` does no work and imports nothing heavy.
+
+>>> import anyio, orchestrator
+>>> from pathlib import Path
+>>> from orchestrator.config import load_config
+>>> orch = orchestrator.Orchestrator.from_config(load_config(cwd=Path.cwd()), interactive=False, events=None)
+>>> result = anyio.run(orch.run, "add input validation to bank.py")
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from orchestrator import errors, events
+    from orchestrator.api import Orchestrator
+    from orchestrator.config import LoadedConfig, load_config
+    from orchestrator.errors import (
+        ConfigError,
+        InputError,
+        InterruptedRunError,
+        ModelError,
+        OrchestrateError,
+        SessionNotFoundError,
+        TaskFailedError,
+        UsageError,
+    )
+    from orchestrator.events import Event, EventSink, JsonlSink, ListSink
+    from orchestrator.plan import Plan, Step
+    from orchestrator.session import SessionResult
+
+__all__ = [
+    "__version__",
+    "Orchestrator",
+    "SessionResult",
+    "Plan",
+    "Step",
+    "load_config",
+    "LoadedConfig",
+    "events",
+    "Event",
+    "EventSink",
+    "JsonlSink",
+    "ListSink",
+    "errors",
+    "OrchestrateError",
+    "UsageError",
+    "ConfigError",
+    "InputError",
+    "ModelError",
+    "TaskFailedError",
+    "InterruptedRunError",
+    "SessionNotFoundError",
+]
+
+# public name → the module that defines it (a module itself when the name is a module)
+_WHERE: dict[str, str] = {
+    "Orchestrator": "orchestrator.api",
+    "SessionResult": "orchestrator.session",
+    "Plan": "orchestrator.plan",
+    "Step": "orchestrator.plan",
+    "load_config": "orchestrator.config",
+    "LoadedConfig": "orchestrator.config",
+    "Event": "orchestrator.events",
+    "EventSink": "orchestrator.events",
+    "JsonlSink": "orchestrator.events",
+    "ListSink": "orchestrator.events",
+    **{name: "orchestrator.errors" for name in __all__ if name.endswith("Error")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("events", "errors"):
+        return importlib.import_module(f"orchestrator.{name}")
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'orchestrator' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # resolved once
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
