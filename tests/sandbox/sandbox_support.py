@@ -13,9 +13,10 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,7 @@ class Arena:
     abstract: socket.socket
     abstract_name: str
     victim: subprocess.Popen[bytes]
-    closers: list[socket.socket] = field(default_factory=list)
+    python: str  # the interpreter attacks run ("$PY")
 
     @property
     def target(self) -> Path:
@@ -48,12 +49,10 @@ class Arena:
 
     def env(self) -> dict[str, str]:
         """The environment a command under test gets: the attack parameters plus secrets that must be scrubbed."""
-        import sys
-
         env = dict(os.environ)
         env.update({
             "OUT": str(self.out),
-            "PY": sys.executable,
+            "PY": self.python,
             "TCP_PORT": str(self.tcp.getsockname()[1]),
             "UDP_PORT": str(self.udp.getsockname()[1]),
             "UNIX_SOCK": str(self.out / "agent.sock"),
@@ -104,7 +103,7 @@ def _listeners(out: Path) -> tuple[socket.socket, socket.socket, socket.socket, 
     return tcp, udp, unix, abstract, name
 
 
-def build_arena(base: Path, *, owner: int | None = None) -> Arena:
+def build_arena(base: Path, *, owner: int | None = None, python: str = sys.executable) -> Arena:
     """A repo workspace and an outside dir under ``base``; ``owner``: chown them and run the victim as that uid."""
     ws, out = base / "ws", base / "outside"
     make_repo(ws)
@@ -123,7 +122,7 @@ def build_arena(base: Path, *, owner: int | None = None) -> Arena:
         root=base, ws=ws, out=out,
         git_config=(ws / ".git" / "config").read_bytes(), git_head=git(ws, "rev-parse", "HEAD"),
         orchestrate_config=(ws / ".orchestrate" / "config.toml").read_bytes(),
-        tcp=tcp, udp=udp, unix=unix, abstract=abstract, abstract_name=name, victim=victim,
+        tcp=tcp, udp=udp, unix=unix, abstract=abstract, abstract_name=name, victim=victim, python=python,
     )
 
 
