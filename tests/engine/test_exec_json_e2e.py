@@ -1,0 +1,119 @@
+"""End to end: ``orchestrate exec --json`` as a subprocess on a real temporary git repository, with scripted models
+selected through the command line, checking the files it leaves and the event stream it prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.events import parse_event
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.skipif(
+    not (ROOT / "policies" / "gate.py").exists() or not (ROOT / "policies" / "approval.py").exists(),
+    reason="the policy gate has not landed yet",
+)
+
+BANK = "def deposit(balance, amount):\n    return balance + amount\n"
+VALIDATED = ("def deposit(balance, amount):\n    if amount <= 0:\n        raise ValueError('amount must be positive')\n"
+             "    return balance + amount\n")
+CHECK = ("from bank import deposit\nassert deposit(1, 2) == 3\n"
+         "try:\n    deposit(1, -1)\nexcept ValueError:\n    pass\n"
+         "else:\n    raise SystemExit('negative deposit accepted')\n")
+
+
+def act(action: str, **fields: Any) -> dict[str, Any]:
+    return {"action": action, **fields}
+
+
+def _scripts(tmp: Path, *, plan: Any) -> dict[str, Path]:
+    scripts = {
+        "planner": [plan],
+        "coder": [json.dumps(act("edit", path="bank.py", search="    return balance + amount\n",
+                                 replace=VALIDATED.split("\n", 1)[1])),
+                  json.dumps(act("done", summary="deposit rejects non-positive amounts"))],
+        "reviewer": [json.dumps({"verdict": "approve", "comments": []})] * 2,  # the coder step, then the review step
+        "validator": [],
+    }
+    paths = {}
+    for role, replies in scripts.items():
+        path = tmp / f"{role}.json"
+        path.write_text(json.dumps([r if isinstance(r, str) else json.dumps(r) for r in replies]))
+        paths[role] = path
+    return paths
+
+
+def _run(repo: Path, home: Path, scripts: dict[str, Path], *extra: str) -> subprocess.CompletedProcess[str]:
+    role_models = [a for role, p in scripts.items() for a in ("--role-model", f"{role}=scripted:{p}")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ORCHESTRATE_HOME": str(home)}
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator", "exec", "--json", *role_models,
+         "-c", 'validate.commands=["python3 check.py"]', *extra, "add input validation to bank.py"],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=240, check=False)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    repo = tmp_path / "project"
+    repo.mkdir()
+    (repo / "bank.py").write_text(BANK)
+    (repo / "check.py").write_text(CHECK)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    return repo
+
+
+PLAN = {"summary": "validate deposits", "steps": [
+    {"id": "validate", "role": "coder", "goal": "reject non-positive deposits", "files": ["bank.py"]},
+    {"id": "review", "role": "reviewer", "goal": "review the validation", "depends_on": ["validate"]},
+]}
+
+
+def test_exec_json_edits_the_repo_and_streams_the_events(project: Path, orchestrate_home: Path,
+                                                         tmp_path: Path) -> None:
+    scripts = _scripts(tmp_path, plan=PLAN)
+    proc = _run(project, orchestrate_home, scripts)
+    assert proc.returncode == 0, proc.stderr
+    assert (project / "bank.py").read_text() == VALIDATED
+    events = [parse_event(line) for line in proc.stdout.splitlines()]  # every stdout line is an event
+    types = [e.type for e in events]
+    assert types[0] == "session.started" and types[1] == "plan.created" and types[-1] == "session.completed"
+    assert events[-1].status == "succeeded"  # type: ignore[union-attr]
+    assert [(e.step_id, e.status) for e in events if e.type == "step.completed"] == [  # type: ignore[union-attr]
+        ("validate", "succeeded"), ("review", "succeeded")]
+    applied = [e for e in events if e.type == "edit.applied"]
+    assert [(e.step_id, e.files) for e in applied] == [("validate", ("bank.py",))]  # type: ignore[union-attr]
+    assert any(e.type == "validation.completed" and e.passed for e in events)  # type: ignore[union-attr]
+    assert any(e.type == "review.completed" and e.step_id == "review" for e in events)  # type: ignore[union-attr]
+    assert any(e.type == "usage" for e in events)
+    assert all(e.ts.endswith("Z") for e in events)
+    # the store has the same stream; `sessions --json` lists the session as succeeded
+    listed = subprocess.run([sys.executable, "-m", "orchestrator", "sessions", "--json"], cwd=project,
+                            env={**os.environ, "PYTHONPATH": str(ROOT), "ORCHESTRATE_HOME": str(orchestrate_home)},
+                            capture_output=True, text=True, check=True)
+    assert [s["status"] for s in json.loads(listed.stdout)] == ["succeeded"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_model_returning_garbage_fails_cleanly_without_touching_the_tree(project: Path, orchestrate_home: Path,
+                                                                           tmp_path: Path) -> None:
+    scripts = _scripts(tmp_path, plan="this is not a plan")
+    (tmp_path / "planner.json").write_text(json.dumps(["not a plan"] * 20))
+    proc = _run(project, orchestrate_home, scripts)
+    assert proc.returncode in (1, 2), proc.stderr
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "plan" in errors[0]
+    assert (project / "bank.py").read_text() == BANK
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True,
+                          check=True).stdout == ""
+    last = parse_event(proc.stdout.splitlines()[-1])
+    assert last.type == "session.completed" and last.status == "failed"  # type: ignore[union-attr]
