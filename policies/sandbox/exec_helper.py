@@ -1,11 +1,12 @@
 """The Landlock backend's launcher: apply the confinement to itself, then ``exec`` the command.
 
-Run as ``python -I -S exec_helper.py SPEC_JSON -- CMD...`` (a fresh, single-threaded interpreter, which is why this
-is safer than a ``preexec_fn`` in a threaded orchestrator). ``SPEC_JSON`` is ``{"writable": [paths], "network": bool,
-"status_fd": int}``. In order: drop every capability (a root command keeps uid 0 but loses the power to remount,
+Run as ``python -I -S exec_helper.py STATUS_FD NETWORK [WRITABLE_DIR...] -- CMD...`` (a fresh, single-threaded
+interpreter, which is why this is safer than a ``preexec_fn`` in a threaded orchestrator); ``NETWORK`` is ``0`` or
+``1``, the writable directories are absolute. No ``json``/``typing`` imports: they would double the per-command
+cost. In order: drop every capability (a root command keeps uid 0 but loses the power to remount,
 mknod, load modules, ...), Landlock, then the seccomp network filter unless the network is allowed, then ``execvp``.
 
-Any failure before ``exec`` is written as one JSON line ``{"error": "..."}`` to ``status_fd`` (close-on-exec, so a
+Any failure before ``exec`` is written as one line of text to ``STATUS_FD`` (close-on-exec, so a
 successful ``exec`` leaves it empty) and the helper exits 125: the runner reports a sandbox failure, never a command
 result. A command that cannot be found exits 127 like a shell. Stdlib only.
 """
@@ -13,10 +14,12 @@ result. A command that cannot be found exits 127 like a shell. Stdlib only.
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # the exec helper imports this: keep typing/collections out of its start-up
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["main", "drop_capabilities"]
 
@@ -67,7 +70,7 @@ def _has_capability(cap: int) -> bool:
 
 def _fail(status_fd: int, message: str) -> int:
     try:
-        os.write(status_fd, (json.dumps({"error": message}) + "\n").encode())
+        os.write(status_fd, (message.replace("\n", " ") + "\n").encode())
     except OSError:
         sys.stderr.write(f"orchestrate-sandbox: {message}\n")
     return 125
@@ -76,17 +79,20 @@ def _fail(status_fd: int, message: str) -> int:
 def main(argv: Sequence[str]) -> int:
     from policies.sandbox import landlock, seccomp
 
-    if len(argv) < 3 or argv[1] != "--":
-        sys.stderr.write("usage: exec_helper.py SPEC_JSON -- CMD...\n")
+    try:
+        split = list(argv).index("--")
+        status_fd, network = int(argv[0]), argv[1] == "1"
+    except (ValueError, IndexError):
+        split = -1
+    if split < 2 or split == len(argv) - 1:
+        sys.stderr.write("usage: exec_helper.py STATUS_FD NETWORK [WRITABLE_DIR...] -- CMD...\n")
         return 2
-    spec = json.loads(argv[0])
-    command = list(argv[2:])
-    status_fd = int(spec["status_fd"])
+    writable, command = list(argv[2:split]), list(argv[split + 1 :])
     os.set_inheritable(status_fd, False)
     try:
         drop_capabilities()
-        landlock.restrict_self([str(p) for p in spec["writable"]], network=bool(spec["network"]))
-        if not spec["network"]:
+        landlock.restrict_self(writable, network=network)
+        if not network:
             seccomp.install(seccomp.network_filter())
     except (OSError, ValueError, seccomp.UnsupportedArchError) as exc:
         return _fail(status_fd, f"cannot confine the command: {exc}")

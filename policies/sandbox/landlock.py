@@ -17,7 +17,10 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # the exec helper imports this: keep typing/collections out of its start-up
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 __all__ = ["LandlockError", "abi_version", "restrict_self", "DEVICE_FILES"]
 

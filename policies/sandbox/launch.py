@@ -61,10 +61,7 @@ class Launch:
         if self.backend == "bwrap":
             return _bwrap_report(text)
         if self.backend == "landlock" and text.strip():
-            try:
-                return BackendReport(setup_error=str(json.loads(text.splitlines()[0])["error"]))
-            except (ValueError, KeyError, TypeError):
-                return BackendReport(setup_error=text.strip())
+            return BackendReport(setup_error=text.strip())
         return BackendReport()
 
     def close(self) -> None:
@@ -134,8 +131,8 @@ def prepare_landlock(argv: Sequence[str], *, policy: SandboxPolicy) -> Launch:
         writable += [str(p) for p in protected_paths(policy.workspace).git_dirs]
     writable.append(str(temp_dir))
     status_read, status_write = os.pipe()
-    spec = json.dumps({"writable": writable, "network": policy.network, "status_fd": status_write})
-    command = [sys.executable, "-I", "-S", str(HELPER), spec, "--", *argv]
+    network = "1" if policy.network else "0"
+    command = [sys.executable, "-I", "-S", str(HELPER), str(status_write), network, *writable, "--", *argv]
     return Launch(
         backend="landlock",
         argv=command,

@@ -11,16 +11,16 @@ The filter (for x86_64 and aarch64, checked against the architecture in every sy
 - A syscall made with a foreign ABI (i386 ``int 0x80`` on x86_64) kills the process; x32 syscalls fail with ``ENOSYS``.
 
 Used twice: serialised for bubblewrap's ``--seccomp FD`` (:func:`network_filter`), and installed in-process by the
-Landlock helper before ``exec`` (:func:`install`). No work at import time; stdlib only (the helper runs with ``-S``).
+Landlock helper before ``exec`` (:func:`install`). No work at import time; stdlib only and cheap to
+import (the helper runs with ``-S`` before every command).
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
-import platform
+import os
 import struct
-from dataclasses import dataclass
 
 __all__ = ["UnsupportedArchError", "network_filter", "install", "supported"]
 
@@ -54,14 +54,15 @@ _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
 
 
-@dataclass(frozen=True)
 class _Arch:
-    audit: int
-    socket: int
-    socketpair: int
-    connect: int
-    io_uring_setup: int
-    x32: bool
+    """Syscall numbers of one architecture (a plain class: ``dataclasses``/``typing`` would cost the helper ~15 ms)."""
+
+    __slots__ = ("audit", "connect", "io_uring_setup", "socket", "socketpair", "x32")
+
+    def __init__(self, *, audit: int, socket: int, socketpair: int, connect: int, io_uring_setup: int,
+                 x32: bool) -> None:
+        self.audit, self.socket, self.socketpair, self.connect = audit, socket, socketpair, connect
+        self.io_uring_setup, self.x32 = io_uring_setup, x32
 
 
 _ARCHES: dict[str, _Arch] = {
@@ -75,7 +76,7 @@ class UnsupportedArchError(RuntimeError):
 
 
 def supported(machine: str | None = None) -> bool:
-    return (machine or platform.machine()) in _ARCHES
+    return (machine or os.uname().machine) in _ARCHES
 
 
 class _Program:
@@ -108,9 +109,9 @@ class _Program:
 
 def network_filter(machine: str | None = None) -> bytes:
     """The filter as an array of ``struct sock_filter`` in native byte order (what ``bwrap --seccomp`` reads)."""
-    arch = _ARCHES.get(machine or platform.machine())
+    arch = _ARCHES.get(machine or os.uname().machine)
     if arch is None:
-        raise UnsupportedArchError(f"no seccomp syscall table for {machine or platform.machine()}")
+        raise UnsupportedArchError(f"no seccomp syscall table for {machine or os.uname().machine}")
     deny = _RET_ERRNO | errno.EPERM
     p = _Program()
     p.op(_LD_W_ABS, _OFF_ARCH)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -71,8 +72,17 @@ def test_unknown_backend_and_missing_cwd_are_input_errors(tmp_path: Path) -> Non
 
 
 def _gone(pid: int) -> bool:
+    """Whether ``pid`` died (SIGKILL is delivered asynchronously: wait for it, up to a generous bound)."""
     stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().split(")")[1].split()[0] == "Z"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if stat.read_text().split(")")[1].split()[0] in ("Z", "X"):
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.01)
+    return False
 
 
 @pytest.mark.parametrize("backend", [*BACKENDS, None])
