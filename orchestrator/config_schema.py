@@ -77,6 +77,10 @@ class SandboxConfig(_Section):
     env_allow: tuple[str, ...] = ()
     env_deny: tuple[str, ...] = ()
     backend: Literal["auto", "bwrap", "landlock"] = "auto"
+    hide_paths: tuple[str, ...] = (
+        "~/.ssh", "~/.gnupg", "~/.aws", "~/.azure", "~/.config/gcloud", "~/.kube", "~/.docker", "~/.config/gh",
+        "~/.netrc", "~/.git-credentials", "~/.pypirc",
+    )
 
 
 class MemoryConfig(_Section):

@@ -4,7 +4,8 @@ The layout, in mount order (later mounts cover earlier ones, so order matters):
 
 1. ``--ro-bind / /``: the whole host, read-only.
 2. ``--tmpfs /tmp``, ``--dev /dev`` (a minimal /dev with null, zero, tty, pts, ...), ``--tmpfs /dev/shm``,
-   ``--proc /proc`` (of the new pid namespace: processes outside are invisible, hence not ptrace-able).
+   ``--proc /proc`` (of the new pid namespace: processes outside are invisible, hence not ptrace-able), then the
+   hidden credential paths (``sandbox.hide_paths``) covered by empty read-only mounts.
 3. ``--ro-bind`` the working directory when it sits under ``/tmp`` (it would otherwise vanish under the tmpfs).
 4. ``--bind`` the workspace and each writable root (``workspace-write``), or ``--ro-bind`` the workspace
    (``read-only``): after the tmpfs, so a workspace under ``/tmp`` stays the real one.
@@ -57,12 +58,19 @@ def bwrap_argv(
     cwd: Path,
     seccomp_fd: int | None,
     status_fd: int | None,
+    hidden: Sequence[Path] = (),
 ) -> list[str]:
-    """The full command line: ``bwrap [flags] -- argv``. ``cwd`` and the workspace must be resolved paths."""
+    """The full command line: ``bwrap [flags] -- argv``. ``cwd`` and the workspace must be resolved paths; ``hidden``
+    paths (credentials) appear empty: directories as an empty read-only tmpfs, files as ``/dev/null``."""
     out = [bwrap, *ISOLATION_FLAGS]
     if not policy.network:
         out.append("--unshare-net")
     out += ["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc"]
+    for path in hidden:  # before the workspace binds: a workspace inside a hidden tree stays visible
+        if path.is_dir():
+            out += ["--tmpfs", str(path), "--remount-ro", str(path)]
+        elif path.exists():
+            out += ["--ro-bind", "/dev/null", str(path)]
     tmp = Path("/tmp")
     if _under(cwd, tmp):
         out += ["--ro-bind", str(cwd), str(cwd)]

@@ -24,7 +24,7 @@ def build_sandbox(
     if backends is None:
         configured = settings.sandbox.backend
         backends = BACKENDS if configured == "auto" else (configured,)
-    return SandboxRunner(backends=backends, on_warning=on_warning)
+    return SandboxRunner(backends=backends, on_warning=on_warning, hide_paths=settings.sandbox.hide_paths)
 
 
 def policy_for(settings: Settings, workspace: Path) -> SandboxPolicy:

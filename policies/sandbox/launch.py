@@ -115,10 +115,12 @@ def _seccomp_memfd() -> int:
     return fd
 
 
-def prepare_bwrap(bwrap: str, argv: Sequence[str], *, policy: SandboxPolicy, cwd: Path) -> Launch:
+def prepare_bwrap(bwrap: str, argv: Sequence[str], *, policy: SandboxPolicy, cwd: Path,
+                  hidden: Sequence[Path] = ()) -> Launch:
     seccomp_fd = None if policy.network else _seccomp_memfd()
     status_read, status_write = os.pipe()
-    command = bwrap_argv(bwrap, argv, policy=policy, cwd=cwd, seccomp_fd=seccomp_fd, status_fd=status_write)
+    command = bwrap_argv(bwrap, argv, policy=policy, cwd=cwd, seccomp_fd=seccomp_fd, status_fd=status_write,
+                         hidden=hidden)
     fds = (status_write,) if seccomp_fd is None else (seccomp_fd, status_write)
     return Launch(backend="bwrap", argv=command, child_fds=fds, status_read=status_read)
 

@@ -42,7 +42,8 @@ class SandboxRunner:
 
     ``backends``: the mechanisms allowed, in preference order (``[]`` forces "no mechanism": confining modes then
     refuse, or run unconfined with ``allow_unconfined``). ``on_warning`` receives every warning (default: the
-    ``orchestrate.sandbox`` logger). ``max_output_bytes`` bounds :attr:`ExecResult.output`.
+    ``orchestrate.sandbox`` logger). ``max_output_bytes`` bounds :attr:`ExecResult.output`. ``hide_paths``
+    (``~`` expanded per command) are credential paths confined commands see empty (bubblewrap only).
     """
 
     def __init__(
@@ -51,6 +52,7 @@ class SandboxRunner:
         backends: Sequence[str] = BACKENDS,
         on_warning: Callable[[str], None] | None = None,
         max_output_bytes: int = 1 << 20,
+        hide_paths: Sequence[str | Path] = (),
     ) -> None:
         unknown = [b for b in backends if b not in BACKENDS]
         if unknown:
@@ -58,6 +60,7 @@ class SandboxRunner:
         self._backends = tuple(backends)
         self._warn = on_warning or _log.warning
         self._max_output = max_output_bytes
+        self._hide = tuple(Path(p) for p in hide_paths)
         self._announced: set[str] = set()
 
     @property
@@ -122,7 +125,8 @@ class SandboxRunner:
         backend = self.select(policy, warnings)
         self._check_git_protection(backend, policy, warnings)
         environ = scrub_env(os.environ if env is None else env, allow=policy.env_allow, deny=policy.env_deny)
-        launch = _prepare(backend, argv, policy, cwd)
+        hidden = [p.expanduser() for p in self._hide] if backend == "bwrap" else []
+        launch = _prepare(backend, argv, policy, cwd, hidden)
         environ.update(launch.env_extra)
         return _Job(launch=launch, policy=policy, cwd=cwd, environ=environ, warnings=warnings)
 
@@ -187,10 +191,10 @@ def _resolved(policy: SandboxPolicy) -> SandboxPolicy:
     })
 
 
-def _prepare(backend: str, argv: Sequence[str], policy: SandboxPolicy, cwd: Path) -> Launch:
+def _prepare(backend: str, argv: Sequence[str], policy: SandboxPolicy, cwd: Path, hidden: Sequence[Path]) -> Launch:
     if backend == "bwrap":
         status = probe().bwrap
-        return prepare_bwrap(status.detail, argv, policy=policy, cwd=cwd)
+        return prepare_bwrap(status.detail, argv, policy=policy, cwd=cwd, hidden=[p.resolve() for p in hidden])
     if backend == "landlock":
         return prepare_landlock(argv, policy=policy)
     return prepare_unconfined(argv)

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.config_schema import SandboxConfig, Settings
 from orchestrator.seams import ExecResult, SandboxMode, SandboxPolicy
-from policies.sandbox import SandboxRunner
+from policies.sandbox import SandboxRunner, build_sandbox, policy_for
 from tests.sandbox.sandbox_support import (
     ATTACKS,
+    SECRET,
     Arena,
     Attack,
     external_reachable,
@@ -166,3 +168,19 @@ def test_landlock_says_git_is_not_protected(arena: Arena) -> None:
     run(arena, "landlock", "workspace-write", "true", warnings=warnings)
     assert any("cannot keep" in w and ".git" in w for w in warnings), warnings
 
+
+
+def test_hidden_credential_paths_read_empty_under_bwrap(arena: Arena) -> None:
+    require_backend("bwrap")
+    creds, token = arena.out / "creds", arena.out / "token.txt"
+    creds.mkdir()
+    (creds / "key").write_text(SECRET)
+    token.write_text(SECRET)
+    settings = Settings(sandbox=SandboxConfig(hide_paths=(str(creds), str(token), str(arena.out / "missing"))))
+    sandbox = build_sandbox(settings, backends=["bwrap"])
+    for mode in CONFINING:
+        result = asyncio.run(sandbox.run(["bash", "-c", f'ls -A "{creds}"; cat "{token}" "{creds}/key"; echo x > '
+                                         f'"{creds}/new" || echo HIDDEN-RO'], policy=policy_for(settings, arena.ws)
+                                         .model_copy(update={"mode": mode}), cwd=arena.ws, env=arena.env()))
+        assert SECRET not in result.output and "HIDDEN-RO" in result.output, result.output
+    assert (creds / "key").read_text() == SECRET and not (creds / "new").exists()
