@@ -4,13 +4,15 @@ The layout, in mount order (later mounts cover earlier ones, so order matters):
 
 1. ``--ro-bind / /``: the whole host, read-only.
 2. ``--tmpfs /tmp``, ``--dev /dev`` (a minimal /dev with null, zero, tty, pts, ...), ``--tmpfs /dev/shm``,
-   ``--proc /proc`` (of the new pid namespace: processes outside are invisible, hence not ptrace-able), then the
-   hidden credential paths (``sandbox.hide_paths``) covered by empty read-only mounts.
+   ``--proc /proc`` (of the new pid namespace: processes outside are invisible, hence not ptrace-able), and the
+   hidden credential paths (``sandbox.hide_paths``) that contain the workspace, covered by empty private tmpfs.
 3. ``--ro-bind`` the working directory when it sits under ``/tmp`` (it would otherwise vanish under the tmpfs).
 4. ``--bind`` the workspace and each writable root (``workspace-write``), or ``--ro-bind`` the workspace
    (``read-only``): after the tmpfs, so a workspace under ``/tmp`` stays the real one.
 5. ``--ro-bind`` each protected metadata path (``.git``, a worktree's git dir and common dir, ``.orchestrate/``) when
    ``protect_git``; with ``protect_git = false`` the git dirs of a worktree are bound writable instead.
+6. The other hidden credential paths, last, as empty read-only mounts, so they stay hidden even inside the
+   workspace (a workspace at ``~``).
 
 Isolation flags: ``--new-session`` (no TIOCSTI into the user's terminal), ``--die-with-parent``, ``--cap-drop ALL``
 (even uid 0 inside cannot remount, mknod or ptrace), ``--unshare-user --disable-userns`` (no nested namespaces to
@@ -42,6 +44,18 @@ def _under(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
+def _hide(paths: Sequence[Path], *, read_only: bool) -> list[str]:
+    out: list[str] = []
+    for path in paths:
+        if path.is_dir():
+            # Over a tree that holds the workspace the tmpfs stays writable (private, discarded): bwrap makes the
+            # workspace's mount point in it.
+            out += ["--tmpfs", str(path), *(["--remount-ro", str(path)] if read_only else [])]
+        elif path.exists():
+            out += ["--ro-bind", "/dev/null", str(path)]
+    return out
+
+
 def writable_paths(policy: SandboxPolicy) -> tuple[Path, ...]:
     """Existing directories the command may write under ``policy`` (besides the private /tmp)."""
     if policy.mode != "workspace-write":
@@ -66,11 +80,11 @@ def bwrap_argv(
     if not policy.network:
         out.append("--unshare-net")
     out += ["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc"]
-    for path in hidden:  # before the workspace binds: a workspace inside a hidden tree stays visible
-        if path.is_dir():
-            out += ["--tmpfs", str(path), "--remount-ro", str(path)]
-        elif path.exists():
-            out += ["--ro-bind", "/dev/null", str(path)]
+    # A hidden tree that holds the workspace (or cwd) is covered first, so the workspace binds show through it;
+    # every other hidden path is covered last, so a workspace that holds it (say, the home directory) does not.
+    bound = (cwd, policy.workspace, *policy.writable_roots)
+    early = [h for h in hidden if any(_under(b, h) for b in bound)]
+    out += _hide(early, read_only=False)
     tmp = Path("/tmp")
     if _under(cwd, tmp):
         out += ["--ro-bind", str(cwd), str(cwd)]
@@ -87,6 +101,7 @@ def bwrap_argv(
             out += ["--bind", str(path), str(path)]  # the user opted in: commits in a worktree write here
         elif not any(_under(path, root) for root in writable):
             out += ["--ro-bind", str(path), str(path)]  # outside the writable roots: only keep it visible
+    out += _hide([h for h in hidden if h not in early], read_only=True)
     if seccomp_fd is not None:
         out += ["--seccomp", str(seccomp_fd)]
     if status_fd is not None:

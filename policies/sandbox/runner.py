@@ -256,7 +256,7 @@ def _result(job: _Job, outcome: _Outcome, *, inherited: bool) -> ExecResult:
             code = 127  # the sandbox was fine; the command does not exist
         else:
             detail = next((ln for ln in output.splitlines() if ln.startswith("bwrap:")), report.setup_error)
-            raise SandboxUnavailableError(f"{backend} failed to start the command: {detail}", hint=FIX_HINT)
+            raise SandboxUnavailableError(f"{backend} could not set up the sandbox for this command: {detail}")
     reason = detect_denial(backend, code, output, network=job.policy.network)
     return ExecResult(exit_code=code, output=output, denied=reason is not None, denial_reason=reason,
                       duration_s=outcome.duration_s, sandbox=backend)

@@ -184,3 +184,17 @@ def test_hidden_credential_paths_read_empty_under_bwrap(arena: Arena) -> None:
                                          .model_copy(update={"mode": mode}), cwd=arena.ws, env=arena.env()))
         assert SECRET not in result.output and "HIDDEN-RO" in result.output, result.output
     assert (creds / "key").read_text() == SECRET and not (creds / "new").exists()
+
+
+def test_hidden_paths_inside_and_around_the_workspace(arena: Arena) -> None:
+    """A credential dir inside the workspace stays hidden; a hidden tree holding the workspace leaves it usable."""
+    require_backend("bwrap")
+    inner = arena.ws / "fake-ssh"
+    inner.mkdir()
+    (inner / "id_ed25519").write_text(SECRET)
+    sandbox = SandboxRunner(backends=["bwrap"], hide_paths=[inner, arena.root])
+    policy = SandboxPolicy(mode="workspace-write", workspace=arena.ws)
+    script = 'cat fake-ssh/id_ed25519; cat "$OUT/target.txt"; echo built > built.txt && cat README.md'
+    result = asyncio.run(sandbox.run(["bash", "-c", script], policy=policy, cwd=arena.ws, env=arena.env()))
+    assert SECRET not in result.output and "original" not in result.output, result.output
+    assert "hello" in result.output and (arena.ws / "built.txt").read_text() == "built\n"
