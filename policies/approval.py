@@ -1,0 +1,115 @@
+"""Approvers (``seams.Approver``): who answers when the gate says a command needs approval.
+
+:class:`ConsoleApprover` asks the person at the terminal (rich prompts, one question at a time even when steps run in
+parallel): allow once, allow for this session, always allow (appends the proposed ``prefix_rule`` to the rules file
+they choose, user-global or this project's, and makes it effective in the gate), or deny with a message for the agent.
+:class:`NonInteractiveApprover` (``orchestrate exec``) denies, telling the agent why.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.seams import ApprovalRequest, ApprovalResponse
+from policies.amend import append_allow_prefix_rule, rules_file_choices
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from orchestrator.home import Home
+    from policies.gate import Gate
+
+__all__ = ["ConsoleApprover", "NonInteractiveApprover"]
+
+
+def _command_text(request: ApprovalRequest) -> str:
+    argv = list(request.argv)
+    if len(argv) == 3 and argv[0].rsplit("/", 1)[-1] in ("bash", "sh", "zsh") and argv[1] in ("-c", "-lc"):
+        return argv[2]
+    return shlex.join(argv)
+
+
+class NonInteractiveApprover:
+    """Denies every request with a message that tells the agent what happened and what to do instead."""
+
+    async def ask(self, request: ApprovalRequest) -> ApprovalResponse:
+        if request.retry_unsandboxed:
+            message = ("The sandbox blocked this command and this non-interactive session cannot ask to run it "
+                       "unsandboxed. Work within the sandbox (the workspace is writable; network may be off).")
+        else:
+            message = (f"Not run: this command needs approval ({request.verdict.reason}) and this non-interactive "
+                       "session cannot ask for it. Use a different approach that does not need approval.")
+        return ApprovalResponse(choice="deny", message=message)
+
+
+class ConsoleApprover:
+    """Interactive approvals on ``console``. ``stream`` (a text stream) replaces stdin, e.g. in tests."""
+
+    def __init__(self, console: Console, *, home: Home, project_root: Path, gate: Gate | None = None,
+                 stream: Any = None) -> None:
+        self.console = console
+        self.home = home
+        self.project_root = project_root
+        self.gate = gate
+        self.stream = stream
+        self._lock: Any = None
+
+    async def ask(self, request: ApprovalRequest) -> ApprovalResponse:
+        import anyio
+        import anyio.to_thread
+
+        if self._lock is None:
+            self._lock = anyio.Lock()
+        async with self._lock:
+            if self.stream is not None:
+                return self._ask_sync(request)
+            return await anyio.to_thread.run_sync(self._ask_sync, request)
+
+    def _ask_sync(self, request: ApprovalRequest) -> ApprovalResponse:
+        from rich.markup import escape
+        from rich.prompt import Prompt
+
+        verdict = request.verdict
+        title = "Run outside the sandbox?" if request.retry_unsandboxed else "Approve command?"
+        self.console.print(f"\n[bold yellow]{title}[/] [dim](step {escape(request.step_id)}, in "
+                           f"{escape(request.cwd)})[/]")
+        self.console.print(f"  [bold]$ {escape(_command_text(request))}[/]")
+        if verdict.reason:
+            self.console.print(f"  [dim]why:[/] {escape(verdict.reason)}")
+        amendment = verdict.proposed_amendment
+        options = {"y": "allow once", "s": "allow for this session"}
+        if amendment:
+            options["a"] = f"always allow `{shlex.join(amendment)}`"
+        options["n"] = "deny (and tell the agent why)"
+        for key, label in options.items():
+            self.console.print(f"  [cyan]{key}[/] {escape(label)}")
+        choice = Prompt.ask("Choice", choices=list(options), default="n", console=self.console, stream=self.stream)
+        if choice == "y":
+            return ApprovalResponse(choice="allow_once")
+        if choice == "s":
+            if self.gate is not None:
+                self.gate.remember_for_session(amendment or request.argv)
+            return ApprovalResponse(choice="allow_session")
+        if choice == "a" and amendment:
+            return self._always(amendment)
+        message = Prompt.ask("Message for the agent (optional)", default="", console=self.console,
+                             stream=self.stream, show_default=False)
+        return ApprovalResponse(choice="deny", message=message.strip() or "The user denied this command.")
+
+    def _always(self, prefix: tuple[str, ...]) -> ApprovalResponse:
+        from rich.markup import escape
+        from rich.prompt import Prompt
+
+        files = rules_file_choices(self.home.rules_dir, self.project_root)
+        for key, path in files.items():
+            self.console.print(f"  [cyan]{key[0]}[/] {key}: {escape(str(path))}")
+        where = Prompt.ask("Save the rule in", choices=[k[0] for k in files], default="u", console=self.console,
+                           stream=self.stream)
+        path = files["user" if where == "u" else "project"]
+        line = append_allow_prefix_rule(path, prefix)
+        if self.gate is not None:
+            self.gate.add_allow_rule(prefix, f"{path}:{line}")
+        self.console.print(f"  saved to {escape(str(path))}:{line}")
+        return ApprovalResponse(choice="allow_always", rules_file=str(path))
