@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from orchestrator.config_schema import Settings
     from orchestrator.home import Home
 
-__all__ = ["Gate", "build_gate", "rule_files", "load_rules"]
+__all__ = ["Gate", "build_gate", "gate_for", "rule_files", "load_rules"]
 
 _DEVICES = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty")
 
@@ -70,10 +70,16 @@ def load_rules(home: Home, cwd: Path, project_root: Path, *, trusted: bool) -> t
 def build_gate(settings: Settings, *, home: Home, cwd: Path, project_root: Path, trusted: bool) -> Gate:
     """The gate for a run in ``cwd``: rules loaded (a load error raises ``PolicyLoadError``), policy from settings."""
     policy, files, notices = load_rules(home, cwd, project_root, trusted=trusted)
+    return gate_for(policy, settings, notices=tuple(notices), rule_files=tuple(files))
+
+
+def gate_for(policy: Policy, settings: Settings, *, notices: tuple[str, ...] = (),
+             rule_files: tuple[Path, ...] = ()) -> Gate:
+    """A gate over an already loaded ``policy``, with the approval policy and sandbox settings of ``settings``."""
     roots = tuple(Path(os.path.expanduser(r)) for r in settings.sandbox.writable_roots)
     return Gate(policy, approval_policy=settings.approval_policy, sandbox_mode=settings.sandbox_mode,
-                writable_roots=roots, protect_git=settings.sandbox.protect_git, notices=tuple(notices),
-                rule_files=tuple(files))
+                writable_roots=roots, protect_git=settings.sandbox.protect_git, notices=notices,
+                rule_files=rule_files)
 
 
 @dataclass

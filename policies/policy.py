@@ -51,6 +51,11 @@ class PrefixRule:
     decision: Decision
     justification: str | None = None
     origin: str = ""  # "file:line" of the prefix_rule call, for reasons and events
+    text: str = field(default="", compare=False, repr=False)  # render(), computed once
+
+    def __post_init__(self) -> None:
+        if not self.text:
+            object.__setattr__(self, "text", self._render())
 
     def match(self, argv: Sequence[str]) -> tuple[str, ...] | None:
         """The matched prefix of ``argv`` (whose ``argv[0]`` is already known to equal :attr:`first`), or ``None``."""
@@ -80,6 +85,10 @@ class PrefixRule:
         return tuple(argv[:n])
 
     def render(self) -> str:
+        """The rule as Starlark source (cached)."""
+        return self.text
+
+    def _render(self) -> str:
         """The rule as Starlark source, e.g. ``prefix_rule(pattern=["git", ["push", "fetch"]], decision="prompt")``."""
         tokens = [json.dumps(self.first, ensure_ascii=False)]
         for alternatives in self.rest:

@@ -83,10 +83,8 @@ def _unescape_word(text: str) -> tuple[str, bool]:
             static = False
         out.append(ch)
         i += 1
-    value = "".join(out)
-    if value.startswith("~") and static:
-        value = os.path.expanduser(value)
-    return value, static
+    # `~` stays as written: rules name it literally, and the gate expands it where a path is needed.
+    return "".join(out), static
 
 
 def _unescape_double(text: str) -> str:
@@ -138,7 +136,7 @@ class _Walker:
             return
         operands = [(i, a) for i, a in enumerate(argv[1:], start=1) if not a.startswith("-") or a == "-"]
         if not operands:
-            self.result.cd_targets.append(os.path.expanduser("~"))
+            self.result.cd_targets.append("~")
         else:
             index, target = operands[0]
             self.result.cd_targets.append(None if index in wild or target == "-" else target)
