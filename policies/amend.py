@@ -14,7 +14,7 @@ from pathlib import Path
 
 from orchestrator.errors import InputError, Location
 
-__all__ = ["allow_rule_line", "append_allow_prefix_rule", "rules_file_choices"]
+__all__ = ["allow_rule_line", "append_allow_prefix_rule", "append_allow_rule", "rules_file_choices"]
 
 
 def allow_rule_line(prefix: Sequence[str]) -> str:
@@ -51,3 +51,12 @@ def rules_file_choices(home_rules_dir: Path, project_root: Path) -> dict[str, Pa
         "user": home_rules_dir / "default.rules",
         "project": project_root / ".orchestrate" / "rules" / "default.rules",
     }
+
+
+def append_allow_rule(prefix: Sequence[str], rules_file: str | None) -> None:
+    """``orchestrator.commands.PersistRule``: append to ``rules_file``, or to ``$ORCHESTRATE_HOME/rules/default.rules``
+    (Codex's amendment file) when the approver named none."""
+    from orchestrator.home import Home
+
+    path = Path(rules_file) if rules_file else Home.from_env().rules_dir / "default.rules"
+    append_allow_prefix_rule(path, prefix)

@@ -2,7 +2,8 @@
 
 :class:`ConsoleApprover` asks the person at the terminal (rich prompts, one question at a time even when steps run in
 parallel): allow once, allow for this session, always allow (appends the proposed ``prefix_rule`` to the rules file
-they choose, user-global or this project's, and makes it effective in the gate), or deny with a message for the agent.
+they choose, user-global or this project's: the answer names the file, and the command runner appends the rule with
+:func:`policies.amend.append_allow_rule`), or deny with a message for the agent.
 :class:`NonInteractiveApprover` (``orchestrate exec``) denies, telling the agent why.
 """
 
@@ -47,8 +48,20 @@ class NonInteractiveApprover:
 class ConsoleApprover:
     """Interactive approvals on ``console``. ``stream`` (a text stream) replaces stdin, e.g. in tests."""
 
-    def __init__(self, console: Console, *, home: Home, project_root: Path, gate: Gate | None = None,
-                 stream: Any = None) -> None:
+    def __init__(self, console: Console | None = None, *, home: Home | None = None, project_root: Path | None = None,
+                 gate: Gate | None = None, stream: Any = None) -> None:
+        if console is None:
+            from rich.console import Console as RichConsole
+
+            console = RichConsole(stderr=True)
+        if home is None:
+            from orchestrator.home import Home as HomeType
+
+            home = HomeType.from_env()
+        if project_root is None:
+            from orchestrator.config import find_project_root
+
+            project_root = find_project_root(Path.cwd())
         self.console = console
         self.home = home
         self.project_root = project_root
@@ -89,8 +102,6 @@ class ConsoleApprover:
         if choice == "y":
             return ApprovalResponse(choice="allow_once")
         if choice == "s":
-            if self.gate is not None:
-                self.gate.remember_for_session(amendment or request.argv)
             return ApprovalResponse(choice="allow_session")
         if choice == "a" and amendment:
             return self._always(amendment)
@@ -108,8 +119,8 @@ class ConsoleApprover:
         where = Prompt.ask("Save the rule in", choices=[k[0] for k in files], default="u", console=self.console,
                            stream=self.stream)
         path = files["user" if where == "u" else "project"]
-        line = append_allow_prefix_rule(path, prefix)
-        if self.gate is not None:
+        if self.gate is not None:  # stand-alone use; the command runner persists the rule and remembers the prefix
+            line = append_allow_prefix_rule(path, prefix)
             self.gate.add_allow_rule(prefix, f"{path}:{line}")
-        self.console.print(f"  saved to {escape(str(path))}:{line}")
+            self.console.print(f"  saved to {escape(str(path))}:{line}")
         return ApprovalResponse(choice="allow_always", rules_file=str(path))

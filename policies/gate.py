@@ -134,7 +134,10 @@ class Gate:
         for command in analysis.commands:
             self._judge(command, outcome)
         self._script_findings(analysis, cwd, outcome)
-        session_script = self._session_match(argv)
+        leaves = analysis.leaves
+        # Approved for the session as a whole script, or every command in it was: prompts no longer apply.
+        session_script = self._session_match(argv) or (
+            bool(self._session) and bool(leaves) and all(self._session_match(c.argv) for c in leaves))
         findings = outcome.findings
         if session_script:
             findings = [f if f.decision != "prompt" else _Finding("allow", f.reason, f.record) for f in findings]
@@ -145,7 +148,6 @@ class Gate:
         reason = "; ".join(dict.fromkeys(f.reason for f in findings if f.decision == decision)) or "nothing to run"
         if decision == "prompt" and self.approval_policy == "never":
             decision, reason = "forbidden", f"approval required but the approval policy is `never`: {reason}"
-        leaves = analysis.leaves
         bypass = (decision == "allow" and outcome.explicit_allow and bool(leaves) and not analysis.opaque
                   and self.approval_policy != "untrusted"
                   and all(f.record.get("kind") != "write" for f in findings))
@@ -197,19 +199,23 @@ class Gate:
         argv = command.argv
         dynamic = bool(command.wild) or command.open_tail
         record: dict[str, Any] = {"kind": "heuristic", "command": list(argv)}
-        hidden = self._hidden_restriction(argv) if not is_known_safe(argv, dynamic=dynamic) else None
-        if is_known_safe(argv, dynamic=dynamic):
-            decision, reason, record["heuristic"] = "allow", f"`{_show(argv)}` is a known-safe read-only command", "safe"
-        elif (why := danger(argv, dynamic=dynamic)) is not None:
-            decision, reason, record["heuristic"] = "prompt", f"`{_show(argv)}` looks destructive: {why}", "dangerous"
+        decision: Decision
+        safe = is_known_safe(argv, dynamic=dynamic)
+        why = None if safe else danger(argv, dynamic=dynamic)
+        hidden = None if safe or why else self._hidden_restriction(argv)
+        if safe:
+            decision, kind, reason = "allow", "safe", f"`{_show(argv)}` is a known-safe read-only command"
+        elif why is not None:
+            decision, kind, reason = "prompt", "dangerous", f"`{_show(argv)}` looks destructive: {why}"
         elif hidden is not None:
-            decision, reason, record["heuristic"] = "prompt", hidden, "hidden-command"
+            decision, kind, reason = "prompt", "hidden-command", hidden
         elif self.approval_policy == "untrusted":
-            decision, record["heuristic"] = "prompt", "approval-policy"
+            decision, kind = "prompt", "approval-policy"
             reason = f"`{_show(argv)}` is not a known-safe command (approval policy `untrusted`)"
         else:
-            decision, record["heuristic"] = "allow", "approval-policy"
+            decision, kind = "allow", "approval-policy"
             reason = f"`{_show(argv)}` runs in the sandbox (approval policy `{self.approval_policy}`)"
+        record["heuristic"] = kind
         record["decision"] = decision
         outcome.findings.append(_Finding(decision, reason, record))
         if decision == "prompt" and outcome.amendment is None:

@@ -63,7 +63,8 @@ class _Pending:
 
 
 def _type_name(value: Any) -> str:
-    names = {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "dict", type(None): "NoneType"}
+    names = {bool: "bool", int: "int", float: "float", str: "string", list: "list", dict: "dict",
+             type(None): "NoneType"}
     return names.get(type(value), type(value).__name__)
 
 
@@ -104,7 +105,9 @@ def _pattern(pattern: Any, shape: Any) -> list[tuple[str, ...]]:
                 raise _RuleError("invalid pattern element: pattern alternatives cannot be empty")
             tokens.append(tuple(value))
         else:
-            raise _RuleError(f"invalid pattern element: pattern element must be a string or list of strings (got {kind})")
+            raise _RuleError(
+                f"invalid pattern element: pattern element must be a string or list of strings (got {kind})"
+            )
     if not tokens:
         raise _RuleError("invalid pattern element: pattern cannot be empty")
     return tokens
@@ -238,8 +241,10 @@ class RulesLoader:
 
     # --------------------------------------------------------------------------------------------- builtins
 
-    def _prefix_rule(self, pattern: Any, pattern_shape: Any, decision: Any, match: Any, match_shape: Any,
-                     not_match: Any, not_match_shape: Any, justification: Any, stack: str) -> None:
+    def _prefix_rule(  # noqa: PLR0917 (Starlark calls builtins positionally)
+        self, pattern: Any, pattern_shape: Any, decision: Any, match: Any, match_shape: Any,
+        not_match: Any, not_match_shape: Any, justification: Any, stack: str,
+    ) -> None:
         try:
             verdict = _decision(decision)
             reason = _justification(justification)
@@ -302,7 +307,8 @@ class RulesLoader:
         for example in pending.not_matches:
             found = scope.matches(example, resolve_host_executables=True)
             if found:
-                raise _RuleError(f"expected example to not match rule `{found[0].rule.render()}`: {shlex.join(example)}")
+                shown = found[0].rule.render()
+                raise _RuleError(f"expected example to not match rule `{shown}`: {shlex.join(example)}")
         unmatched = [shlex.join(ex) for ex in pending.matches if not scope.matches(ex, resolve_host_executables=True)]
         if unmatched:
             rules = ", ".join(rule.render() for rule in pending.rules)

@@ -104,7 +104,7 @@ def _env(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
             break
         if token in ("-u", "--unset", "-C", "--chdir"):
             i += 2
-        elif token.startswith("-") and token != "-" or token == "-" or _is_assignment(token):
+        elif (token.startswith("-") and token != "-") or token == "-" or _is_assignment(token):
             i += 1
         else:
             break
@@ -212,7 +212,7 @@ def _shell(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
     i = 1
     while i < len(argv):
         token = argv[i]
-        if token == "--" or token == "-":
+        if token in {"--", "-"}:
             i += 1
             break
         if token.startswith("--"):
