@@ -63,6 +63,12 @@ def apply_edit(original: str, search: str, replace: str) -> EditResult:
     if tolerant is not None:
         new, first = tolerant
         return EditResult(to_newline(new, newline), first, tolerant=True)
+    if replace.strip() and replace in text:
+        line = text.count("\n", 0, text.index(replace)) + 1
+        raise EditError(
+            f"this edit is already applied: the file already has the replacement text (at line {line}). "
+            "Do not repeat it; make the next change, or reply with done if the goal is reached"
+        )
     raise EditError(_not_found_message(text, search))
 
 
@@ -98,14 +104,28 @@ def _tolerant_replace(text: str, search: str, replace: str) -> tuple[str, int] |
     if len(hits) != 1:
         return None
     start = hits[0]
-    indents = _indent_map(_block_lines(search), lines[start : start + len(wanted)])
-    new_lines = [_reindent(line, indents) for line in _block_lines(replace)] if replace.strip() else []
+    new_lines = _fit_indentation(_block_lines(search), lines[start : start + len(wanted)], _block_lines(replace))
     result = lines[:start] + new_lines + lines[start + len(wanted) :]
     return "\n".join(result), start + 1
 
 
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
+
+
+def _fit_indentation(search: list[str], matched: list[str], replace: list[str]) -> list[str]:
+    """The replacement lines in the file's indentation.
+
+    Models often get the search block's indentation wrong while writing the replacement correctly, or get both wrong
+    the same way: a replacement that already starts at the file's indentation is kept as written; otherwise it is
+    mapped the way the search block's indentation maps onto the file's.
+    """
+    if not replace:
+        return []
+    if _indent(replace[0]) == _indent(matched[0]) != _indent(search[0]):
+        return [line if line.strip() else "" for line in replace]
+    indents = _indent_map(search, matched)
+    return [_reindent(line, indents) for line in replace]
 
 
 def _indent_map(model_lines: list[str], file_lines: list[str]) -> dict[str, str]:

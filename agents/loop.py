@@ -30,11 +30,12 @@ if TYPE_CHECKING:
     from agents.tools import ToolBox
     from orchestrator.gateway import ModelGateway
 
-__all__ = ["StepCheckpoint", "LoopExit", "Done", "TurnLimit", "AgentLoop", "finished_summary"]
+__all__ = ["StepCheckpoint", "LoopExit", "Done", "Stalled", "TurnLimit", "AgentLoop", "finished_summary"]
 
 _KEEP_RECENT = 6  # messages at the end of the history never elided (the last three turns)
 _ELIDED = "[older output elided to save context; repeat the action if you need it again]"
 _LONG_ASSISTANT = 1500
+_STALL_REPEATS = 3  # the same action this many times in a row ends the round
 
 
 class StepCheckpoint(Protocol):
@@ -55,6 +56,17 @@ class Done(LoopExit):
     def __init__(self, summary: str) -> None:
         self.summary = summary
         super().__init__(summary)
+
+
+class Stalled(LoopExit):
+    """The model kept repeating one action: it is stuck (small models often are, once their change is made).
+
+    Not a failure by itself: the caller decides from the state of the work (the pipeline reviews a non-empty diff).
+    """
+
+    def __init__(self, repeats: int) -> None:
+        self.repeats = repeats
+        super().__init__(f"the same action {repeats} times in a row")
 
 
 class TurnLimit(LoopExit):
@@ -78,13 +90,18 @@ class AgentLoop:
     native_tools: bool = False
     context_chars: int = 18000
     turns: int = field(default=0, init=False)  # turns taken in the current run
+    _recent: list[str] = field(default_factory=list, init=False, repr=False)
 
     async def run(self) -> Done:
-        """Query and act until the model is done; return the :class:`Done`. Raises :class:`TurnLimit`."""
+        """Query and act until the model is done; return the :class:`Done`.
+
+        Raises :class:`TurnLimit` (out of turns) or :class:`Stalled` (the same action over and over).
+        """
         already = finished_summary(self.messages)
         if already is not None:
             return Done(already)
         self.turns = 0
+        self._recent = []
         while True:
             if self.turns >= self.max_turns:
                 raise TurnLimit(self.turns)
@@ -104,6 +121,10 @@ class AgentLoop:
         if isinstance(turn.action, DoneAction):
             self._commit(turn.said, "ok, finished" if turn.call_id else None, turn.call_id)
             raise Done(turn.action.summary)
+        self._recent = [*self._recent[-(_STALL_REPEATS - 1) :], turn.action.model_dump_json(exclude={"thought"})]
+        if len(self._recent) == _STALL_REPEATS and len(set(self._recent)) == 1:
+            self._commit(turn.said, prompts.load("coder_stalled"), turn.call_id)
+            raise Stalled(_STALL_REPEATS)
         self._commit(turn.said, await self.act(turn.action), turn.call_id)
 
     async def query(self) -> _Turn:

@@ -16,9 +16,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from agents import prompts
 from agents.coder import Coder
 from agents.docs import StepDocs
-from agents.loop import StepCheckpoint, TurnLimit
+from agents.loop import Stalled, StepCheckpoint, TurnLimit
 from agents.reviewer import ReviewVerdict, review_change
 from agents.tools import ToolBox
 from agents.validator import ValidationResult, run_checks
@@ -79,7 +80,8 @@ class _CoderStep:
         self.step, self.task, self.staging, self.deps, self.docs = step, task, staging, deps, docs
         settings = deps.settings
         self.tools = ToolBox(root=staging.root, step_id=step.id, commands=deps.commands,
-                             command_timeout_s=settings.coder.command_timeout_s, on_touch=docs.on_touch)
+                             command_timeout_s=settings.coder.command_timeout_s, on_touch=docs.on_touch,
+                             change_note=prompts.load("coder_after_change"))
         self.coder = Coder(step, task=task, gateway=deps.gateway, settings=settings, tools=self.tools,
                            instructions=docs.instructions(step.files), checkpoint=checkpoint)
         self.reviews = 0
@@ -89,9 +91,15 @@ class _CoderStep:
         approved: str | None = None
         while True:
             try:
-                done = await self.coder.run()
+                summary = (await self.coder.run()).summary
             except TurnLimit as exc:
                 return _failed(f"the coder did not finish within {exc.turns} turns")
+            except Stalled as exc:
+                # A small model often repeats its last edit instead of saying done: let the review and the checks
+                # judge what it made. Nothing made is a failure.
+                if not self.staging.diff().strip():
+                    return _failed(f"the coder repeated one action {exc.repeats} times without changing anything")
+                summary = f"stopped after repeating one action {exc.repeats} times"
             diff = self.staging.diff()
             if diff != approved:
                 verdict = await self._review(diff)
@@ -106,7 +114,7 @@ class _CoderStep:
             result = await self._validate()
             if result.passed:
                 files = tuple(self.staging.changed_files())
-                return StepOutcome(status="succeeded", summary=done.summary, diff=diff, files=files)
+                return StepOutcome(status="succeeded", summary=summary, diff=diff, files=files)
             self.validations += 1
             if result.blocked:
                 return _failed(f"a check could not run: {', '.join(result.failing)}")

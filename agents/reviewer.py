@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 from agents import prompts
 from agents.tools import truncate
@@ -13,20 +13,53 @@ from orchestrator.seams import Message
 if TYPE_CHECKING:
     from orchestrator.gateway import ModelGateway
 
-__all__ = ["ReviewVerdict", "review_change"]
+__all__ = ["ReviewVerdict", "ReviewReply", "CheckItem", "review_change"]
 
 
 class ReviewVerdict(BaseModel):
-    """Approve, or request changes with concrete comments (what and where)."""
+    """Approve, or request changes with concrete comments (what and where).
+
+    ``comments`` comes first and is required: under grammar-constrained output a model writes what it found *before*
+    it commits to a verdict, which makes small reviewers noticeably less eager to approve an incomplete change.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    comments: list[str]
     verdict: Literal["approve", "request_changes"]
-    comments: list[str] = Field(default_factory=list)
 
     @property
     def approved(self) -> bool:
         return self.verdict == "approve"
+
+
+class CheckItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requirement: str
+    done: bool
+
+
+class ReviewReply(BaseModel):
+    """What the reviewer model fills in: a checklist of the goal's requirements, then comments, then the verdict.
+
+    Enumerating the goal's parts first is what makes a small reviewer notice a change that does only half of it;
+    an unmet requirement becomes a comment and turns the verdict into ``request_changes``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    checklist: list[CheckItem]
+    comments: list[str]
+    verdict: Literal["approve", "request_changes"]
+
+    def to_verdict(self) -> ReviewVerdict:
+        missing = [f"not done yet: {item.requirement}" for item in self.checklist if not item.done]
+        comments = [c.strip() for c in self.comments if c.strip()] + missing
+        verdict = "request_changes" if missing else self.verdict
+        if verdict == "request_changes" and not comments:
+            comments = [prompts.load("review_no_details")]
+        return ReviewVerdict(comments=comments, verdict=verdict)
 
 
 async def review_change(
@@ -48,8 +81,5 @@ async def review_change(
         messages.append(Message(role="user", content=instructions))
     shown = truncate(diff, max_diff_chars, what="the diff") if diff.strip() else "(no changes)"
     messages.append(Message(role="user", content=prompts.render("reviewer_task", task=task, goal=goal, diff=shown)))
-    verdict = await gateway.structured("reviewer", messages, ReviewVerdict)
-    comments = [c.strip() for c in verdict.comments if c.strip()]
-    if not verdict.approved and not comments:
-        comments = [prompts.load("review_no_details")]
-    return verdict.model_copy(update={"comments": comments})
+    reply = await gateway.structured("reviewer", messages, ReviewReply)
+    return reply.to_verdict()

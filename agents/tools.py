@@ -60,7 +60,8 @@ class ToolBox:
     """The tools of one agent in one root. ``touched`` collects the files it read or changed (relative paths).
 
     ``on_touch`` (optional) is told each newly touched file and may return extra text for the observation (the
-    pipeline uses it to show the AGENTS.md of directories the coder enters).
+    pipeline uses it to show the AGENTS.md of directories the coder enters). ``change_note`` (optional) is appended to
+    the result of every successful change (a nudge for small models, which tend to repeat an edit they already made).
     """
 
     root: Path
@@ -69,6 +70,7 @@ class ToolBox:
     command_timeout_s: float = 300.0
     limits: ToolLimits = field(default_factory=ToolLimits)
     on_touch: Callable[[str], str | None] | None = None
+    change_note: str | None = None
     touched: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
 
@@ -107,7 +109,8 @@ class ToolBox:
             extra = self.on_touch(rel) if self.on_touch else None
         if changed and rel not in self.changed:
             self.changed.append(rel)
-        return f"\n\n{extra}" if extra else ""
+        notes = [n for n in (extra, self.change_note if changed else None) if n]
+        return "".join(f"\n\n{n}" for n in notes)
 
     # ------------------------------------------------------------------------------------------------------ files
 

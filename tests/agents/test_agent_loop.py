@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from agents.coder import Coder
-from agents.loop import TurnLimit
+from agents.loop import Stalled, TurnLimit
 from agents.tools import ToolBox
 from orchestrator.commands import CommandRunner
 from orchestrator.config_schema import Settings
@@ -209,7 +209,7 @@ async def test_native_bad_tool_arguments_are_answered_with_the_error(project: Pa
 
 async def test_old_observations_are_elided_when_the_history_outgrows_the_budget(project: Path) -> None:
     (project / "big.txt").write_text("".join(f"filler line {i}\n" for i in range(200)))
-    replies = [act("read_file", path="big.txt")] * 5 + [act("done", summary="ok")]
+    replies = [act("read_file", path="big.txt", start_line=i) for i in range(1, 6)] + [act("done", summary="ok")]
 
     def reply(request: ModelRequest) -> str:
         return replies[len(model.requests) - 1]  # the fake records the request before asking us
@@ -224,3 +224,19 @@ async def test_old_observations_are_elided_when_the_history_outgrows_the_budget(
     assert last[0].role == "system" and "make add() add" in last[1].content
     assert all("elided" not in m.content for m in coder.messages)  # only the window is shrunk, not the record
 
+
+
+async def test_repeating_one_action_stalls_the_loop_without_running_it_again(project: Path) -> None:
+    model = ScriptedModel([act("write_file", path="x.txt", content="1")] * 3)
+    coder = coder_for(project, model)
+    with pytest.raises(Stalled):
+        await coder.run()
+    assert len(model.requests) == 3
+    assert coder.messages[-1].content.startswith("You sent the same action three times")
+
+
+async def test_thoughts_do_not_hide_a_repeated_action(project: Path) -> None:
+    same = {"action": "read_file", "path": "calc.py"}
+    model = ScriptedModel([json.dumps({"thought": f"try {i}", **same}) for i in range(3)])
+    with pytest.raises(Stalled):
+        await coder_for(project, model).run()

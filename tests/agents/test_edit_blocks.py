@@ -70,3 +70,19 @@ def test_crlf_tolerant_path_stays_crlf() -> None:
     text = "def f():\r\n    return 1\r\n"
     result = apply_edit(text, "def f():\n  return 1", "def f():\n  return 2")
     assert result.tolerant and result.text == "def f():\r\n    return 2\r\n"
+
+
+def test_repeating_an_applied_edit_says_it_is_already_applied() -> None:
+    first = apply_edit(SOURCE, "        self.balance -= amount", "        self.balance -= abs(amount)")
+    with pytest.raises(EditError, match=r"already applied: .* \(at line 6\)"):
+        apply_edit(first.text, "        self.balance -= amount", "        self.balance -= abs(amount)")
+
+
+def test_replacement_already_in_the_files_indentation_is_kept() -> None:
+    search = "def deposit(self, amount):\n    self.balance += amount"
+    replace = (
+        "    def deposit(self, amount):\n        if amount <= 0:\n"
+        "            raise ValueError\n        self.balance += amount"
+    )
+    result = apply_edit(SOURCE, search, replace)
+    assert result.tolerant and result.text.startswith("class Account:\n" + replace + "\n\n    def withdraw")

@@ -33,11 +33,12 @@ def act(action: str, **fields: Any) -> str:
 
 
 def approve() -> str:
-    return json.dumps({"verdict": "approve", "comments": []})
+    done = [{"requirement": "add() adds", "done": True}]
+    return json.dumps({"checklist": done, "comments": [], "verdict": "approve"})
 
 
 def reject(*comments: str) -> str:
-    return json.dumps({"verdict": "request_changes", "comments": list(comments)})
+    return json.dumps({"checklist": [], "comments": list(comments), "verdict": "request_changes"})
 
 
 def edit(search: str, replace: str) -> str:
@@ -142,7 +143,7 @@ async def test_reviewer_garbage_fails_the_step_with_one_line(repo: Path) -> None
     coder = [edit("a - b", "a + b"), act("done", summary="v1")]
     h = Harness(repo, coder, ["looks fine to me!"], models={"structured_retries": 0})
     outcome = await h.run()
-    assert outcome.status == "failed" and "no valid ReviewVerdict" in outcome.reason and "\n" not in outcome.reason
+    assert outcome.status == "failed" and "no valid ReviewReply" in outcome.reason and "\n" not in outcome.reason
 
 
 async def test_memory_docs_are_loaded_and_scoped_docs_follow_the_coder(repo: Path) -> None:
@@ -181,3 +182,34 @@ async def test_validator_step_runs_the_checks(repo: Path) -> None:
     passed = await h.run(check, Plan(steps=(CODER, check)))
     assert passed.status == "succeeded" and passed.diff == ""
     assert [e.passed for e in h.of(ValidationCompleted)] == [False, True]
+
+
+async def test_a_stalled_coder_with_a_change_goes_to_review_and_checks(repo: Path) -> None:
+    fix = edit("a - b", "a + b")
+    h = Harness(repo, [fix, fix, fix], [approve()])
+    outcome = await h.run()
+    assert outcome.status == "succeeded" and "repeating one action" in outcome.summary
+    assert "already applied" in h.coder.requests[2].messages[-1].content  # the repeat was explained
+    assert "reply with the done action" in h.coder.requests[1].messages[-1].content  # the nudge after a change
+
+
+async def test_a_stalled_coder_without_a_change_fails(repo: Path) -> None:
+    h = Harness(repo, [act("read_file", path="calc.py")] * 3, [])
+    outcome = await h.run()
+    assert outcome.status == "failed" and "without changing anything" in outcome.reason
+
+
+async def test_an_unmet_requirement_in_the_checklist_overrides_an_approval(repo: Path) -> None:
+    half_done = json.dumps({"checklist": [{"requirement": "add() adds", "done": True},
+                                          {"requirement": "add() has a docstring", "done": False}],
+                            "comments": [], "verdict": "approve"})
+    coder = [edit("a - b", "a + b"), act("done", summary="v1"),
+             edit("    return a + b", '    """Sum."""\n    return a + b'), act("done", summary="v2")]
+    h = Harness(repo, coder, [half_done, approve()])
+    outcome = await h.run()
+    assert outcome.status == "succeeded" and outcome.summary == "v2"
+    reviews = h.of(ReviewCompleted)
+    assert [(e.verdict, e.comments) for e in reviews] == [
+        ("request_changes", ("not done yet: add() has a docstring",)), ("approve", ()),
+    ]
+    assert "- not done yet: add() has a docstring" in h.coder.requests[2].messages[-1].content
