@@ -106,6 +106,11 @@ class McpServerConfig(_Section):
     command: str
     args: tuple[str, ...] = ()
     env: dict[str, str] = Field(default_factory=dict)
+    env_vars: tuple[str, ...] = ()  # names passed through from orchestrate's own environment
+    enabled: bool = True
+    required: bool = False  # a server that fails to start stops the run (else: a warning)
+    startup_timeout_s: float = Field(default=30.0, gt=0)
+    tool_timeout_s: float = Field(default=120.0, gt=0)
 
 
 class _Overridable(_Section):
