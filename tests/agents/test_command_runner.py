@@ -165,3 +165,28 @@ async def test_real_sandbox_denial_is_detected_and_offered_for_an_unconfined_ret
     assert "blocked by the sandbox" in outside.observation()
     executed = [e for e in events.events if isinstance(e, CommandExecuted)]
     assert len(executed) == 2 and all(e.sandbox == inside.sandbox for e in executed)
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize("approval", ["on-request", "never"])
+async def test_real_gate_and_sandbox_allow_prompt_and_refuse(tmp_path: Path, approval: str) -> None:
+    from orchestrator.home import Home
+    from policies.gate import build_gate
+
+    settings = Settings(approval_policy=approval)  # type: ignore[arg-type]
+    gate = build_gate(settings, home=Home.from_env(), cwd=tmp_path, project_root=tmp_path, trusted=False)
+    events = ListSink()
+    approver = ScriptedApprover(ApprovalResponse(choice="deny", message="not now"))
+    runner = CommandRunner(gate=gate, approver=approver, sandbox=build_sandbox(settings), settings=settings,
+                           events=events)
+    harmless = await runner.run("s1", "echo hi", cwd=tmp_path, workspace=tmp_path, timeout_s=60)
+    assert harmless.ok and "hi" in harmless.output
+    push = await runner.run("s1", "git push --force origin main", cwd=tmp_path, workspace=tmp_path, timeout_s=60)
+    assert push.refused and push.exit_code is None
+    if approval == "never":
+        assert push.decision == "forbidden" and approver.requests == []
+    else:
+        assert push.decision == "prompt" and "not now" in push.observation()
+    decided = [e for e in events.events if isinstance(e, CommandDecided)]
+    assert [d.decision for d in decided] == ["allow", push.decision] and decided[1].rules
+    assert len([e for e in events.events if isinstance(e, CommandExecuted)]) == 1
