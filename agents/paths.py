@@ -66,7 +66,7 @@ def iter_files(root: Path, start: Path, pattern: str | None = None) -> Iterator[
     for dirpath, dirnames, filenames in os.walk(start):
         dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_DIRS)
         base = Path(dirpath)
-        for filename in sorted(filenames):
+        for filename in sorted(f for f in filenames if f not in IGNORED_DIRS):  # a worktree's .git is a file
             rel = (base / filename).relative_to(real_root).as_posix()
             if _matches(rel, pattern):
                 yield rel

@@ -201,3 +201,9 @@ async def test_on_touch_adds_text_once_per_file(project: Path) -> None:
     first = await tools.execute(ReadFileAction(action="read_file", path="src/util.py"))
     again = await tools.execute(ReadFileAction(action="read_file", path="src/util.py"))
     assert first.endswith("NOTE for src/util.py") and "NOTE" not in again and seen == ["src/util.py"]
+
+
+async def test_a_worktrees_git_file_is_not_listed(project: Path) -> None:
+    (project / ".git").write_text("gitdir: /elsewhere\n")
+    listing = await box(project).execute(ListFilesAction(action="list_files"))
+    assert ".git" not in listing.splitlines()
