@@ -13,9 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from policies.gate import Gate  # noqa: E402
-from policies.policy import Policy  # noqa: E402
-from policies.rules import RulesLoader  # noqa: E402
+from policies.gate import Gate
+from policies.policy import Policy
+from policies.rules import RulesLoader
 
 PLAIN_TARGET_US = 20.0
 COMPOUND_TARGET_US = 200.0
