@@ -37,12 +37,14 @@ __all__ = [
 ]
 
 _THOUGHT = "One short sentence: why this action."
+_THOUGHT_MAX = 300
 
 
 class _Action(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    thought: str = Field(default="", description=_THOUGHT)
+    # Bounded so a small model cannot ramble inside it (grammar-enforced as maxLength); see _THOUGHT_MAX.
+    thought: str = Field(default="", description=_THOUGHT, max_length=_THOUGHT_MAX)
 
     def to_json(self) -> str:
         """The action as the model should have written it (used to record the assistant's turn)."""
@@ -113,7 +115,7 @@ class DoneAction(_Action):
     """Finish: the goal is reached. Summarize what changed."""
 
     action: Literal["done"]
-    summary: str
+    summary: str = Field(max_length=500)
 
 
 Action = Annotated[
