@@ -2,7 +2,8 @@
 
 Tools: ``echo(text)``, ``add(a, b)``, ``fail(message)`` (an anticipated tool error), ``crash()`` (an unexpected one),
 ``sleep(seconds)`` (for timeouts), ``getenv(name)`` (what the server process sees of its environment),
-``cwd()`` and ``exit_now()`` (the server dies mid-call). Run with ``--exit-at-start`` it exits before speaking MCP, like a server that cannot start.
+``cwd()`` and ``exit_now()`` (the server dies mid-call). Run with ``--exit-at-start`` it exits before speaking MCP,
+like a server that cannot start.
 """
 
 from __future__ import annotations

@@ -82,7 +82,8 @@ async def test_servers_run_in_the_given_cwd(echo_command: Command, tmp_path: Pat
     work = tmp_path / "work"
     work.mkdir()
     async with McpHub({"echo": _echo(echo_command)}, environ=_environ(), cwd=work, log_dir=tmp_path) as hub:
-        assert Path(await hub.call("mcp__echo__cwd", {})).resolve() == work.resolve()
+        reported = await hub.call("mcp__echo__cwd", {})
+    assert reported == str(work)  # tmp_path has no symlinks on the way
 
 
 async def test_servers_that_fail_to_start_are_one_line_warnings(echo_command: Command, tmp_path: Path) -> None:
