@@ -15,6 +15,10 @@ from dataclasses import dataclass
 __all__ = ["EditError", "EditResult", "apply_edit", "detect_newline", "to_newline"]
 
 _NEAR_CONTEXT_LINES = 12
+_UNCHANGED = (
+    "this edit changes nothing (the replacement is the same as the file's text); "
+    "make a different change, or reply with done if the goal is reached"
+)
 
 
 class EditError(Exception):
@@ -48,6 +52,8 @@ def apply_edit(original: str, search: str, replace: str) -> EditResult:
     replace = replace.replace("\r\n", "\n")
     if not search.strip():
         raise EditError("the search block is empty; quote the exact lines to change (use write_file for a new file)")
+    if search == replace:
+        raise EditError(_UNCHANGED)
     count = text.count(search)
     if count == 1:
         index = text.index(search)
@@ -62,6 +68,8 @@ def apply_edit(original: str, search: str, replace: str) -> EditResult:
     tolerant = _tolerant_replace(text, search, replace)
     if tolerant is not None:
         new, first = tolerant
+        if new == text:
+            raise EditError(_UNCHANGED)
         return EditResult(to_newline(new, newline), first, tolerant=True)
     if replace.strip() and replace in text:
         line = text.count("\n", 0, text.index(replace)) + 1

@@ -9,6 +9,7 @@ committed turn. Old observations are elided when the history outgrows the contex
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -35,7 +36,7 @@ __all__ = ["StepCheckpoint", "LoopExit", "Done", "Stalled", "TurnLimit", "AgentL
 _KEEP_RECENT = 6  # messages at the end of the history never elided (the last three turns)
 _ELIDED = "[older output elided to save context; repeat the action if you need it again]"
 _LONG_ASSISTANT = 1500
-_STALL_REPEATS = 3  # the same action this many times in a row ends the round
+_STALL_REPEATS = 3  # the same action with the same result this many times in a round ends the round
 
 
 class StepCheckpoint(Protocol):
@@ -59,14 +60,15 @@ class Done(LoopExit):
 
 
 class Stalled(LoopExit):
-    """The model kept repeating one action: it is stuck (small models often are, once their change is made).
+    """The model did the same thing with the same result three times: it is stuck (small models often are, once
+    their change is made).
 
     Not a failure by itself: the caller decides from the state of the work (the pipeline reviews a non-empty diff).
     """
 
     def __init__(self, repeats: int) -> None:
         self.repeats = repeats
-        super().__init__(f"the same action {repeats} times in a row")
+        super().__init__(f"the same action with the same result {repeats} times")
 
 
 class TurnLimit(LoopExit):
@@ -90,7 +92,7 @@ class AgentLoop:
     native_tools: bool = False
     context_chars: int = 18000
     turns: int = field(default=0, init=False)  # turns taken in the current run
-    _recent: list[str] = field(default_factory=list, init=False, repr=False)
+    _outcomes: Counter[tuple[str, str]] = field(default_factory=Counter, init=False, repr=False)
 
     async def run(self) -> Done:
         """Query and act until the model is done; return the :class:`Done`.
@@ -101,7 +103,7 @@ class AgentLoop:
         if already is not None:
             return Done(already)
         self.turns = 0
-        self._recent = []
+        self._outcomes = Counter()
         while True:
             if self.turns >= self.max_turns:
                 raise TurnLimit(self.turns)
@@ -121,11 +123,14 @@ class AgentLoop:
         if isinstance(turn.action, DoneAction):
             self._commit(turn.said, "ok, finished" if turn.call_id else None, turn.call_id)
             raise Done(turn.action.summary)
-        self._recent = [*self._recent[-(_STALL_REPEATS - 1) :], turn.action.model_dump_json(exclude={"thought"})]
-        if len(self._recent) == _STALL_REPEATS and len(set(self._recent)) == 1:
-            self._commit(turn.said, prompts.load("coder_stalled"), turn.call_id)
+        observation = await self.act(turn.action)
+        # No progress: the same action gave the same result again (small models loop on a finished edit).
+        key = (turn.action.model_dump_json(exclude={"thought"}), observation)
+        self._outcomes[key] += 1
+        if self._outcomes[key] >= _STALL_REPEATS:
+            self._commit(turn.said, f"{observation}\n\n{prompts.load('coder_stalled')}", turn.call_id)
             raise Stalled(_STALL_REPEATS)
-        self._commit(turn.said, await self.act(turn.action), turn.call_id)
+        self._commit(turn.said, observation, turn.call_id)
 
     async def query(self) -> _Turn:
         """The model's next action and the assistant message that records it. Raises :class:`_InvalidReply`."""

@@ -226,17 +226,28 @@ async def test_old_observations_are_elided_when_the_history_outgrows_the_budget(
 
 
 
-async def test_repeating_one_action_stalls_the_loop_without_running_it_again(project: Path) -> None:
-    model = ScriptedModel([act("write_file", path="x.txt", content="1")] * 3)
+async def test_the_same_action_with_the_same_result_three_times_stalls_the_loop(project: Path) -> None:
+    model = ScriptedModel([act("read_file", path="calc.py")] * 3)
     coder = coder_for(project, model)
     with pytest.raises(Stalled):
         await coder.run()
     assert len(model.requests) == 3
-    assert coder.messages[-1].content.startswith("You sent the same action three times")
+    assert coder.messages[-1].content.startswith("calc.py (lines 1-2 of 2)")
+    assert "done exactly this three times with the same result" in coder.messages[-1].content
 
 
-async def test_thoughts_do_not_hide_a_repeated_action(project: Path) -> None:
-    same = {"action": "read_file", "path": "calc.py"}
-    model = ScriptedModel([json.dumps({"thought": f"try {i}", **same}) for i in range(3)])
+async def test_interleaved_repeats_without_progress_stall_too(project: Path) -> None:
+    noop = {"action": "edit", "path": "calc.py", "search": "return a - b", "replace": "return a - b"}
+    read = {"action": "read_file", "path": "calc.py"}
+    model = ScriptedModel([json.dumps(x | {"thought": f"t{i}"}) for i, x in enumerate([noop, read] * 3)])
     with pytest.raises(Stalled):
         await coder_for(project, model).run()
+    assert len(model.requests) == 5  # the third identical no-op edit ends the round
+    assert "this edit changes nothing" in model.requests[1].messages[-1].content
+
+
+async def test_repeating_a_command_that_makes_progress_is_not_a_stall(project: Path) -> None:
+    bump = act("run", command="echo x >> log.txt && wc -l < log.txt")
+    model = ScriptedModel([bump] * 4 + [act("done", summary="counted")])
+    assert (await coder_for(project, model).run()).summary == "counted"
+    assert (project / "log.txt").read_text() == "x\n" * 4

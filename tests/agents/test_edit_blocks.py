@@ -86,3 +86,10 @@ def test_replacement_already_in_the_files_indentation_is_kept() -> None:
     )
     result = apply_edit(SOURCE, search, replace)
     assert result.tolerant and result.text.startswith("class Account:\n" + replace + "\n\n    def withdraw")
+
+
+def test_an_edit_that_changes_nothing_says_so() -> None:
+    with pytest.raises(EditError, match="changes nothing"):
+        apply_edit(SOURCE, "        self.balance -= amount", "        self.balance -= amount")
+    with pytest.raises(EditError, match="changes nothing"):
+        apply_edit(SOURCE, "\tself.balance -= amount", "        self.balance -= amount")  # tolerant, same result

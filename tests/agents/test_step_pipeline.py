@@ -186,9 +186,10 @@ async def test_validator_step_runs_the_checks(repo: Path) -> None:
 
 async def test_a_stalled_coder_with_a_change_goes_to_review_and_checks(repo: Path) -> None:
     fix = edit("a - b", "a + b")
-    h = Harness(repo, [fix, fix, fix], [approve()])
+    h = Harness(repo, [fix, fix, fix, fix], [approve()])
     outcome = await h.run()
     assert outcome.status == "succeeded" and "repeating one action" in outcome.summary
+    assert len(h.coder.requests) == 4
     assert "already applied" in h.coder.requests[2].messages[-1].content  # the repeat was explained
     assert "reply with the done action" in h.coder.requests[1].messages[-1].content  # the nudge after a change
 
