@@ -117,7 +117,7 @@ class McpHub:
                 await server.ready.wait()
             self._index()
         except BaseException:
-            await self._shutdown()
+            await self._shutdown(abort=True)
             raise
         return self
 
@@ -125,11 +125,13 @@ class McpHub:
                         tb: TracebackType | None) -> None:
         await self._shutdown()
 
-    async def _shutdown(self) -> None:
-        """Let every server task leave its contexts (which stops the process), whatever ended the hub's use."""
+    async def _shutdown(self, *, abort: bool = False) -> None:
+        """Let every server task leave its contexts (which stops its process); ``abort`` also stops those starting."""
         self._closing.set()
         group, self._group = self._group, None
         if group is not None:
+            if abort:
+                group.cancel_scope.cancel()  # the SDK still stops each process (its shutdown is shielded)
             # Shield the group's own scope (a new scope would break LIFO exit): an outer cancellation must not cut
             # the servers' shutdown short, and the SDK bounds every wait in it. The caller's exception is not
             # handed to the group (it would cancel the servers and come back wrapped); it propagates by itself.
@@ -143,7 +145,7 @@ class McpHub:
 
         params = StdioServerParameters(command=server.config.command, args=list(server.config.args),
                                        env=self._server_env(server.config), cwd=self._cwd)
-        log = self._open_log(server)
+        log, owned = self._open_log(server)
         try:
             async with stdio_client(params, errlog=log) as (read, write), ClientSession(read, write) as session:
                 try:
@@ -161,7 +163,7 @@ class McpHub:
         finally:
             server.session = None
             server.ready.set()
-            if self._log_dir is not None:
+            if owned:
                 log.close()
 
     @staticmethod
@@ -176,14 +178,22 @@ class McpHub:
         env.update(config.env)
         return env
 
-    def _open_log(self, server: _Server) -> TextIO:
-        if self._log_dir is None:
-            return _stderr()
-        self._log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self._log_dir / f"mcp-{_UNSAFE_CHARS.sub('_', server.name)}.log").open("a", encoding="utf-8")
-        log.write(f"{_LOG_MARK}{server.command_line}\n")
-        log.flush()
-        return log
+    def _open_log(self, server: _Server) -> tuple[TextIO, bool]:
+        """Where the server's stderr goes, and whether it is ours to close (a log we cannot write: our stderr)."""
+        path = self._log_path(server)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                log = path.open("a", encoding="utf-8")
+                log.write(f"{_LOG_MARK}{server.command_line}\n")
+                log.flush()
+                return log, True
+            except OSError:
+                pass
+        return _stderr(), False
+
+    def _log_path(self, server: _Server) -> Path | None:
+        return self._log_dir / f"mcp-{_UNSAFE_CHARS.sub('_', server.name)}.log" if self._log_dir else None
 
     def _index(self) -> None:
         """Name every tool, and turn start-up failures into warnings (or an InputError for required servers)."""
@@ -205,9 +215,9 @@ class McpHub:
                 self._specs.append(_spec(name, server.name, tool))
 
     def _log_hint(self, server: _Server) -> str:
-        if self._log_dir is None:
+        path = self._log_path(server)
+        if path is None or not path.exists():
             return ""
-        path = self._log_dir / f"mcp-{_UNSAFE_CHARS.sub('_', server.name)}.log"
         last = _last_line(path)
         return f"; its stderr ends: {last!r} (log: {path})" if last else f" (log: {path})"
 

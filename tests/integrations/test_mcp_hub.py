@@ -6,6 +6,7 @@ import os
 import sys
 from pathlib import Path
 
+import anyio
 import pytest
 
 from orchestrator.config_schema import McpServerConfig
@@ -142,3 +143,12 @@ def test_qualified_names_are_safe_unique_and_bounded() -> None:
     long_b = qualified_tool_name("server", "a" * 79 + "b")
     assert len(long_a) == len(long_b) == 64 and long_a != long_b
     assert long_a.startswith("mcp__server__aaaa")
+
+
+@pytest.mark.timeout(60)  # without the abort, the hub would wait out the 600 s startup timeout
+async def test_cancelling_the_start_stops_servers_still_starting(tmp_path: Path) -> None:
+    servers = {"mute": McpServerConfig(command="sleep", args=("600",), startup_timeout_s=600)}
+    with anyio.move_on_after(1) as scope:
+        async with McpHub(servers, environ=_environ(), log_dir=tmp_path):
+            pytest.fail("the hub cannot be ready: its only server never answers")
+    assert scope.cancelled_caught
