@@ -62,7 +62,7 @@ class OrchestrateTools:
         try:
             plan = await orch.plan(self._expand(task, loaded))
         finally:
-            await orch.aclose()
+            await _close(orch)
         result: dict[str, Any] = plan.model_dump(mode="json")
         return result
 
@@ -84,7 +84,7 @@ class OrchestrateTools:
             result = await orch.run(self._expand(task, loaded))
             summary = _summary(orch, result)
         finally:
-            await orch.aclose()
+            await _close(orch)
         return {"session_id": result.session_id, "status": result.status, "exit_code": result.exit_code,
                 "summary": summary, "steps": result.steps, "reasons": result.reasons,
                 "usage": result.usage.model_dump(mode="json"), "events": _events(sink)}
@@ -165,6 +165,14 @@ def serve(*, environ: Mapping[str, str], defaults: CliOverrides) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
+async def _close(orch: Orchestrator) -> None:
+    """Close even when the client cancelled the call (the run is then saved as interrupted, resumable)."""
+    import anyio
+
+    with anyio.CancelScope(shield=True):
+        await orch.aclose()
+
+
 def _directory(raw: str) -> Path:
     path = Path(raw).expanduser()
     if not path.is_absolute():
