@@ -173,7 +173,7 @@ async def test_real_gate_and_sandbox_allow_prompt_and_refuse(tmp_path: Path, app
     from orchestrator.home import Home
     from policies.gate import build_gate
 
-    settings = Settings(approval_policy=approval)  # type: ignore[arg-type]
+    settings = Settings(approval_policy=approval)
     gate = build_gate(settings, home=Home.from_env(), cwd=tmp_path, project_root=tmp_path, trusted=False)
     events = ListSink()
     approver = ScriptedApprover(ApprovalResponse(choice="deny", message="not now"))
