@@ -328,7 +328,9 @@ class Store:
         metas = [SessionMeta.model_validate_json(index[k]) for k in list(index)]
         if cwd is not None:
             metas = [m for m in metas if m.cwd == str(cwd)]
-        return sorted(metas, key=lambda m: m.id, reverse=True)
+        # Ids only have second resolution; ``created`` has milliseconds, so two sessions started in the same second
+        # (scripts, CI) still list, and ``--last`` resolves, in the order they were started.
+        return sorted(metas, key=lambda m: (m.created, m.id), reverse=True)
 
     def latest(self, *, cwd: Path | None = None) -> SessionMeta | None:
         metas = self.list_sessions(cwd=cwd)
