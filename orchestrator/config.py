@@ -269,6 +269,7 @@ def _located_error(merged: _Merged, loc: KeyPath, err: Mapping[str, Any]) -> Con
     if origin is None or origin.path is None:
         where = f" (from {origin.label})" if origin else ""
         return ConfigError(message + where, hint=hint)
-    in_file = (*origin.key_prefix, *loc) if origin.key_prefix and loc[: len(origin.key_prefix)] != origin.key_prefix else loc
+    prefix = origin.key_prefix
+    in_file = (*prefix, *loc) if prefix and loc[: len(prefix)] != prefix else loc
     text = origin.path.read_text(encoding="utf-8")
     return ConfigError(message, location=Location(origin.path, find_key_line(text, in_file)), hint=hint)

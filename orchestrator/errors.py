@@ -33,7 +33,7 @@ __all__ = [
 class Location:
     """A place in a file an error points at: ``path:line`` (line optional, 1-based)."""
 
-    __slots__ = ("path", "line")
+    __slots__ = ("line", "path")
 
     def __init__(self, path: str | Path, line: int | None = None) -> None:
         self.path = str(path)

@@ -78,7 +78,7 @@ def test_listing_is_newest_first_and_filtered_by_cwd(store: Store, tmp_path: Pat
         with store.create(cwd=cwd, task="t") as s:
             made.append(s.id)
             s.update_meta(status="succeeded")
-    assert [m.id for m in store.list_sessions()] == sorted(made, reverse=True)
+    assert [m.id for m in store.list_sessions()] == made[::-1]
     assert {m.id for m in store.list_sessions(cwd=here)} == {made[0], made[2]}
     assert store.latest(cwd=there) is not None and store.latest(cwd=there).id == made[1]  # type: ignore[union-attr]
     assert store.remove(made[1]) == made[1]
