@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from agents import prompts
-from memory import render_instructions
-from orchestrator.events import EventSink, MemoryLoaded
+from memory import describe_truncation, render_instructions
+from orchestrator.events import EventSink, MemoryLoaded, WarningEvent
 from orchestrator.seams import Memory, MemoryContext
 
 __all__ = ["StepDocs"]
@@ -28,6 +28,7 @@ class StepDocs:
         self._events = events
         self._step_id = step_id
         self._seen: set[Path] = set()
+        self._warned: set[Path] = set()
         self._announced = False
 
     def instructions(self, files: Sequence[str]) -> str | None:
@@ -50,6 +51,7 @@ class StepDocs:
         return prompts.render("coder_scoped_docs", path=rel, text=context.text)
 
     def _announce(self, context: MemoryContext, *, always: bool = False) -> bool:
+        self._warn_truncated(context)
         new = [s.path for s in context.sources if s.path not in self._seen and s.bytes > 0]
         if not new and not always:
             return False
@@ -57,3 +59,10 @@ class StepDocs:
         self._announced = True
         self._events.emit(MemoryLoaded(step_id=self._step_id, sources=tuple(str(p) for p in new)))
         return True
+
+    def _warn_truncated(self, context: MemoryContext) -> None:
+        # Truncation is never silent: each doc the budget cut or dropped is a warning event, once per step.
+        cut = tuple(s for s in context.sources if s.truncated and s.path not in self._warned)
+        self._warned.update(s.path for s in cut)
+        for line in describe_truncation(MemoryContext(sources=cut)):
+            self._events.emit(WarningEvent(message=line, step_id=self._step_id))
