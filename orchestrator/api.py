@@ -11,7 +11,7 @@ optional user approval of the diff, apply) → session.completed. Collaborators 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -28,9 +28,10 @@ from orchestrator.events import (
     SessionCompleted,
     SessionResumed,
     SessionStarted,
-    WarningEvent,
+    UsageReported,
 )
 from orchestrator.plan import Plan, PlanInvalid, validate_plan
+from orchestrator.resume import BudgetGuard, Drift, SessionApprovals, accept_drift, detect_drift
 from orchestrator.scheduler import Scheduler
 from orchestrator.seams import Memory, Role
 from orchestrator.session import DiffReviewer, PlanFn, PlanReviewer, SessionResult, StepExecutor, StepFn
@@ -44,7 +45,10 @@ if TYPE_CHECKING:
     from orchestrator.config_schema import Settings
     from orchestrator.home import Home
 
-__all__ = ["Orchestrator", "GatewayLike", "SessionEvents"]
+__all__ = ["Orchestrator", "GatewayLike", "SessionEvents", "DriftConfirm"]
+
+# Asked when a resumed session's repository changed outside it: True continues on the changed tree.
+DriftConfirm = Callable[[Drift], bool]
 
 
 class GatewayLike(Protocol):
@@ -56,17 +60,24 @@ class GatewayLike(Protocol):
 
 
 class SessionEvents:
-    """The run's event sink: the caller's sink, plus the active session's store (attached while it runs)."""
+    """The run's event sink: the caller's sink, plus the active session's store (attached while it runs).
 
-    def __init__(self, user: EventSink | None = None) -> None:
+    With a ``budget``, a ``usage`` event that brings the session's total cost (over every process that ran it) to
+    the budget raises :class:`~orchestrator.errors.BudgetExceededError` once it is recorded and shown.
+    """
+
+    def __init__(self, user: EventSink | None = None, *, budget: BudgetGuard | None = None) -> None:
         self.user = user
         self.session: SessionStore | None = None
+        self.budget = budget
 
     def emit(self, event: Event) -> None:
         if self.session is not None:
             self.session.append_event(event)  # durable first: the stream never shows what the store lacks
         if self.user is not None:
             self.user.emit(event)
+        if self.budget is not None and self.session is not None and isinstance(event, UsageReported):
+            self.budget.check(self.session)
 
 
 class Orchestrator:
@@ -75,7 +86,7 @@ class Orchestrator:
     def __init__(self, *, settings: Settings, cwd: Path, home: Home, gateway: GatewayLike, memory: Memory,
                  planner: PlanFn, run_step: StepFn, deps: Any = None, events: SessionEvents | None = None,
                  store: Store | None = None, diff_reviewer: DiffReviewer | None = None,
-                 plan_reviewer: PlanReviewer | None = None) -> None:
+                 plan_reviewer: PlanReviewer | None = None, approvals: SessionApprovals | None = None) -> None:
         self.settings = settings
         self.cwd = cwd.resolve()
         self.home = home
@@ -90,6 +101,7 @@ class Orchestrator:
         self._deps = deps
         self._diff_reviewer = diff_reviewer
         self._plan_reviewer = plan_reviewer
+        self._approvals = approvals
 
     @classmethod
     def from_config(cls, loaded: LoadedConfig, *, interactive: bool, console: Console | None = None,
@@ -98,7 +110,7 @@ class Orchestrator:
         """The real object graph for ``loaded`` (see :mod:`orchestrator.compose`)."""
         from orchestrator.compose import build_collaborators
 
-        session_events = SessionEvents(events)
+        session_events = SessionEvents(events, budget=BudgetGuard(loaded.settings.budget_usd))
         parts = build_collaborators(loaded, cwd=(cwd or Path.cwd()).resolve(), interactive=interactive,
                                     console=console, events=session_events, environ=environ or os.environ)
         return cls(events=session_events, **parts)
@@ -138,14 +150,21 @@ class Orchestrator:
         """Plan and run ``task`` in a new session."""
         task = _checked(task)
         git = await anyio.to_thread.run_sync(self.workspace.git_info)
-        session = self.store.create(cwd=self.cwd, task=task, profile=self.settings.profile, git=git)
+        session = self.store.create(cwd=self.cwd, task=task, profile=self.settings.profile, git=git,
+                                    keep_days=self.settings.sessions.keep_days)
         self.session_id = session.id
         with self._attached(session):
             self.events.emit(SessionStarted(session_id=session.id, cwd=str(self.cwd), git=git))
             return await self._guarded(session, self._plan_and_execute(session, task))
 
-    async def resume(self, session_id: str) -> SessionResult:
-        """Continue a stored session: finish a half-applied edit, then run every step that has not completed."""
+    async def resume(self, session_id: str, *, force: bool = False,
+                     confirm_drift: DriftConfirm | None = None) -> SessionResult:
+        """Continue a stored session: finish a half-applied edit, then run every step that has not completed.
+
+        If the repository changed outside the session (HEAD moved, or a file the session edited was modified since),
+        it continues only with ``force`` or when ``confirm_drift(drift)`` says so; otherwise it raises
+        :class:`InputError` naming the changes, before anything runs.
+        """
         session = self.store.open(session_id)
         self.session_id = session.id
         if session.meta.cwd != str(self.cwd):
@@ -154,6 +173,11 @@ class Orchestrator:
                              hint=f"resume it from there: -C {session.meta.cwd}")
         with self._attached(session):
             self.events.emit(SessionResumed(session_id=session.id))
+            try:  # a refusal leaves the session as it was (resumable), so this is not under _guarded
+                await self._repair_and_check(session, force=force, confirm_drift=confirm_drift)
+            except OrchestrateError as exc:
+                self.events.emit(ErrorEvent(message=exc.render()))
+                raise
             session.update_meta(status="running", pid=os.getpid())
             return await self._guarded(session, self._continue(session))
 
@@ -168,13 +192,21 @@ class Orchestrator:
             PlanStepInfo(id=s.id, role=s.role, goal=s.goal, depends_on=s.depends_on) for s in plan.steps)))
         return await self._execute(session, task, plan)
 
-    async def _continue(self, session: SessionStore) -> SessionResult:
+    async def _repair_and_check(self, session: SessionStore, *, force: bool,
+                                confirm_drift: DriftConfirm | None) -> None:
+        """Finish a half-applied edit, then check for drift (see :meth:`resume`)."""
         for entry in session.open_journal():
             await anyio.to_thread.run_sync(self.workspace.recover, entry, session.journal)
-        head = (await anyio.to_thread.run_sync(self.workspace.git_info)).commit
-        if session.meta.git.commit and head != session.meta.git.commit:
-            self.events.emit(WarningEvent(message=f"HEAD moved since the session started "
-                                                  f"({session.meta.git.commit[:12]} → {(head or 'none')[:12]})"))
+        drift = await anyio.to_thread.run_sync(detect_drift, session, self.workspace)
+        if drift is not None:
+            if not (force or (confirm_drift is not None and confirm_drift(drift))):
+                raise InputError(f"the repository changed since session {session.id} last ran: {drift.describe()}",
+                                 hint=f"check the changes, then: orchestrate exec resume {session.id} --force")
+            await anyio.to_thread.run_sync(accept_drift, session, self.workspace)
+
+    async def _continue(self, session: SessionStore) -> SessionResult:
+        if self.events.budget is not None:
+            self.events.budget.check(session)  # a session that used its budget up does not start spending again
         plan = session.load_plan()
         if plan is None:
             return await self._plan_and_execute(session, session.meta.task)
@@ -216,10 +248,14 @@ class Orchestrator:
     @contextmanager
     def _attached(self, session: SessionStore) -> Iterator[None]:
         self.events.session = session
+        if self._approvals is not None:
+            self._approvals.attach(session)
         try:
             yield
         finally:
             self.events.session = None
+            if self._approvals is not None:
+                self._approvals.attach(None)
             session.close()
 
 

@@ -51,14 +51,17 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     home = Home.from_env(environ)
     gateway = ModelGateway(settings, environ=environ, on_usage=usage_reporter(events))
     memory = build_memory(settings, home)
-    gate = build_gate(settings, home=home, cwd=cwd, project_root=loaded.project_root,
-                      trusted=loaded.trust_level == "trusted")
+    from orchestrator.resume import SessionApprovals
+
+    # The gate as the session sees it: "allow for this session" is stored in the session and restored on resume.
+    gate = SessionApprovals(build_gate(settings, home=home, cwd=cwd, project_root=loaded.project_root,
+                                       trusted=loaded.trust_level == "trusted"))
     commands = CommandRunner(gate=gate, approver=_approver(interactive, console), sandbox=build_sandbox(settings),
                              settings=settings, events=events, policy_for=policy_for)
     deps = StepDeps(settings=settings, gateway=gateway, commands=commands, memory=memory, events=events, cwd=cwd)
     parts: dict[str, Any] = {
         "settings": settings, "cwd": cwd, "home": home, "gateway": gateway, "memory": memory,
-        "planner": make_plan, "run_step": run_step, "deps": deps,
+        "planner": make_plan, "run_step": run_step, "deps": deps, "approvals": gate,
     }
     if interactive and console is not None:
         from orchestrator.console import ConsoleReviewer, LiveView

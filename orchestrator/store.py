@@ -12,10 +12,13 @@ Session ids sort by creation time: ``YYYYMMDD-HHMMSS-xxxxxx`` (UTC, 6 random hex
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
 import shutil
+import signal
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.errors import SessionNotFoundError
+from orchestrator.errors import InputError, SessionNotFoundError
 from orchestrator.events import Event, GitInfo, UsageReported, UsageTotals, now_iso, parse_event
 from orchestrator.plan import Plan, StepStatus
 from orchestrator.seams import Message, Usage
@@ -46,6 +49,11 @@ __all__ = [
 
 SessionStatus = Literal["running", "succeeded", "failed", "interrupted"]
 _INDEX_DIR = ".index"
+_PRUNED_KEY = "__pruned__"  # in the index: when old sessions were last pruned (ISO time); not a session id
+# Testing hook (documented in docs/dev/engine-api.md): ``ORCHESTRATE_CRASH_AT=<kind>[:<n>]`` kills this process with
+# SIGKILL right after the n-th (default first) transition of that kind is committed. Kinds: event types
+# (``plan.created``, ``step.started``...) and ``edit.intent`` (an edit's intent journaled, the tree not yet touched).
+CRASH_ENV = "ORCHESTRATE_CRASH_AT"
 # Never evict: this is a store, not a cache. NORMAL sync under WAL survives a killed process (not a power cut).
 _SETTINGS: dict[str, Any] = {"eviction_policy": "none", "sqlite_synchronous": 1, "size_limit": 2**40}
 
@@ -140,6 +148,8 @@ class SessionStore:
         self._cache = cache
         self._meta = SessionMeta.model_validate_json(cache["meta"])
         self._usage: dict[str, Usage] = {k: Usage(**v) for k, v in json.loads(cache.get("usage", "{}")).items()}
+        self._depth = threading.local()  # transaction nesting, per thread (each thread has its own connection)
+        self._crash = _CrashPoint.from_env()
 
     @property
     def id(self) -> str:
@@ -165,8 +175,20 @@ class SessionStore:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes: all of them are committed together, or none (re-entrant)."""
-        with self._cache.transact():
-            yield
+        depth: int = getattr(self._depth, "n", 0)
+        self._depth.n = depth + 1
+        try:
+            with self._cache.transact():
+                yield
+        finally:
+            self._depth.n = depth
+        if depth == 0 and self._crash is not None:
+            self._crash.fire_if_due()
+
+    def _committed(self, kind: str) -> None:
+        """A transition of ``kind`` was written (it is durable once the outermost transaction ends)."""
+        if self._crash is not None:
+            self._crash.reached(kind)
 
     # ---------------------------------------------------------------------------------------------- meta, plan
     def update_meta(self, **changes: Any) -> SessionMeta:
@@ -198,7 +220,8 @@ class SessionStore:
     # ---------------------------------------------------------------------------------------------- events, usage
     def append_event(self, event: Event) -> None:
         """Persist ``event``; a ``usage`` event also adds to the session's usage totals in the same transaction."""
-        with self._cache.transact():
+        with self.transaction():
+            self._committed(event.type)
             self._cache.push(event.to_json(), prefix="event")
             if isinstance(event, UsageReported):
                 usage = Usage(prompt_tokens=event.prompt_tokens, completion_tokens=event.completion_tokens,
@@ -236,7 +259,24 @@ class SessionStore:
 
     # ---------------------------------------------------------------------------------------------- edit journal
     def journal(self, entry: JournalEntry) -> None:
-        self._cache[f"journal:{entry.step_id}"] = entry.model_dump_json()
+        """Record an edit's ``intent`` or ``done``; with ``done``, also the touched files' content hashes (drift)."""
+        with self.transaction():
+            self._committed(f"edit.{entry.state}")
+            self._cache[f"journal:{entry.step_id}"] = entry.model_dump_json()
+            if entry.state == "done":
+                root = Path(entry.root)
+                touched = self.touched_files()
+                touched.update({str(root / f): file_digest(root / f) for f in entry.files})
+                self._cache["touched"] = json.dumps(touched, sort_keys=True)
+
+    def retake_touched(self) -> None:
+        """Take the touched files' current contents as the reference (the user accepted outside changes)."""
+        touched = {path: file_digest(Path(path)) for path in self.touched_files()}
+        self._cache["touched"] = json.dumps(touched, sort_keys=True)
+
+    def touched_files(self) -> dict[str, str | None]:
+        """Absolute path → sha256 of its content right after the session's last edit of it (None: deleted)."""
+        return dict(json.loads(self._cache.get("touched", "{}")))
 
     def journal_entry(self, step_id: str) -> JournalEntry | None:
         raw = self._cache.get(f"journal:{step_id}")
@@ -256,6 +296,40 @@ class SessionStore:
 
     def session_approvals(self) -> list[list[str]]:
         return list(json.loads(self._cache.get("approvals", "[]")))
+
+
+def file_digest(path: Path) -> str | None:
+    """sha256 of ``path``'s bytes, None if it does not exist."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+class _CrashPoint:
+    """The ``ORCHESTRATE_CRASH_AT`` testing hook: SIGKILL after the n-th committed transition of one kind."""
+
+    def __init__(self, kind: str, nth: int) -> None:
+        self.kind = kind
+        self.remaining = nth
+        self.due = False
+
+    @classmethod
+    def from_env(cls) -> _CrashPoint | None:
+        spec = os.environ.get(CRASH_ENV, "")
+        if not spec:
+            return None
+        kind, _, nth = spec.partition(":")
+        return cls(kind, int(nth or "1"))
+
+    def reached(self, kind: str) -> None:
+        if kind == self.kind:
+            self.remaining -= 1
+            self.due = self.remaining == 0
+
+    def fire_if_due(self) -> None:
+        if self.due:
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Store:
@@ -278,9 +352,15 @@ class Store:
             self._index.close()
             self._index = None
 
-    def create(self, *, cwd: Path, task: str, profile: str = "", git: GitInfo | None = None) -> SessionStore:
-        """A new session (status ``running``), written to disk and to the index before this returns."""
+    def create(self, *, cwd: Path, task: str, profile: str = "", git: GitInfo | None = None,
+               keep_days: int = 0) -> SessionStore:
+        """A new session (status ``running``), written to disk and to the index before this returns.
+
+        With ``keep_days`` > 0, finished sessions older than that are pruned first, at most once a day (the time of
+        the last pruning is kept in the index), so creating a session stays cheap.
+        """
         self.root.mkdir(parents=True, exist_ok=True)
+        self.prune_daily(keep_days)
         while True:
             session_id = new_session_id()
             directory = self.root / session_id
@@ -325,7 +405,7 @@ class Store:
     def list_sessions(self, *, cwd: Path | None = None) -> list[SessionMeta]:
         """Sessions newest first, only those started in ``cwd`` when given. Reads the index alone."""
         index = self._idx()
-        metas = [SessionMeta.model_validate_json(index[k]) for k in list(index)]
+        metas = [SessionMeta.model_validate_json(index[k]) for k in list(index) if k != _PRUNED_KEY]
         if cwd is not None:
             metas = [m for m in metas if m.cwd == str(cwd)]
         # Ids only have second resolution; ``created`` has milliseconds, so two sessions started in the same second
@@ -336,11 +416,30 @@ class Store:
         metas = self.list_sessions(cwd=cwd)
         return metas[0] if metas else None
 
+    def meta(self, session_id: str) -> SessionMeta | None:
+        """The indexed meta of one session (None if the index does not know it)."""
+        raw = self._idx().get(session_id)
+        return None if raw is None else SessionMeta.model_validate_json(raw)
+
     def remove(self, id_or_prefix: str) -> str:
+        """Delete one session (full id or unique prefix) and its stagings. Refuses one whose process is alive."""
         session_id = self.resolve(id_or_prefix)
-        shutil.rmtree(self.root / session_id, ignore_errors=True)
-        self._idx().pop(session_id, None)
+        meta = self.meta(session_id)
+        if meta is not None and meta.effective_status == "running":
+            raise InputError(f"session {session_id} is running (pid {meta.pid})",
+                             hint="stop it first (Ctrl-C), then remove it")
+        self._remove_dir(session_id)
         return session_id
+
+    def _remove_dir(self, session_id: str) -> None:
+        directory = self.root / session_id
+        stagings = directory / "stagings"
+        # Staging worktrees are registered in the user's repository: forget them there too (after deleting them).
+        repos = {_worktree_repo(p) for p in stagings.iterdir()} - {None} if stagings.is_dir() else set()
+        shutil.rmtree(directory, ignore_errors=True)
+        for repo in repos:
+            _prune_worktrees(str(repo))
+        self._idx().pop(session_id, None)
 
     def prune(self, keep_days: int, *, now: datetime | None = None) -> list[str]:
         """Remove finished sessions not updated for ``keep_days`` days (0 keeps everything). Returns their ids."""
@@ -348,7 +447,39 @@ class Store:
             return []
         cutoff = (now or datetime.now(UTC)) - timedelta(days=keep_days)
         stale = [m.id for m in self.list_sessions() if m.effective_status != "running"
-                 and datetime.fromisoformat(m.updated.replace("Z", "+00:00")) < cutoff]
+                 and _parse_time(m.updated) < cutoff]
         for session_id in stale:
-            self.remove(session_id)
+            self._remove_dir(session_id)
         return stale
+
+    def prune_daily(self, keep_days: int, *, now: datetime | None = None) -> list[str]:
+        """:meth:`prune`, unless it already ran in the last 24 hours (recorded in the index)."""
+        if keep_days <= 0:
+            return []
+        now = now or datetime.now(UTC)
+        last = self._idx().get(_PRUNED_KEY)
+        if isinstance(last, str) and now - _parse_time(last) < timedelta(days=1):
+            return []
+        removed = self.prune(keep_days, now=now)
+        self._idx()[_PRUNED_KEY] = now.isoformat()
+        return removed
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _worktree_repo(path: Path) -> str | None:
+    """The git dir that registered the worktree at ``path`` (its ``.git`` file says ``gitdir: <repo>/worktrees/x``)."""
+    try:
+        text = (path / ".git").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    gitdir = text.removeprefix("gitdir:").strip()
+    return str(Path(gitdir).parent.parent) if text.startswith("gitdir:") else None
+
+
+def _prune_worktrees(git_dir: str) -> None:
+    import subprocess
+
+    subprocess.run(["git", f"--git-dir={git_dir}", "worktree", "prune"], capture_output=True, check=False)
