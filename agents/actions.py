@@ -26,8 +26,10 @@ __all__ = [
     "WriteFileAction",
     "RunAction",
     "DoneAction",
+    "McpAction",
     "Action",
     "ActionReply",
+    "McpActionReply",
     "ActionFormatError",
     "ACTION_NAMES",
     "action_json_schema",
@@ -111,6 +113,22 @@ class RunAction(_Action):
     command: str
 
 
+class McpAction(_Action):
+    """Call a tool of an MCP server (the tools are listed in the instructions) with its arguments."""
+
+    action: Literal["mcp"]
+    server: str = ""  # empty: `tool` is the qualified name mcp__SERVER__TOOL (a native tool call)
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def qualified_name(self) -> str:
+        """The tool's name as the MCP hub knows it (``mcp__<server>__<tool>``)."""
+        from orchestrator.mcp_client import qualified_tool_name
+
+        return qualified_tool_name(self.server, self.tool) if self.server else self.tool
+
+
 class DoneAction(_Action):
     """Finish: the goal is reached. Summarize what changed."""
 
@@ -120,7 +138,7 @@ class DoneAction(_Action):
 
 Action = Annotated[
     ReadFileAction | ListFilesAction | SearchAction | EditAction | ApplyPatchAction | WriteFileAction | RunAction
-    | DoneAction,
+    | DoneAction | McpAction,
     Field(discriminator="action"),
 ]
 _VARIANTS: tuple[type[_Action], ...] = (
@@ -138,6 +156,14 @@ class ActionReply(RootModel[Action]):
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return action_json_schema()
+
+
+class McpActionReply(ActionReply):
+    """One turn of a coder that has MCP tools: the actions of :class:`ActionReply` plus ``mcp``."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return action_json_schema(mcp=True)
 
 
 class ActionFormatError(Exception):
@@ -180,9 +206,11 @@ def _compact_property(prop: Mapping[str, Any], *, required: bool) -> dict[str, A
     return out
 
 
-def action_json_schema() -> dict[str, Any]:
-    """The structured-output schema of one turn: ``anyOf`` the actions, each flat, ``thought`` first."""
-    return {"anyOf": [_variant_schema(v, with_action=True) for v in _VARIANTS]}
+def action_json_schema(*, mcp: bool = False) -> dict[str, Any]:
+    """The structured-output schema of one turn: ``anyOf`` the actions, each flat, ``thought`` first (``mcp``: with
+    the mcp action, offered only to a coder that has MCP tools)."""
+    variants: tuple[type[_Action], ...] = (*_VARIANTS, McpAction) if mcp else _VARIANTS
+    return {"anyOf": [_variant_schema(v, with_action=True) for v in variants]}
 
 
 def tool_specs() -> tuple[ToolSpec, ...]:
@@ -203,7 +231,7 @@ def _validate(data: object) -> Action:
 
 def _explain(exc: ValidationError, data: object) -> str:
     name = data.get("action") if isinstance(data, dict) else None
-    if name not in ACTION_NAMES:
+    if name not in (*ACTION_NAMES, "mcp"):
         return f"'action' must be one of: {', '.join(ACTION_NAMES)} (got {name!r})"
     problems = []
     for error in exc.errors()[:5]:
@@ -213,10 +241,16 @@ def _explain(exc: ValidationError, data: object) -> str:
 
 
 def parse_tool_call(name: str, arguments: Mapping[str, Any]) -> Action:
-    """The action a native tool call designates. Raises :class:`ActionFormatError`."""
+    """The action a native tool call designates (an ``mcp__...`` tool: an MCP call).
+
+    Raises :class:`ActionFormatError`.
+    """
+    if name.startswith(_MCP_PREFIX):
+        return McpAction(action="mcp", tool=name, arguments=dict(arguments))
     return _validate({**arguments, "action": name})
 
 
+_MCP_PREFIX = "mcp__"  # orchestrator.mcp_client.TOOL_PREFIX (not imported: that module is imported lazily)
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 

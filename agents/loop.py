@@ -9,6 +9,7 @@ committed turn. Old observations are elided when the history outgrows the contex
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,12 +21,13 @@ from agents.actions import (
     ActionFormatError,
     ActionReply,
     DoneAction,
+    McpActionReply,
     parse_action_text,
     parse_tool_call,
     tool_specs,
 )
 from orchestrator.errors import ModelOutputError
-from orchestrator.seams import Message, Role
+from orchestrator.seams import Message, Role, ToolSpec
 
 if TYPE_CHECKING:
     from agents.tools import ToolBox
@@ -37,6 +39,12 @@ _KEEP_RECENT = 6  # messages at the end of the history never elided (the last th
 _ELIDED = "[older output elided to save context; repeat the action if you need it again]"
 _LONG_ASSISTANT = 1500
 _STALL_REPEATS = 3  # the same action with the same result this many times in a round ends the round
+_MCP_HEADING = "MCP tools (from the MCP servers"  # the first words of coder_mcp_tools.md: listed once per history
+_MCP_DESCRIPTION_CHARS = 300
+_HOW_TO_CALL_MCP = {
+    False: 'Call one with the mcp action: {"thought": "...", "action": "mcp", "tool": "NAME", "arguments": {...}}.',
+    True: "Call one as a tool, like the other actions.",
+}
 
 
 class StepCheckpoint(Protocol):
@@ -92,6 +100,7 @@ class AgentLoop:
     native_tools: bool = False
     context_chars: int = 18000
     turns: int = field(default=0, init=False)  # turns taken in the current run
+    mcp_tools: tuple[ToolSpec, ...] = field(default=(), init=False)  # offered from the first run on
     _outcomes: Counter[tuple[str, str]] = field(default_factory=Counter, init=False, repr=False)
 
     async def run(self) -> Done:
@@ -102,6 +111,7 @@ class AgentLoop:
         already = finished_summary(self.messages)
         if already is not None:
             return Done(already)
+        await self._offer_mcp_tools()
         self.turns = 0
         self._outcomes = Counter()
         while True:
@@ -136,12 +146,13 @@ class AgentLoop:
         """The model's next action and the assistant message that records it. Raises :class:`_InvalidReply`."""
         window = self._window()
         if not self.native_tools:
+            schema = McpActionReply if self.mcp_tools else ActionReply
             try:
-                reply = await self.gateway.structured(self.role, window, ActionReply)
+                reply = await self.gateway.structured(self.role, window, schema)
             except ModelOutputError as exc:
                 raise _InvalidReply(exc.message, Message(role="assistant", content="(no valid action)")) from None
             return _Turn(reply.root, Message(role="assistant", content=reply.root.to_json()))
-        response = await self.gateway.complete(self.role, window, tools=tool_specs())
+        response = await self.gateway.complete(self.role, window, tools=(*tool_specs(), *self.mcp_tools))
         if response.tool_calls:
             call = response.tool_calls[0]  # one action per turn: further calls are dropped, unanswered
             said = Message(role="assistant", content=response.content, tool_calls=(call,))
@@ -165,6 +176,19 @@ class AgentLoop:
         self._save()
 
     # ------------------------------------------------------------------------------------------------- internals
+
+    async def _offer_mcp_tools(self) -> None:
+        """Offer the session's MCP tools, listed once at the end of the system prompt (a resumed history has them)."""
+        self.mcp_tools = await self.tools.mcp_tools()
+        if not self.mcp_tools or not self.messages or self.messages[0].role != "system":
+            return
+        system = self.messages[0]
+        if _MCP_HEADING in system.content:
+            return
+        listing = prompts.render("coder_mcp_tools", tools="\n".join(_describe_tool(t) for t in self.mcp_tools),
+                                 how_to_call=_HOW_TO_CALL_MCP[self.native_tools])
+        self.messages[0] = system.model_copy(update={"content": f"{system.content}\n\n{listing}"})
+        self._save()
 
     def _commit(self, said: Message, observation: str | None, call_id: str | None = None) -> None:
         self.messages.append(said)
@@ -205,6 +229,16 @@ class _InvalidReply(Exception):
         self.said = said
         self.call_id = call_id
         super().__init__(message)
+
+
+def _describe_tool(tool: ToolSpec) -> str:
+    """``- NAME: description; arguments: {"x": "string", "n?": "integer"}`` (``?``: optional)."""
+    properties = tool.parameters.get("properties") or {}
+    required = set(tool.parameters.get("required") or ())
+    args = {(k if k in required else f"{k}?"): (v.get("type", "any") if isinstance(v, dict) else "any")
+            for k, v in properties.items()}
+    about = " ".join(tool.description.split())[:_MCP_DESCRIPTION_CHARS]
+    return f"- {tool.name}: {about}; arguments: {json.dumps(args)}"
 
 
 def _shrink(message: Message) -> Message:

@@ -20,6 +20,7 @@ from agents.actions import (
     DoneAction,
     EditAction,
     ListFilesAction,
+    McpAction,
     ReadFileAction,
     RunAction,
     SearchAction,
@@ -28,9 +29,12 @@ from agents.actions import (
 from agents.edits import EditError, apply_edit, detect_newline, to_newline
 from agents.patches import PatchError, apply_hunks, parse_patch
 from agents.paths import PathRefused, iter_files, read_text, relative_to_root, resolve_inside, write_text
+from orchestrator.mcp_session import ACTIVE_MCP
 
 if TYPE_CHECKING:
     from orchestrator.commands import CommandRunner
+    from orchestrator.mcp_session import McpSession
+    from orchestrator.seams import ToolSpec
 
 __all__ = ["ToolBox", "ToolLimits", "truncate"]
 
@@ -62,6 +66,8 @@ class ToolBox:
     ``on_touch`` (optional) is told each newly touched file and may return extra text for the observation (the
     pipeline uses it to show the AGENTS.md of directories the coder enters). ``change_note`` (optional) is appended to
     the result of every successful change (a nudge for small models, which tend to repeat an edit they already made).
+    ``mcp`` is the session's MCP servers (default: the running session's, :data:`~orchestrator.mcp_session.ACTIVE_MCP`;
+    None: no MCP tools).
     """
 
     root: Path
@@ -71,6 +77,7 @@ class ToolBox:
     limits: ToolLimits = field(default_factory=ToolLimits)
     on_touch: Callable[[str], str | None] | None = None
     change_note: str | None = None
+    mcp: McpSession | None = field(default_factory=ACTIVE_MCP.get)
     touched: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
 
@@ -79,6 +86,8 @@ class ToolBox:
         try:
             if isinstance(action, RunAction):
                 return await self._run(action)
+            if isinstance(action, McpAction):
+                return await self._mcp(action)
             return self._dispatch(action)
         except PathRefused as exc:
             return f"ERROR: {exc}"
@@ -250,6 +259,19 @@ class ToolBox:
             self.step_id, action.command, cwd=self.root, workspace=self.root, timeout_s=self.command_timeout_s
         )
         return truncate(outcome.observation(), self.limits.output_chars)
+
+
+    # ------------------------------------------------------------------------------------------------------- mcp
+
+    async def mcp_tools(self) -> tuple[ToolSpec, ...]:
+        """The MCP tools this toolbox can call (starting the session's servers on first use); () without any."""
+        return await self.mcp.tools() if self.mcp is not None else ()
+
+    async def _mcp(self, action: McpAction) -> str:
+        if self.mcp is None:
+            return "ERROR: no MCP servers are configured; use the other actions"
+        text = await self.mcp.call(self.step_id, action.qualified_name, action.arguments)
+        return truncate(text, self.limits.output_chars, what="MCP output")
 
 
 def truncate_line(line: str, limit: int) -> str:

@@ -111,6 +111,7 @@ class McpServerConfig(_Section):
     required: bool = False  # a server that fails to start stops the run (else: a warning)
     startup_timeout_s: float = Field(default=30.0, gt=0)
     tool_timeout_s: float = Field(default=120.0, gt=0)
+    trusted: bool = False  # its tool calls run without asking (else: asked, or refused when nobody can be asked)
 
 
 class _Overridable(_Section):

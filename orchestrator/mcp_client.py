@@ -235,6 +235,11 @@ class McpHub:
     def has_tool(self, name: str) -> bool:
         return name in self._routes
 
+    def route_of(self, name: str) -> tuple[str, str] | None:
+        """(server name as configured, tool name as the server knows it) of qualified tool ``name``; None: unknown."""
+        route = self._routes.get(name)
+        return (route[0].name, route[1]) if route else None
+
     async def call(self, name: str, arguments: Mapping[str, Any] | None = None) -> str:
         """Call tool ``name`` (qualified) and return its output as text for the model. Never raises for failures."""
         route = self._routes.get(name)
