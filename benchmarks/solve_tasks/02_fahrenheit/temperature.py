@@ -1,0 +1,3 @@
+def celsius_to_fahrenheit(c):
+    """Degrees Celsius to degrees Fahrenheit."""
+    return c * 5 / 9 + 32

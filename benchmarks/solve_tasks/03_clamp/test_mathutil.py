@@ -1,0 +1,5 @@
+from mathutil import square
+
+
+def test_square():
+    assert square(3) == 9

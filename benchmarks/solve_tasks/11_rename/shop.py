@@ -1,0 +1,7 @@
+def calc_total(prices):
+    """The sum of the prices."""
+    return sum(prices)
+
+
+def receipt(prices):
+    return f"total: {calc_total(prices)}"
