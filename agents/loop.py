@@ -99,6 +99,7 @@ class AgentLoop:
     checkpoint: StepCheckpoint | None = None
     native_tools: bool = False
     context_chars: int = 18000
+    temperature: float | None = None  # None: the role's configured temperature (sampled candidates set one)
     turns: int = field(default=0, init=False)  # turns taken in the current run
     mcp_tools: tuple[ToolSpec, ...] = field(default=(), init=False)  # offered from the first run on
     _outcomes: Counter[tuple[str, str]] = field(default_factory=Counter, init=False, repr=False)
@@ -148,11 +149,13 @@ class AgentLoop:
         if not self.native_tools:
             schema = McpActionReply if self.mcp_tools else ActionReply
             try:
-                reply = await self.gateway.structured(self.role, window, schema)
+                reply = await self.gateway.structured(self.role, window, schema, temperature=self.temperature)
             except ModelOutputError as exc:
                 raise _InvalidReply(exc.message, Message(role="assistant", content="(no valid action)")) from None
             return _Turn(reply.root, Message(role="assistant", content=reply.root.to_json()))
-        response = await self.gateway.complete(self.role, window, tools=(*tool_specs(), *self.mcp_tools))
+        response = await self.gateway.complete(
+            self.role, window, tools=(*tool_specs(), *self.mcp_tools), temperature=self.temperature
+        )
         if response.tool_calls:
             call = response.tool_calls[0]  # one action per turn: further calls are dropped, unanswered
             said = Message(role="assistant", content=response.content, tool_calls=(call,))
