@@ -96,7 +96,7 @@ class LiveView:
     def emit(self, event: Event) -> None:
         with self._lock:
             self.view.update(event)
-            line = _line(event)
+            line = _line(event) or (None if self.console.is_terminal else _log_line(event))
             if line:
                 self.console.print(line, highlight=False)
             if event.type == "plan.created":
@@ -186,6 +186,23 @@ class ConsoleReviewer:
             self.console.rule(f"step {escape(step.id)}: {escape(step.goal)}")
             self.console.print(Syntax(diff, "diff", word_wrap=True))
             return Confirm.ask("Apply this change to your working tree?", default=True, console=self.console)
+
+
+def _log_line(event: Event) -> str | None:
+    """Progress lines for a console that is not a terminal (CI logs, pipes): what the live table shows otherwise."""
+    from rich.markup import escape
+
+    if event.type == "plan.created":
+        return "plan: " + "; ".join(
+            f"{escape(s.id)} ({s.role}{', after ' + ', '.join(s.depends_on) if s.depends_on else ''}): "
+            f"{escape(s.goal)}" for s in event.steps)
+    if event.type == "step.started":
+        return f"[yellow]▶[/] {escape(event.step_id)} ({event.role}, {escape(event.model)})"
+    if event.type == "step.completed":
+        return f"[{_STYLE.get(event.status, '')}]■[/] {escape(event.step_id)}: {event.status}"
+    if event.type == "command.executed":
+        return f"[dim]$ {escape(' '.join(event.argv))} → {event.decision}, exit {event.exit_code}[/]"
+    return None
 
 
 @contextmanager

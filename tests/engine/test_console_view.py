@@ -1,0 +1,68 @@
+"""The human view of a run: the DAG table's bookkeeping, and the progress lines a non-terminal console (CI logs,
+pipes) gets instead of the live table."""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from orchestrator.console import DagView, LiveView
+from orchestrator.events import (
+    CommandExecuted,
+    EditApplied,
+    PlanCreated,
+    PlanStepInfo,
+    SessionCompleted,
+    StepCompleted,
+    StepStarted,
+    UsageReported,
+)
+
+PLAN = PlanCreated(steps=(PlanStepInfo(id="code", role="coder", goal="add [validation]"),
+                          PlanStepInfo(id="check", role="validator", goal="run the tests", depends_on=("code",))))
+
+
+def _console(*, terminal: bool) -> tuple[Console, io.StringIO]:
+    buffer = io.StringIO()
+    return Console(file=buffer, force_terminal=terminal, width=200, color_system=None), buffer
+
+
+def test_dag_view_tracks_status_model_and_tokens_per_step() -> None:
+    view = DagView()
+    view.update(PLAN)
+    view.update(StepStarted(step_id="code", role="coder", model="local"))
+    view.update(UsageReported(step_id="code", role="coder", model="local", prompt_tokens=100, completion_tokens=20,
+                              cost_usd=0.5))
+    view.update(StepCompleted(step_id="code", status="succeeded"))
+    row = view.rows["code"]
+    assert (row.status, row.model, row.tokens) == ("succeeded", "local", 120)
+    assert row.finished is not None and row.started is not None
+    assert view.rows["check"].status == "pending" and view.cost_usd == 0.5
+
+
+def test_a_log_console_gets_one_line_per_transition_and_the_final_table() -> None:
+    console, buffer = _console(terminal=False)
+    sink = LiveView(console)
+    for event in (PLAN, StepStarted(step_id="code", role="coder", model="local"),
+                  CommandExecuted(step_id="code", argv=("pytest", "-q"), decision="allow", sandbox="landlock",
+                                  exit_code=0),
+                  EditApplied(step_id="code", files=("bank.py",)), StepCompleted(step_id="code", status="succeeded"),
+                  SessionCompleted(status="succeeded")):
+        sink.emit(event)
+    lines = buffer.getvalue().splitlines()
+    assert lines[0] == "plan: code (coder): add [validation]; check (validator, after code): run the tests"
+    assert "▶ code (coder, local)" in lines
+    assert "$ pytest -q → allow, exit 0" in lines
+    assert "✓ code: applied bank.py" in lines
+    assert "■ code: succeeded" in lines
+    assert any(line.split()[:3] == ["check", "validator", "pending"] for line in lines)  # the final table
+
+
+def test_a_terminal_console_leaves_progress_to_the_live_table() -> None:
+    console, buffer = _console(terminal=True)
+    sink = LiveView(console)
+    sink.emit(PLAN)
+    sink.emit(StepStarted(step_id="code", role="coder", model="local"))
+    sink.stop()
+    assert "plan:" not in buffer.getvalue() and "▶" not in buffer.getvalue()
