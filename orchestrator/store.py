@@ -424,12 +424,16 @@ class Store:
     def remove(self, id_or_prefix: str) -> str:
         """Delete one session (full id or unique prefix) and its stagings. Refuses one whose process is alive."""
         session_id = self.resolve(id_or_prefix)
+        self.check_removable(session_id)
+        self._remove_dir(session_id)
+        return session_id
+
+    def check_removable(self, session_id: str) -> None:
+        """Raise :class:`InputError` if the process recorded as running the session is alive."""
         meta = self.meta(session_id)
         if meta is not None and meta.effective_status == "running":
             raise InputError(f"session {session_id} is running (pid {meta.pid})",
                              hint="stop it first (Ctrl-C), then remove it")
-        self._remove_dir(session_id)
-        return session_id
 
     def _remove_dir(self, session_id: str) -> None:
         directory = self.root / session_id

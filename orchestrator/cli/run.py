@@ -12,6 +12,7 @@ import json
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from orchestrator.api import Orchestrator
     from orchestrator.events import EventSink
     from orchestrator.plan import Plan
+    from orchestrator.resume import Drift
     from orchestrator.session import SessionResult
 
 __all__ = ["register"]
@@ -43,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ex.add_argument("session", nargs="?", help="with `resume`: the session id (or a unique prefix)")
     ex.add_argument("--last", action="store_true", help="with `resume`: the newest session of this directory")
     ex.add_argument("--json", action="store_true", help="JSONL events on stdout (human output on stderr)")
+    ex.add_argument("--force", action="store_true",
+                    help="with `resume`: continue even if the repository changed outside the session")
     ex.set_defaults(handler=handle_exec)
 
     plan = subparsers.add_parser("plan", help="plan TASK and print the DAG, run nothing")
@@ -56,6 +60,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     resume.add_argument("session", nargs="?", help="session id or unique prefix (a picker without it)")
     resume.add_argument("--last", action="store_true", help="the newest session of this directory")
     resume.add_argument("--all", action="store_true", help="pick among sessions of every directory")
+    resume.add_argument("--force", action="store_true",
+                        help="continue without asking even if the repository changed outside the session")
     resume.set_defaults(handler=handle_resume)
 
     sessions = subparsers.add_parser("sessions", help="list sessions (this directory's, newest first)")
@@ -63,6 +69,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sessions.add_argument("--all", action="store_true", help="sessions of every directory")
     sessions.add_argument("--json", action="store_true", help="print a JSON array")
     sessions.set_defaults(handler=handle_sessions)
+    actions = sessions.add_subparsers(dest="sessions_action", metavar="{rm}")
+    rm = actions.add_parser("rm", help="delete sessions (full id or unique prefix)")
+    rm.add_argument("ids", nargs="+", metavar="ID", help="session id or unique prefix")
+    rm.set_defaults(handler=handle_sessions_rm)
 
 
 # ---------------------------------------------------------------------------------------------------- handlers
@@ -78,7 +88,7 @@ def handle_exec(args: argparse.Namespace, ctx: CliContext) -> int:
         session_id = _pick(args, ctx, interactive=False)
         _cd_to_session(args, ctx, session_id)
         orch = _orchestrator(args, ctx, interactive=False, human=human, json_out=args.json)
-        return _report(_drive(orch, orch.resume, session_id), human)
+        return _report(_drive(orch, partial(orch.resume, force=args.force), session_id), human)
     task = _read_task(args.task)
     orch = _orchestrator(args, ctx, interactive=False, human=human, json_out=args.json)
     return _report(_drive(orch, orch.run, task), human)
@@ -99,7 +109,17 @@ def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
     session_id = _pick(args, ctx, interactive=True)
     _cd_to_session(args, ctx, session_id)
     orch = _orchestrator(args, ctx, interactive=True, human=ctx.out)
-    return _report(_drive(orch, orch.resume, session_id), ctx.out)
+    resume = partial(orch.resume, force=args.force, confirm_drift=partial(_confirm_drift, ctx.out, session_id))
+    return _report(_drive(orch, resume, session_id), ctx.out)
+
+
+def _confirm_drift(console: Console, session_id: str, drift: Drift) -> bool:
+    from rich.markup import escape
+    from rich.prompt import Confirm
+
+    console.print(f"[yellow]The repository changed since session {session_id} last ran:[/] {escape(drift.describe())}",
+                  highlight=False)
+    return Confirm.ask("Continue on the changed tree?", default=False, console=console)
 
 
 def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -125,6 +145,23 @@ def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
         table.add_row(m.id, m.effective_status, m.updated[:19].replace("T", " "), m.git.branch or "",
                       escape(m.task[:60]), *([m.cwd] if args.all else []))
     ctx.out.print(table if metas else "no sessions" + ("" if args.all else " here (--all lists every directory)"))
+    return 0
+
+
+def handle_sessions_rm(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Remove each session named (all names are resolved first, so a bad one removes nothing)."""
+    from orchestrator.store import Store
+
+    store = Store(ctx.home)
+    try:
+        ids = list(dict.fromkeys(store.resolve(name) for name in args.ids))
+        for session_id in ids:
+            store.check_removable(session_id)
+        for session_id in ids:
+            store.remove(session_id)
+            ctx.out.print(f"removed {session_id}", highlight=False)
+    finally:
+        store.close()
     return 0
 
 
