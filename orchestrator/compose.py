@@ -7,11 +7,14 @@ nowhere else; everything else receives them through constructors. The other pack
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.events import EventSink, UsageReported
+from orchestrator.events import EventSink, FanoutSink, UsageReported
 from orchestrator.home import Home
 from orchestrator.seams import Role, Usage
 
@@ -19,8 +22,36 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from orchestrator.config import LoadedConfig
+    from orchestrator.console import LiveView
+    from orchestrator.mcp_session import McpSession
 
-__all__ = ["build_collaborators", "usage_reporter"]
+__all__ = ["build_collaborators", "usage_reporter", "SessionExtras", "capture_extras"]
+
+
+@dataclass
+class SessionExtras:
+    """What a run's front end needs beyond the Orchestrator's collaborators (see :func:`capture_extras`)."""
+
+    notices: tuple[str, ...] = ()  # the policy gate's start-up notices (e.g. rules files skipped), to show once
+    mcp: McpSession | None = None  # the session's MCP servers (None: none configured), not started yet
+
+
+_CAPTURE: ContextVar[SessionExtras | None] = ContextVar("orchestrate_capture_extras", default=None)
+
+
+@contextmanager
+def capture_extras() -> Iterator[SessionExtras]:
+    """While active, :func:`build_collaborators` fills the yielded :class:`SessionExtras`.
+
+    The MCP servers are built only for a caller that captures them, because that caller takes over their lifetime:
+    it sets :data:`orchestrator.mcp_session.ACTIVE_MCP` for the run and closes them when the session ends.
+    """
+    extras = SessionExtras()
+    token = _CAPTURE.set(extras)
+    try:
+        yield extras
+    finally:
+        _CAPTURE.reset(token)
 
 
 def usage_reporter(events: EventSink) -> Any:
@@ -54,29 +85,50 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     from orchestrator.resume import SessionApprovals
 
     # The gate as the session sees it: "allow for this session" is stored in the session and restored on resume.
-    gate = SessionApprovals(build_gate(settings, home=home, cwd=cwd, project_root=loaded.project_root,
-                                       trusted=loaded.trust_level == "trusted"))
-    commands = CommandRunner(gate=gate, approver=_approver(interactive, console), sandbox=build_sandbox(settings),
+    policy_gate = build_gate(settings, home=home, cwd=cwd, project_root=loaded.project_root,
+                             trusted=loaded.trust_level == "trusted")
+    gate = SessionApprovals(policy_gate)
+    approver = _approver(interactive, console, home=home, project_root=loaded.project_root)
+    commands = CommandRunner(gate=gate, approver=approver, sandbox=build_sandbox(settings),
                              settings=settings, events=events, policy_for=policy_for)
+    extras = _CAPTURE.get()
+    if extras is not None:
+        from orchestrator.mcp_session import McpSession
+
+        extras.notices = tuple(policy_gate.notices)
+        extras.mcp = McpSession.from_settings(settings, home=home, cwd=cwd, environ=environ, approver=approver,
+                                              events=events)
     deps = StepDeps(settings=settings, gateway=gateway, commands=commands, memory=memory, events=events, cwd=cwd)
     parts: dict[str, Any] = {
         "settings": settings, "cwd": cwd, "home": home, "gateway": gateway, "memory": memory,
         "planner": make_plan, "run_step": run_step, "deps": deps, "approvals": gate,
     }
     if interactive and console is not None:
-        from orchestrator.console import ConsoleReviewer, LiveView
+        from orchestrator.console import ConsoleReviewer
 
-        user_sink = getattr(events, "user", None)
-        reviewer = ConsoleReviewer(console, user_sink if isinstance(user_sink, LiveView) else None)
+        reviewer = ConsoleReviewer(console, _live_view(getattr(events, "user", None)))
         parts["plan_reviewer"] = reviewer
         if settings.review.user_approves_diff and settings.approval_policy != "never":
             parts["diff_reviewer"] = reviewer
     return parts
 
 
-def _approver(interactive: bool, console: Console | None) -> Any:
+def _live_view(sink: object) -> LiveView | None:
+    """The live view among the caller's sinks (the plan and diff reviews pause its redraws while they ask)."""
+    from orchestrator.console import LiveView
+
+    if isinstance(sink, LiveView):
+        return sink
+    if isinstance(sink, FanoutSink):
+        return next((view for view in map(_live_view, sink.sinks) if view is not None), None)
+    return None
+
+
+def _approver(interactive: bool, console: Console | None, *, home: Home, project_root: Path) -> Any:
+    """Who answers approval prompts. "Always allow" appends to the user's or *this project's* rules file, so the
+    console approver needs the project root the config was loaded for (not the process cwd)."""
     from policies.approval import ConsoleApprover, NonInteractiveApprover
 
     if interactive:
-        return ConsoleApprover(console) if console is not None else ConsoleApprover()
+        return ConsoleApprover(console, home=home, project_root=project_root)
     return NonInteractiveApprover()

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from orchestrator.cli import startup
 from orchestrator.cli.context import CliContext, add_common_options
 from orchestrator.errors import InputError, InterruptedRunError
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from orchestrator.api import Orchestrator
-    from orchestrator.events import EventSink
+    from orchestrator.config import LoadedConfig
     from orchestrator.plan import Plan
     from orchestrator.resume import Drift
     from orchestrator.session import SessionResult
@@ -77,8 +78,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 # ---------------------------------------------------------------------------------------------------- handlers
 def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
-    task = args.task or _ask_task(ctx)
-    orch = _orchestrator(args, ctx, interactive=True, human=ctx.out)
+    loaded = startup.load_run_config(args, ctx, ask=True, human=ctx.out)
+    task = startup.expand_prompt(args.task or _ask_task(ctx), loaded, ctx)
+    orch = _orchestrator(args, ctx, interactive=True, human=ctx.out, loaded=loaded)
     return _report(_drive(orch, orch.run, task), ctx.out)
 
 
@@ -89,14 +91,16 @@ def handle_exec(args: argparse.Namespace, ctx: CliContext) -> int:
         _cd_to_session(args, ctx, session_id)
         orch = _orchestrator(args, ctx, interactive=False, human=human, json_out=args.json)
         return _report(_drive(orch, partial(orch.resume, force=args.force), session_id), human)
-    task = _read_task(args.task)
-    orch = _orchestrator(args, ctx, interactive=False, human=human, json_out=args.json)
+    loaded = startup.load_run_config(args, ctx, ask=False, human=human)
+    task = startup.expand_prompt(_read_task(args.task), loaded, ctx)
+    orch = _orchestrator(args, ctx, interactive=False, human=human, json_out=args.json, loaded=loaded)
     return _report(_drive(orch, orch.run, task), human)
 
 
 def handle_plan(args: argparse.Namespace, ctx: CliContext) -> int:
-    task = _read_task(args.task)
-    orch = _orchestrator(args, ctx, interactive=False, human=ctx.err)
+    loaded = startup.load_run_config(args, ctx, ask=False, human=ctx.err)
+    task = startup.expand_prompt(_read_task(args.task), loaded, ctx)
+    orch = _orchestrator(args, ctx, interactive=False, human=ctx.err, loaded=loaded)
     plan: Plan = _drive(orch, orch.plan, task)
     if args.json:
         ctx.out.file.write(plan.model_dump_json() + "\n")
@@ -167,22 +171,12 @@ def handle_sessions_rm(args: argparse.Namespace, ctx: CliContext) -> int:
 
 # ---------------------------------------------------------------------------------------------------- helpers
 def _orchestrator(args: argparse.Namespace, ctx: CliContext, *, interactive: bool, human: Console,
-                  json_out: bool = False) -> Orchestrator:
-    from orchestrator.api import Orchestrator
-    from orchestrator.console import LiveView
-    from orchestrator.events import JsonlSink
-    from orchestrator.gateway import describe_default
-
-    cwd = ctx.cwd(args)
-    loaded = ctx.load_config(args)
-    for notice in loaded.notices:
-        human.print(f"[yellow]note:[/] {notice}", highlight=False)
-    default = describe_default(loaded.settings, ctx.environ)
-    if default:
-        human.print(f"[dim]{default}[/]", highlight=False)
-    events: EventSink = JsonlSink(ctx.out.file) if json_out else LiveView(human)
-    return Orchestrator.from_config(loaded, interactive=interactive, console=human if interactive else None,
-                                    events=events, cwd=cwd, environ=ctx.environ)
+                  json_out: bool = False, loaded: LoadedConfig | None = None) -> Orchestrator:
+    """The run's Orchestrator (see :mod:`orchestrator.cli.startup`); ``loaded``: the config, if already loaded."""
+    if loaded is None:
+        loaded = startup.load_run_config(args, ctx, ask=False, human=human)
+    return startup.open_orchestrator(loaded, ctx, cwd=ctx.cwd(args), interactive=interactive, human=human,
+                                     json_out=json_out)
 
 
 def _drive(orch: Orchestrator, fn: Callable[[str], Awaitable[Any]], arg: str) -> Any:

@@ -1,0 +1,134 @@
+"""What the run commands do before a session starts: config and directory trust, the task's custom prompt, the
+Orchestrator with its MCP servers, and the start-up lines for the human.
+
+* **Trust**: the first *interactive* run in a project that has an ``.orchestrate/`` directory and was never trusted
+  nor untrusted asks (:func:`policies.trust.ask_trust`) and loads the config again with the answer. ``exec`` and
+  ``plan`` never ask: an undecided project is untrusted, its config, rules and prompts are ignored, and one ``note:``
+  line says so.
+* **Custom prompts**: a task ``/name args`` is expanded (:func:`orchestrator.prompts.expand_task`); the project's
+  prompts count only in a trusted project. An unknown name is an InputError (exit 2) listing the known ones.
+* **Start-up lines**, printed once on the human console (stderr for ``exec``/``plan``): the config's and the policy
+  gate's notices as ``note:`` lines (an untrusted project is one line, whatever it holds), then which model a role
+  gets by default, if any.
+* **MCP**: the session's servers (if any are configured) are offered to the coders through
+  :data:`~orchestrator.mcp_session.ACTIVE_MCP` and closed when the session completes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from orchestrator.api import Orchestrator
+    from orchestrator.cli.context import CliContext
+    from orchestrator.config import LoadedConfig
+    from orchestrator.events import Event, EventSink
+
+__all__ = ["load_run_config", "expand_prompt", "open_orchestrator", "startup_notes", "SessionEndHooks"]
+
+
+def load_run_config(args: argparse.Namespace, ctx: CliContext, *, ask: bool, human: Console) -> LoadedConfig:
+    """The config for a run; with ``ask`` (interactive ``run`` on a terminal) an undecided project is asked about."""
+    loaded = ctx.load_config(args)
+    if ask and loaded.trust_level is None and human.is_terminal and _has_project_dir(loaded.project_root,
+                                                                                     ctx.cwd(args)):
+        from policies.trust import ask_trust
+
+        ask_trust(human, ctx.home, loaded.project_root)
+        loaded = ctx.load_config(args)  # what the answer allows (a trusted project's config may now fail to load)
+    return loaded
+
+
+def expand_prompt(task: str, loaded: LoadedConfig, ctx: CliContext) -> str:
+    """``task`` with a leading ``/name args`` expanded (project prompts only when the project is trusted)."""
+    from orchestrator.prompts import expand_task
+
+    project = loaded.project_root if loaded.trust_level == "trusted" else None
+    return expand_task(task, home=ctx.home, project_dir=project)
+
+
+def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, interactive: bool, human: Console,
+                      json_out: bool = False) -> Orchestrator:
+    """The run's Orchestrator: events to ``human`` (live view) or JSONL on stdout; start-up lines printed once."""
+    from orchestrator.api import Orchestrator
+    from orchestrator.compose import capture_extras
+    from orchestrator.console import LiveView
+    from orchestrator.events import FanoutSink, JsonlSink
+    from orchestrator.gateway import describe_default
+    from orchestrator.mcp_session import ACTIVE_MCP
+
+    hooks = SessionEndHooks()
+    user: EventSink = JsonlSink(ctx.out.file) if json_out else LiveView(human)
+    with capture_extras() as extras:
+        orch = Orchestrator.from_config(loaded, interactive=interactive, console=human if interactive else None,
+                                        events=FanoutSink(user, hooks), cwd=cwd, environ=ctx.environ)
+    from rich.markup import escape
+
+    for note in startup_notes(loaded, extras.notices, cwd=cwd):
+        human.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+    default = describe_default(loaded.settings, ctx.environ)
+    if default:
+        human.print(f"[dim]{default}[/]", highlight=False)
+    # Set here, before the run's event loop starts, so that every step task inherits it (None clears a previous run's).
+    ACTIVE_MCP.set(extras.mcp)
+    if extras.mcp is not None:
+        hooks.callbacks.append(extras.mcp.close)
+    return orch
+
+
+def startup_notes(loaded: LoadedConfig, gate_notices: Sequence[str], *, cwd: Path) -> list[str]:
+    """The config's and the gate's notices, each once; everything an untrusted project had skipped is one line."""
+    root = loaded.project_root
+    untrusted = f"{root} is not trusted:"
+    notes = [n for n in (*loaded.notices, *gate_notices) if not n.startswith(untrusted)]
+    if loaded.trust_level != "trusted":
+        skipped = _project_items(root, cwd)
+        if skipped:
+            notes.insert(0, f"{untrusted} its {' and '.join(skipped)} were not loaded "
+                            f"(run `orchestrate trust {root}`)")
+    return list(dict.fromkeys(notes))
+
+
+class SessionEndHooks:
+    """An event sink that runs its ``callbacks`` once, when the session completes (whatever its status)."""
+
+    def __init__(self) -> None:
+        self.callbacks: list[Callable[[], None]] = []
+
+    def emit(self, event: Event) -> None:
+        from orchestrator.events import SessionCompleted
+
+        if isinstance(event, SessionCompleted):
+            callbacks, self.callbacks = self.callbacks, []
+            for callback in callbacks:
+                callback()
+
+
+def _chain(root: Path, cwd: Path) -> list[Path]:
+    """The directories from the project root down to ``cwd`` (just ``cwd`` when it is outside the root)."""
+    if cwd != root and root not in cwd.parents:
+        return [cwd]
+    rel = cwd.relative_to(root).parts
+    return [root.joinpath(*rel[:i]) for i in range(len(rel) + 1)]
+
+
+def _has_project_dir(root: Path, cwd: Path) -> bool:
+    return any((d / ".orchestrate").is_dir() for d in _chain(root, cwd))
+
+
+def _project_items(root: Path, cwd: Path) -> list[str]:
+    """What an untrusted project holds that was not loaded: its config, rules and prompts."""
+    dirs = [d / ".orchestrate" for d in _chain(root, cwd)]
+    items = []
+    if any((d / "config.toml").is_file() for d in dirs):
+        items.append(".orchestrate/config.toml")
+    if any(any((d / "rules").glob("*.rules")) for d in dirs):
+        items.append(".orchestrate/rules")
+    if any((root / ".orchestrate" / "prompts").glob("*.md")):
+        items.append(".orchestrate/prompts")
+    return items
