@@ -69,6 +69,8 @@ def analyse(argv: Sequence[str]) -> Analysis:
 
 def _unescape_word(text: str) -> tuple[str, bool]:
     """An unquoted word's value and whether it is static (no glob characters)."""
+    if "\\" not in text:  # the common case, without the per-character loop (the gate's hot path)
+        return text, _GLOB.isdisjoint(text)
     out: list[str] = []
     static = True
     i = 0
@@ -88,6 +90,8 @@ def _unescape_word(text: str) -> tuple[str, bool]:
 
 
 def _unescape_double(text: str) -> str:
+    if "\\" not in text:
+        return text
     out: list[str] = []
     i = 0
     while i < len(text):
