@@ -3,7 +3,7 @@
 A :class:`Coder` owns one step's conversation: the system prompt (actions, one per turn, with examples), the
 AGENTS.md instructions, and the step's goal with the project's file tree. :meth:`Coder.run` runs the loop until the
 model is done (or raises :class:`~agents.loop.TurnLimit`); :meth:`Coder.revise` appends feedback for the next round.
-A resumed step continues from its checkpointed conversation.
+A resumed step continues from its checkpointed conversation. ``temperature`` (sampled candidates) overrides the role's.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class Coder:
         tools: ToolBox,
         instructions: str | None,
         checkpoint: StepCheckpoint | None = None,
+        temperature: float | None = None,
     ) -> None:
         native = gateway.supports_native_tools("coder")
         saved = checkpoint.load() if checkpoint is not None else None
@@ -64,7 +65,7 @@ class Coder:
         self.tools = tools
         self.loop = AgentLoop(
             gateway=gateway, role="coder", tools=tools, messages=messages, max_turns=settings.coder.max_turns,
-            checkpoint=checkpoint, native_tools=native,
+            checkpoint=checkpoint, native_tools=native, temperature=temperature,
         )
         if not saved and checkpoint is not None:
             checkpoint.save(messages)
@@ -72,6 +73,12 @@ class Coder:
     @property
     def messages(self) -> list[Message]:
         return self.loop.messages
+
+    def attach(self, checkpoint: StepCheckpoint | None) -> None:
+        """Checkpoint this conversation from now on (a sampled candidate that was chosen), saving it at once."""
+        self.loop.checkpoint = checkpoint
+        if checkpoint is not None:
+            checkpoint.save(self.loop.messages)
 
     async def run(self) -> Done:
         """Run the loop until the model is done. Raises :class:`~agents.loop.TurnLimit`."""

@@ -4,8 +4,9 @@ A **coder** step runs the coder in the step's staging root until it is done; the
 for changes goes back to the coder, up to ``review.max_rounds`` verdicts); the approved diff is validated by the
 project's checks (a failure goes back to the coder with the output tail, up to ``validate.max_rounds`` runs); a
 change that is approved *and* passes is the step's outcome. A diff the coder changed after its approval is reviewed
-again. A **reviewer** step judges the diff of the steps it depends on; a **validator** step runs the checks on them.
-Nothing here touches the user's tree: the engine applies the outcome's diff.
+again. With ``coder.candidates`` > 1 the first round samples several independent attempts, selected by the checks
+(:mod:`agents.candidates`), before the review. A **reviewer** step judges the diff of the steps it depends on; a
+**validator** step runs the checks on them. Nothing here touches the user's tree: the engine applies the outcome's diff.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from agents import prompts
+from agents.candidates import sample
 from agents.coder import Coder
 from agents.docs import StepDocs
 from agents.loop import Stalled, StepCheckpoint, TurnLimit
@@ -78,28 +80,38 @@ class _CoderStep:
     def __init__(self, step: Step, *, task: str, staging: Staging, deps: StepDeps, docs: StepDocs,
                  checkpoint: StepCheckpoint | None) -> None:
         self.step, self.task, self.staging, self.deps, self.docs = step, task, staging, deps, docs
-        settings = deps.settings
-        self.tools = ToolBox(root=staging.root, step_id=step.id, commands=deps.commands,
-                             command_timeout_s=settings.coder.command_timeout_s, on_touch=docs.on_touch,
-                             change_note=prompts.load("coder_after_change"))
-        self.coder = Coder(step, task=task, gateway=deps.gateway, settings=settings, tools=self.tools,
-                           instructions=docs.instructions(step.files), checkpoint=checkpoint)
+        self.checkpoint = checkpoint
+        # Sampled candidates (agents.candidates) only on a fresh step: a resumed one continues its saved conversation.
+        self.candidates = deps.settings.coder.candidates if not (checkpoint and checkpoint.load()) else 1
+        self.coder, self.tools = self._make_coder(None, checkpoint if self.candidates == 1 else None)
         self.reviews = 0
         self.validations = 0
+        self.checked: str | None = None  # a diff known to pass the checks (the chosen candidate's)
+
+    def _make_coder(self, temperature: float | None, checkpoint: StepCheckpoint | None = None) -> tuple[Coder, ToolBox]:
+        settings = self.deps.settings
+        tools = ToolBox(root=self.staging.root, step_id=self.step.id, commands=self.deps.commands,
+                        command_timeout_s=settings.coder.command_timeout_s, on_touch=self.docs.on_touch,
+                        change_note=prompts.load("coder_after_change"))
+        coder = Coder(self.step, task=self.task, gateway=self.deps.gateway, settings=settings, tools=tools,
+                      instructions=self.docs.instructions(self.step.files), checkpoint=checkpoint,
+                      temperature=temperature)
+        return coder, tools
 
     async def run(self) -> StepOutcome:
+        summary: str | None = None  # None: the coder (still) has to work
+        if self.candidates > 1:
+            picked = await self._sample()
+            if isinstance(picked, StepOutcome):
+                return picked
+            summary = picked
         approved: str | None = None
         while True:
-            try:
-                summary = (await self.coder.run()).summary
-            except TurnLimit as exc:
-                return _failed(f"the coder did not finish within {exc.turns} turns")
-            except Stalled as exc:
-                # A small model often repeats its last edit instead of saying done: let the review and the checks
-                # judge what it made. Nothing made is a failure.
-                if not self.staging.diff().strip():
-                    return _failed(f"the coder repeated one action {exc.repeats} times without changing anything")
-                summary = f"stopped after repeating one action {exc.repeats} times"
+            if summary is None:
+                coded = await self._code()
+                if isinstance(coded, StepOutcome):
+                    return coded
+                summary = coded
             diff = self.staging.diff()
             if diff != approved:
                 verdict = await self._review(diff)
@@ -109,18 +121,58 @@ class _CoderStep:
                         return _failed(f"the reviewer still requested changes after {self.reviews} rounds: "
                                        + "; ".join(verdict.comments))
                     self.coder.revise_after_review(verdict.comments)
+                    summary = None
                     continue
                 approved = diff
+            if diff == self.checked:  # the chosen candidate's change, checked already
+                return self._succeeded(summary, diff)
             result = await self._validate()
             if result.passed:
-                files = tuple(self.staging.changed_files())
-                return StepOutcome(status="succeeded", summary=summary, diff=diff, files=files)
-            self.validations += 1
-            if result.blocked:
-                return _failed(f"a check could not run: {', '.join(result.failing)}")
-            if self.validations >= self.deps.settings.validate_.max_rounds:
-                return _failed(f"checks still fail after {self.validations} rounds: {', '.join(result.failing)}")
-            self.coder.revise_after_checks(", ".join(result.failing), result.output_tail)
+                return self._succeeded(summary, diff)
+            failed = self._after_failed_checks(result)
+            if failed is not None:
+                return failed
+            summary = None
+
+    async def _code(self) -> str | StepOutcome:
+        """One coder round: its summary, or the step's failure."""
+        try:
+            return (await self.coder.run()).summary
+        except TurnLimit as exc:
+            return _failed(f"the coder did not finish within {exc.turns} turns")
+        except Stalled as exc:
+            # A small model often repeats its last edit instead of saying done: let the review and the checks
+            # judge what it made. Nothing made is a failure.
+            if not self.staging.diff().strip():
+                return _failed(f"the coder repeated one action {exc.repeats} times without changing anything")
+            return f"stopped after repeating one action {exc.repeats} times"
+
+    async def _sample(self) -> str | StepOutcome | None:
+        """Sampled candidates: the chosen one's summary (it passed the checks), ``None`` (it failed them and has the
+        feedback), or the step's failure."""
+        attempt = await sample(self.candidates, staging=self.staging, make_coder=self._make_coder,
+                               run_checks=self._validate, temperature=self.deps.settings.role("coder").temperature)
+        self.coder, self.tools = attempt.coder, attempt.tools
+        self.coder.attach(self.checkpoint)
+        if attempt.checks is None:
+            return _failed(attempt.failure)
+        if attempt.passed:
+            self.checked = attempt.diff
+            return attempt.summary
+        return self._after_failed_checks(attempt.checks)
+
+    def _after_failed_checks(self, result: ValidationResult) -> StepOutcome | None:
+        """Count a failed validation; the step's failure, or ``None`` after sending the output back to the coder."""
+        self.validations += 1
+        if result.blocked:
+            return _failed(f"a check could not run: {', '.join(result.failing)}")
+        if self.validations >= self.deps.settings.validate_.max_rounds:
+            return _failed(f"checks still fail after {self.validations} rounds: {', '.join(result.failing)}")
+        self.coder.revise_after_checks(", ".join(result.failing), result.output_tail)
+        return None
+
+    def _succeeded(self, summary: str, diff: str) -> StepOutcome:
+        return StepOutcome(status="succeeded", summary=summary, diff=diff, files=tuple(self.staging.changed_files()))
 
     async def _review(self, diff: str) -> ReviewVerdict:
         files = list(dict.fromkeys([*self.step.files, *self.tools.changed]))
