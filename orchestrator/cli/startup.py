@@ -70,10 +70,10 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
     from rich.markup import escape
 
     for note in startup_notes(loaded, extras.notices, cwd=cwd):
-        human.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
+        human.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)  # one line, however long
     default = describe_default(loaded.settings, ctx.environ)
     if default:
-        human.print(f"[dim]{default}[/]", highlight=False)
+        human.print(f"[dim]{escape(default)}[/]", highlight=False, soft_wrap=True)
     # Set here, before the run's event loop starts, so that every step task inherits it (None clears a previous run's).
     ACTIVE_MCP.set(extras.mcp)
     if extras.mcp is not None:
