@@ -94,7 +94,7 @@ async def sample(
             return attempt
         if best is None or attempt.rank() < best.rank():
             best = attempt
-        _apply(staging, attempt.diff, reverse=True)
+        _apply(staging, staging.diff(), reverse=True)  # everything since the base, files its checks wrote included
     if best is None:
         raise ValueError("sample() needs count >= 1")
     _apply(staging, best.diff, reverse=False)
