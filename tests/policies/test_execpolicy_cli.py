@@ -123,3 +123,19 @@ def test_shell_mode_without_rules_uses_the_run_rules(orchestrate_home: Path, tmp
                                                           'decision="forbidden")\n')
     code, out, _ = _inproc("--shell", "-C", str(tmp_path), "--", "make deploy && rm -rf /")
     assert code == 0 and json.loads(out)["decision"] == "forbidden"
+
+
+def test_strings_are_escaped_like_serde_json(tmp_path: Path) -> None:
+    """serde_json writes non-ASCII as raw UTF-8, escapes `"`, `\\` and control characters (`\\t`, `\\u001f`), and
+    leaves `/`, `<`, `>`, `&` alone: the bytes on stdout must be the same."""
+    path = tmp_path / "u.rules"
+    path.write_text('prefix_rule(pattern=["échö", "a/b"], decision="prompt", '
+                    'justification="naïve \\"q\\" \\\\ \\t \\x1f <>&")\n', encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONIOENCODING="utf-8")
+    result = subprocess.run([sys.executable, "-m", "orchestrator", "execpolicy", "check", "--rules", str(path), "--",
+                             "échö", "a/b"], capture_output=True, env=env, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        '{"matchedRules":[{"prefixRuleMatch":{"matchedPrefix":["échö","a/b"],"decision":"prompt",'
+        '"justification":"naïve \\"q\\" \\\\ \\t \\u001f <>&"}}],"decision":"prompt"}\n'
+    ).encode()
