@@ -34,7 +34,15 @@ from orchestrator.plan import Plan, PlanInvalid, validate_plan
 from orchestrator.resume import BudgetGuard, Drift, SessionApprovals, accept_drift, detect_drift
 from orchestrator.scheduler import Scheduler
 from orchestrator.seams import Memory, Role
-from orchestrator.session import DiffReviewer, PlanFn, PlanReviewer, SessionResult, StepExecutor, StepFn
+from orchestrator.session import (
+    DiffReviewer,
+    PlanFn,
+    PlanReviewer,
+    SessionResult,
+    StepExecutor,
+    StepFn,
+    applied_journal,
+)
 from orchestrator.staging import Workspace
 from orchestrator.store import SessionStore, Store
 
@@ -196,7 +204,7 @@ class Orchestrator:
                                 confirm_drift: DriftConfirm | None) -> None:
         """Finish a half-applied edit, then check for drift (see :meth:`resume`)."""
         for entry in session.open_journal():
-            await anyio.to_thread.run_sync(self.workspace.recover, entry, session.journal)
+            await anyio.to_thread.run_sync(self.workspace.recover, entry, applied_journal(session, self.events))
         drift = await anyio.to_thread.run_sync(detect_drift, session, self.workspace)
         if drift is not None:
             if not (force or (confirm_drift is not None and confirm_drift(drift))):

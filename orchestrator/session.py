@@ -9,7 +9,7 @@ touches the user's tree before the diff was approved and validated.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -21,7 +21,7 @@ from orchestrator.plan import Plan, Step, StepStatus, ancestors, build_dag
 from orchestrator.scheduler import FATAL_ERRORS, StepResult
 from orchestrator.seams import MemoryContext, Message
 from orchestrator.staging import ApplyConflict, Staging, Workspace
-from orchestrator.store import SessionStore
+from orchestrator.store import JournalEntry, SessionStore
 
 __all__ = [
     "StepOutcomeLike",
@@ -34,6 +34,7 @@ __all__ = [
     "StepExecutor",
     "SessionResult",
     "CURRENT_STEP",
+    "applied_journal",
 ]
 
 # The step whose task is running: model calls made inside it are attributed to it (usage events carry its id).
@@ -84,6 +85,19 @@ class PlanReviewer(Protocol):
     async def review_plan(self, plan: Plan, task: str) -> PlanDecision: ...
 
 
+def applied_journal(session: SessionStore, events: EventSink) -> Callable[[JournalEntry], None]:
+    """The edit journal of ``session``: an edit's ``done`` and its ``edit.applied`` event are committed together, so a
+    crash can never leave an applied edit without its event (or announce one that is not on the tree)."""
+
+    def record(entry: JournalEntry) -> None:
+        with session.transaction():
+            session.journal(entry)
+            if entry.state == "done":
+                events.emit(EditApplied(step_id=entry.step_id, files=entry.files))
+
+    return record
+
+
 class StoreCheckpoint:
     """A step's conversation, persisted in the session store (``agents.pipeline.StepCheckpoint``)."""
 
@@ -131,6 +145,9 @@ class StepExecutor:
 
     async def __call__(self, step: Step) -> StepResult:
         CURRENT_STEP.set(step.id)  # each step runs in its own task, hence its own context
+        done = await anyio.to_thread.run_sync(self._already_applied, step)
+        if done is not None:
+            return done
         for _ in range(self._conflict_reruns + 1):
             staging = await self._staging_for(step)
             try:
@@ -147,6 +164,19 @@ class StepExecutor:
                 return result
         return StepResult(status="failed", reason="its change kept conflicting with the other steps' edits")
 
+    def _already_applied(self, step: Step) -> StepResult | None:
+        """A step killed after its edit landed (journal ``done``) is finished, not run again: its staging goes."""
+        applied = self._session.journal_entry(step.id)
+        if applied is None or applied.state != "done":
+            return None
+        record = self._session.staging(step.id)
+        staging = self._workspace.attach(record) if record is not None else None
+        if staging is not None:
+            staging.remove()
+        self._session.set_staging(step.id, None)
+        return StepResult(status="succeeded", summary="its edit was applied before the interruption",
+                          files=applied.files)
+
     async def _attempt(self, step: Step, staging: Staging) -> StepResult | None:
         outcome = await self._run_step(step, task=self._task, plan=self._plan, staging=staging, deps=self._deps,
                                        checkpoint=StoreCheckpoint(self._session, step.id))
@@ -157,13 +187,13 @@ class StepExecutor:
         if self._diff_reviewer is not None and not await self._diff_reviewer.review_diff(step, outcome.diff):
             return StepResult(status="failed", summary=outcome.summary, reason="the user rejected the change")
         files = tuple(outcome.files) or tuple(await anyio.to_thread.run_sync(staging.changed_files))
+        journal = applied_journal(self._session, self._events)
         try:
-            await anyio.to_thread.run_sync(self._workspace.apply, step.id, outcome.diff, files, self._session.journal)
+            await anyio.to_thread.run_sync(self._workspace.apply, step.id, outcome.diff, files, journal)
         except ApplyConflict as conflict:
             self._events.emit(WarningEvent(step_id=step.id, message=f"{conflict}; re-running it on the updated tree"))
             self._session.save_messages(step.id, [])  # the re-run starts over: its old conversation is stale
             return None
-        self._events.emit(EditApplied(step_id=step.id, files=files))
         return StepResult(status="succeeded", summary=outcome.summary, files=files)
 
     async def _staging_for(self, step: Step) -> Staging:
