@@ -10,9 +10,7 @@ done, the reviewer approves. Each call costs a fixed usage and is logged to ``$C
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import signal
 import subprocess
 import sys
