@@ -212,7 +212,10 @@ ATTACKS: tuple[Attack, ...] = (
            lambda a: git(a.ws, "rev-parse", "HEAD") != a.git_head, git_metadata=True),
     Attack("write_orchestrate_config", "echo 'sandbox_mode = \"danger-full-access\"' >> .orchestrate/config.toml",
            lambda a: (a.ws / ".orchestrate" / "config.toml").read_bytes() != a.orchestrate_config, git_metadata=True),
-    Attack("remount", "mount -o remount,rw / 2>&1 || mount -o remount,rw \"$OUT\"", control=False),
+    # A bind mount (bubblewrap's read-only /) is made writable with `remount,bind,rw`; plain `remount,rw` fails even
+    # with every capability, so the attempt must use the bind form to be a real one (see the remount control test).
+    Attack("remount", '( mount -o remount,bind,rw / || mount -o remount,rw / ) && echo pwned > "$OUT/remounted.txt"',
+           lambda a: (a.out / "remounted.txt").exists(), control=False),
     Attack("mknod", 'mknod "$PWD/nulldev" c 1 3', lambda a: _is_char_device(a.ws / "nulldev")),
     Attack("ptrace_outside", '"$PY" -c "import ctypes,sys; l=ctypes.CDLL(None,use_errno=True); '
            'sys.exit(0 if l.ptrace(16, int(sys.argv[1]), 0, 0) == 0 else 1)" "$VICTIM"'),

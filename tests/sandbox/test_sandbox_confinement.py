@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,17 @@ def test_hidden_paths_inside_and_around_the_workspace(arena: Arena) -> None:
     result = asyncio.run(sandbox.run(["bash", "-c", script], policy=policy, cwd=arena.ws, env=arena.env()))
     assert SECRET not in result.output and "original" not in result.output, result.output
     assert "hello" in result.output and (arena.ws / "built.txt").read_text() == "built\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the remount control needs root")
+def test_remount_attempt_works_with_capabilities_kept(arena: Arena) -> None:
+    """The control for ``remount`` (which must not run unconfined: it would change the host's mounts): in bubblewrap's
+    namespaces *without* ``--cap-drop ALL`` the attempt succeeds and writes outside, so the blocked runs above are
+    the capability drop's doing, not a mistyped ``mount``."""
+    require_backend("bwrap")
+    attack = next(a for a in ATTACKS if a.name == "remount")
+    ws = str(arena.ws)
+    argv = ["bwrap", "--die-with-parent", "--unshare-user", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/",
+            "--dev", "/dev", "--proc", "/proc", "--bind", ws, ws, "--chdir", ws, "bash", "-c", attack.wrapped()]
+    proc = subprocess.run(argv, env=arena.env(), capture_output=True, text=True, check=False, timeout=60)
+    assert attack.escaped(arena, proc.stdout), proc.stdout + proc.stderr
