@@ -47,3 +47,11 @@ def coder(request: ModelRequest) -> ModelResponse:
 def reviewer(request: ModelRequest) -> ModelResponse:
     return _reply("reviewer", json.dumps({"checklist": [{"requirement": "the file has its line", "done": True}],
                                           "comments": [], "verdict": "approve"}))
+
+
+async def slow_coder(request: ModelRequest) -> ModelResponse:
+    """A coder that takes a minute to answer (the SIGINT test interrupts it)."""
+    import anyio
+
+    await anyio.sleep(60)
+    return coder(request)
