@@ -86,6 +86,8 @@ class ConsoleApprover:
 
         verdict = request.verdict
         title = "Run outside the sandbox?" if request.retry_unsandboxed else "Approve command?"
+        if request.argv[:1] == ("mcp",):  # an MCP tool call (orchestrator.mcp_session): argv is mcp SERVER TOOL ARGS
+            title = "Call MCP tool?"
         self.console.print(f"\n[bold yellow]{title}[/] [dim](step {escape(request.step_id)}, in "
                            f"{escape(request.cwd)})[/]")
         self.console.print(f"  [bold]$ {escape(_command_text(request))}[/]")
