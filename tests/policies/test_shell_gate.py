@@ -320,3 +320,13 @@ def test_build_gate_refuses_a_broken_rules_file(tmp_path: Path, orchestrate_home
     with pytest.raises(PolicyLoadError) as info:
         build_gate(settings, home=home, cwd=tmp_path, project_root=tmp_path, trusted=False)
     assert str(info.value).startswith(f"{bad}:2: invalid decision: no")
+
+
+@pytest.mark.parametrize("script", ["git push", "ls -la && cat <(git status) > /etc/x", "rm -rf build", "$X y",
+                                    "bash -lc 'sudo env A=1 git commit -m x'", ""])
+def test_verdicts_are_valid_models(script: str) -> None:
+    """The gate builds its verdict without validation (hot path): it must be exactly what validation would give."""
+    verdict = _script(_gate(), script)
+    assert GateVerdict.model_validate(verdict.model_dump()) == verdict
+    assert all(type(c) is tuple for c in verdict.commands)
+    assert verdict.proposed_amendment is None or type(verdict.proposed_amendment) is tuple
