@@ -86,15 +86,15 @@ def cli(argv: Sequence[str] | None = None, ctx: CliContext | None = None) -> int
     raw = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in raw
     raw = [a for a in raw if a != "--debug"]
-    if ctx is None:
-        from rich.console import Console
-
-        ctx = CliContext(out=Console(), err=Console(stderr=True), debug=debug)
     parser = build_parser()
     try:
         args = parser.parse_args(_normalise(raw) if raw else ["run"])
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
+    if ctx is None:  # after parsing: `--help` and usage errors need no rich console (start-up time)
+        from rich.console import Console
+
+        ctx = CliContext(out=Console(), err=Console(stderr=True), debug=debug)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import urllib.error
-import urllib.request
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.cli.context import CliContext
@@ -47,6 +45,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def ollama_models(url: str = OLLAMA_TAGS, timeout_s: float = 0.5) -> list[str] | None:
     """Model names of an Ollama server answering at ``url``; ``None`` when none answers (quickly)."""
+    import urllib.request  # lazily: `orchestrate --help` stays fast
+
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:  # loopback only: a fixed local URL
             data: Any = json.loads(response.read() or b"{}")

@@ -8,7 +8,6 @@ cannot confine the command exits 2 with how to fix it. ``status`` shows which me
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from orchestrator.cli.context import CliContext
 from orchestrator.errors import UsageError
@@ -66,6 +65,8 @@ def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
 
     sandbox = build_sandbox(settings, backends=[args.backend] if args.backend else None, on_warning=warn)
     policy = policy_for(settings, cwd)
+    import asyncio  # lazily: `orchestrate --help` stays fast
+
     result = asyncio.run(sandbox.run(command, policy=policy, cwd=cwd, env=ctx.environ, stdio="inherit"))
     if result.timed_out:
         warn("the command timed out")
