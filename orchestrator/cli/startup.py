@@ -35,8 +35,8 @@ __all__ = ["load_run_config", "expand_prompt", "open_orchestrator", "startup_not
 def load_run_config(args: argparse.Namespace, ctx: CliContext, *, ask: bool, human: Console) -> LoadedConfig:
     """The config for a run; with ``ask`` (interactive ``run`` on a terminal) an undecided project is asked about."""
     loaded = ctx.load_config(args)
-    if ask and loaded.trust_level is None and human.is_terminal and _has_project_dir(loaded.project_root,
-                                                                                     ctx.cwd(args)):
+    if ask and loaded.trust_level is None and _can_ask(human) and _has_project_dir(loaded.project_root,
+                                                                                   ctx.cwd(args)):
         from policies.trust import ask_trust
 
         ask_trust(human, ctx.home, loaded.project_root)
@@ -107,6 +107,13 @@ class SessionEndHooks:
             callbacks, self.callbacks = self.callbacks, []
             for callback in callbacks:
                 callback()
+
+
+def _can_ask(human: Console) -> bool:
+    """A person can answer: the console is a terminal and so is stdin (the answer is read from it)."""
+    import sys
+
+    return human.is_terminal and sys.stdin is not None and sys.stdin.isatty()
 
 
 def _chain(root: Path, cwd: Path) -> list[Path]:

@@ -4,6 +4,8 @@ exec/plan), the gate's notices are shown, and the default-model line appears onl
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import os
 import subprocess
@@ -11,8 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from orchestrator.cli.startup import startup_notes
+from orchestrator.cli.context import CliContext
+from orchestrator.cli.startup import load_run_config, startup_notes
 from orchestrator.config import load_config
 from orchestrator.home import Home
 from tests.integrations.conftest import REPO_ROOT
@@ -139,3 +143,14 @@ def test_the_default_model_line_appears_once_and_only_for_unset_roles(project: P
     configured = _cli(project, orchestrate_home, "plan", "--json", "-m", MODEL, "say hi")
     _plan_summary(configured)
     assert "model for " not in configured.stderr
+
+
+def test_no_question_without_a_terminal_on_stdin(project: Path, orchestrate_home: Path) -> None:
+    (project / ".orchestrate").mkdir()
+    (project / ".orchestrate" / "config.toml").write_text("max_parallel = 1\n")
+    human = Console(file=io.StringIO(), force_terminal=True)  # a terminal for output; pytest's stdin is not one
+    ctx = CliContext(out=human, err=human, environ={"ORCHESTRATE_HOME": str(orchestrate_home)})
+    loaded = load_run_config(argparse.Namespace(cd=str(project)), ctx, ask=True, human=human)
+    assert loaded.trust_level is None and loaded.settings.max_parallel != 1
+    assert human.file.getvalue() == ""  # type: ignore[attr-defined]
+    assert not (orchestrate_home / "config.toml").exists()
