@@ -154,13 +154,16 @@ class McpSession:
             if self._closed:
                 return
             self._closed = True
-            portal, stop, thread = self._portal, self._stop, self._thread
+            thread = self._thread
         atexit.unregister(self.close)
+        if thread is None:
+            return
+        self._ready.wait()  # a start in progress completes first (bounded by startup_timeout_s)
+        portal, stop = self._portal, self._stop
         if portal is not None and stop is not None:
             with contextlib.suppress(RuntimeError):  # the host loop has already ended
                 portal.call(stop.set)
-        if thread is not None:
-            thread.join(_CLOSE_WAIT_S)
+        thread.join(_CLOSE_WAIT_S)
         self._portal = None
 
     # ------------------------------------------------------------------------------------------------ calls
