@@ -7,8 +7,10 @@ Run: ``python benchmarks/gate_bench.py``.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -37,16 +39,18 @@ def _rules_source(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _per_call_us(fn: object, argv: list[str], cwd: Path, rounds: int) -> float:
+def _per_call_us(fn: object, argv: list[str], cwd: Path, rounds: int,
+                 clock: Callable[[], float] = time.perf_counter) -> float:
+    """Best of 5 batches of ``rounds`` calls, in µs per call, timed with ``clock`` (wall or this process's CPU)."""
     evaluate = fn.evaluate  # type: ignore[attr-defined]
     for _ in range(min(rounds, 200)):
         evaluate(argv, cwd=cwd)
     best = float("inf")
     for _ in range(5):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(rounds):
             evaluate(argv, cwd=cwd)
-        best = min(best, (time.perf_counter() - start) / rounds * 1e6)
+        best = min(best, (clock() - start) / rounds * 1e6)
     return best
 
 
@@ -69,14 +73,16 @@ def main() -> None:
     flat_gate = Gate(_unindexed(policy), approval_policy="on-request", sandbox_mode="workspace-write")
     plain = ["tool7", "sub7", "arg7", "--flag", "file.txt"]
     compound = ["bash", "-lc", COMPOUND]
-    results = [
-        ("plain argv", _per_call_us(gate, plain, cwd, 20000), PLAIN_TARGET_US),
-        ("compound script", _per_call_us(gate, compound, cwd, 2000), COMPOUND_TARGET_US),
-    ]
-    print(f"rules loaded: {len(policy)} in {load_ms:.1f} ms")
-    print(f"{'case':<18}{'µs/call':>10}{'target':>10}{'ratio':>8}")
-    for name, value, target in results:
-        print(f"{name:<18}{value:>10.1f}{target:>10.1f}{value / target:>8.2f}")
+    cases = [("plain argv", plain, 20000, PLAIN_TARGET_US), ("compound script", compound, 2000, COMPOUND_TARGET_US)]
+    # Wall time is the figure the targets are about; CPU time (this process only) shows what the gate itself costs
+    # when the machine is shared and the wall clock also counts other processes' turns.
+    results = [(name, _per_call_us(gate, argv, cwd, rounds), _per_call_us(gate, argv, cwd, rounds, time.process_time),
+                target) for name, argv, rounds, target in cases]
+    print(f"rules loaded: {len(policy)} in {load_ms:.1f} ms; load average {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} CPUs")
+    print(f"{'case':<18}{'µs/call':>10}{'cpu µs':>10}{'target':>10}{'ratio':>8}{'cpu ratio':>11}")
+    for name, value, cpu, target in results:
+        print(f"{name:<18}{value:>10.1f}{cpu:>10.1f}{target:>10.1f}{value / target:>8.2f}{cpu / target:>11.2f}")
     flat = _per_call_us(flat_gate, plain, cwd, 2000)
     print(f"plain argv without the program index: {flat:.1f} µs/call ({flat / results[0][1]:.1f}x the indexed cost)")
 
