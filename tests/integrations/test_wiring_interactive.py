@@ -1,0 +1,83 @@
+"""The interactive run on a real terminal (a pty): "always allow" of a command writes the rule into the rules file of
+the project the run works in (``-C DIR``), not of the directory orchestrate was started from."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.integrations.conftest import REPO_ROOT
+
+APPROVE = {"checklist": [{"requirement": "make made.txt", "done": True}], "comments": [], "verdict": "approve"}
+
+
+def _scripts(tmp: Path) -> list[str]:
+    replies = {
+        "planner": [json.dumps({"summary": "make", "steps": [
+            {"id": "make", "role": "coder", "goal": "make made.txt", "files": ["made.txt"]}]})],
+        "coder": [json.dumps({"action": "run", "command": "touch made.txt"}),
+                  json.dumps({"action": "done", "summary": "made made.txt"})],
+        "reviewer": [json.dumps(APPROVE)] * 3,
+    }
+    args = []
+    for role, script in replies.items():
+        path = tmp / f"{role}.json"
+        path.write_text(json.dumps(script))
+        args += ["--role-model", f"{role}=scripted:{path}"]
+    return args
+
+
+def _converse(argv: list[str], cwd: Path, env: dict[str, str], answers: list[tuple[bytes, bytes]]) -> tuple[int, str]:
+    """Run ``argv`` on a pty, typing each answer once its question has shown (in order); (status, output)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    seen, mark, pending = b"", 0, list(answers)
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], 180)
+            if not ready:
+                proc.kill()
+                break
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if pending and pending[0][0] in seen[mark:]:
+                mark = seen.index(pending[0][0], mark) + len(pending[0][0])
+                os.write(master, pending.pop(0)[1])
+    finally:
+        os.close(master)
+    return proc.wait(timeout=180), seen.decode("utf-8", errors="replace")
+
+
+def test_always_allow_writes_the_rule_into_the_run_projects_rules(tmp_path: Path, orchestrate_home: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "README.md").write_text("demo\n")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
+        subprocess.run(["git", *args], cwd=project, check=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ORCHESTRATE_HOME": str(orchestrate_home), "TERM": "dumb",
+           "COLUMNS": "200"}
+    argv = [sys.executable, "-m", "orchestrator", "run", "-C", str(project), "-a", "untrusted",
+            "-c", "validate.commands=[]", *_scripts(tmp_path), "make made.txt"]
+    answers = [(b"Run this plan?", b"a\r"), (b"Choice", b"a\r"), (b"Save the rule in", b"p\r"),
+               (b"Apply this change", b"y\r")]
+    status, shown = _converse(argv, elsewhere, env, answers)
+    assert status == 0, shown
+    rules = project / ".orchestrate" / "rules" / "default.rules"
+    assert rules.is_file(), shown
+    assert '"touch"' in rules.read_text()
+    assert not (elsewhere / ".orchestrate").exists()
+    assert (project / "made.txt").exists()
