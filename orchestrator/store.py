@@ -1,35 +1,36 @@
-"""Durable session state under ``$ORCHESTRATE_HOME/sessions/`` (the only module that imports diskcache).
+"""Durable session state under ``$ORCHESTRATE_HOME/sessions/`` (the only module that opens diskcache databases).
 
 Layout: ``sessions/<id>/db/`` is one diskcache (SQLite, WAL) per session holding the meta, the plan, one record per
-step, the events, per-step checkpoints (conversation + staging) and the edit journal; ``sessions/<id>/stagings/``
-holds the step stagings; ``sessions/.index/`` maps session id → a small summary so that listing thousands of sessions
-reads one database. Every write is a committed SQLite transaction before the call returns (crash-safe against a
-killed process); :meth:`SessionStore.transaction` groups writes that must land together (a transition + its event).
+step, the events, per-step checkpoints (conversation + staging), the edit journal, the hashes of the files its edits
+touched and its approvals (see :mod:`orchestrator.session_store`); ``sessions/<id>/stagings/`` holds the step
+stagings; ``sessions/.index/`` maps session id → a small summary so that listing thousands of sessions reads one
+database. :class:`Store` creates, finds, lists, removes and prunes sessions (pruning runs at most once a day, when a
+session is created, and records when it last ran in the index).
 
 Session ids sort by creation time: ``YYYYMMDD-HHMMSS-xxxxxx`` (UTC, 6 random hex digits).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import os
 import secrets
 import shutil
-import signal
-import threading
-from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import InputError, SessionNotFoundError
-from orchestrator.events import Event, GitInfo, UsageReported, UsageTotals, now_iso, parse_event
-from orchestrator.plan import Plan, StepStatus
-from orchestrator.seams import Message, Usage
+from orchestrator.events import GitInfo
+from orchestrator.session_store import (
+    CRASH_ENV,
+    JournalEntry,
+    SessionMeta,
+    SessionStatus,
+    SessionStore,
+    StagingRecord,
+    StepRecord,
+    file_digest,
+)
 
 if TYPE_CHECKING:
     from diskcache import Cache
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from orchestrator.home import Home
 
 __all__ = [
+    "CRASH_ENV",
     "SessionStatus",
     "SessionMeta",
     "StepRecord",
@@ -44,78 +46,14 @@ __all__ = [
     "JournalEntry",
     "Store",
     "SessionStore",
+    "file_digest",
     "new_session_id",
 ]
 
-SessionStatus = Literal["running", "succeeded", "failed", "interrupted"]
 _INDEX_DIR = ".index"
 _PRUNED_KEY = "__pruned__"  # in the index: when old sessions were last pruned (ISO time); not a session id
-# Testing hook (documented in docs/dev/engine-api.md): ``ORCHESTRATE_CRASH_AT=<kind>[:<n>]`` kills this process with
-# SIGKILL right after the n-th (default first) transition of that kind is committed. Kinds: event types
-# (``plan.created``, ``step.started``...) and ``edit.intent`` (an edit's intent journaled, the tree not yet touched).
-CRASH_ENV = "ORCHESTRATE_CRASH_AT"
 # Never evict: this is a store, not a cache. NORMAL sync under WAL survives a killed process (not a power cut).
 _SETTINGS: dict[str, Any] = {"eviction_policy": "none", "sqlite_synchronous": 1, "size_limit": 2**40}
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SessionMeta(_Record):
-    """What a session is: listed by ``orchestrate sessions`` (the index keeps a copy of it)."""
-
-    id: str
-    cwd: str
-    git: GitInfo = Field(default_factory=GitInfo)
-    task: str
-    profile: str = ""
-    status: SessionStatus = "running"
-    created: str = Field(default_factory=now_iso)
-    updated: str = Field(default_factory=now_iso)
-    pid: int = Field(default_factory=os.getpid)
-
-    @property
-    def effective_status(self) -> SessionStatus:
-        """``running`` only while the recorded process is alive; a killed run reads as ``interrupted``."""
-        if self.status == "running" and not _alive(self.pid):
-            return "interrupted"
-        return self.status
-
-
-class StagingRecord(_Record):
-    """Where a step's staging lives, what it is based on, and (after an interruption) its uncommitted diff."""
-
-    kind: Literal["worktree", "copy"]
-    path: str
-    base: str
-    diff: str | None = None
-
-
-class StepRecord(_Record):
-    step_id: str
-    status: StepStatus = "pending"
-    attempt: int = 0
-    started_at: str | None = None
-    finished_at: str | None = None
-    summary: str = ""
-    reason: str = ""
-    files: tuple[str, ...] = ()
-
-
-class JournalEntry(_Record):
-    """An edit applied to the user's tree: ``intent`` is written before touching it, ``done`` after.
-
-    ``preimages`` maps each touched path (relative to the tree root) to its content before the edit (base64), or None
-    if it did not exist: enough to roll a half-applied edit back.
-    """
-
-    step_id: str
-    state: Literal["intent", "done"]
-    diff: str
-    files: tuple[str, ...]
-    root: str
-    preimages: dict[str, str | None] = Field(default_factory=dict)
 
 
 def new_session_id(now: datetime | None = None) -> str:
@@ -123,213 +61,10 @@ def new_session_id(now: datetime | None = None) -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _open_cache(directory: Path) -> Cache:
     from diskcache import Cache
 
     return Cache(str(directory), **_SETTINGS)
-
-
-class SessionStore:
-    """One session's durable state. Open it through :class:`Store`; close it (or use ``with``) when done."""
-
-    def __init__(self, store: Store, directory: Path, cache: Cache) -> None:
-        self.dir = directory
-        self._store = store
-        self._cache = cache
-        self._meta = SessionMeta.model_validate_json(cache["meta"])
-        self._usage: dict[str, Usage] = {k: Usage(**v) for k, v in json.loads(cache.get("usage", "{}")).items()}
-        self._depth = threading.local()  # transaction nesting, per thread (each thread has its own connection)
-        self._crash = _CrashPoint.from_env()
-
-    @property
-    def id(self) -> str:
-        return self._meta.id
-
-    @property
-    def meta(self) -> SessionMeta:
-        return self._meta
-
-    @property
-    def stagings_dir(self) -> Path:
-        return self.dir / "stagings"
-
-    def close(self) -> None:
-        self._cache.close()
-
-    def __enter__(self) -> SessionStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes: all of them are committed together, or none (re-entrant)."""
-        depth: int = getattr(self._depth, "n", 0)
-        self._depth.n = depth + 1
-        try:
-            with self._cache.transact():
-                yield
-        finally:
-            self._depth.n = depth
-        if depth == 0 and self._crash is not None:
-            self._crash.fire_if_due()
-
-    def _committed(self, kind: str) -> None:
-        """A transition of ``kind`` was written (it is durable once the outermost transaction ends)."""
-        if self._crash is not None:
-            self._crash.reached(kind)
-
-    # ---------------------------------------------------------------------------------------------- meta, plan
-    def update_meta(self, **changes: Any) -> SessionMeta:
-        """Change meta fields (``status``, ``task``...), stamp ``updated``, and refresh the listing index."""
-        self._meta = self._meta.model_copy(update={**changes, "updated": now_iso()})
-        text = self._meta.model_dump_json()
-        self._cache["meta"] = text
-        self._store.index_put(self._meta.id, text)
-        return self._meta
-
-    def save_plan(self, plan: Plan) -> None:
-        self._cache["plan"] = plan.model_dump_json()
-
-    def load_plan(self) -> Plan | None:
-        raw = self._cache.get("plan")
-        return None if raw is None else Plan.model_validate_json(raw)
-
-    # ---------------------------------------------------------------------------------------------- steps
-    def set_step(self, record: StepRecord) -> None:
-        self._cache[f"step:{record.step_id}"] = record.model_dump_json()
-
-    def step(self, step_id: str) -> StepRecord:
-        raw = self._cache.get(f"step:{step_id}")
-        return StepRecord(step_id=step_id) if raw is None else StepRecord.model_validate_json(raw)
-
-    def steps(self, step_ids: Sequence[str]) -> dict[str, StepRecord]:
-        return {step_id: self.step(step_id) for step_id in step_ids}
-
-    # ---------------------------------------------------------------------------------------------- events, usage
-    def append_event(self, event: Event) -> None:
-        """Persist ``event``; a ``usage`` event also adds to the session's usage totals in the same transaction."""
-        with self.transaction():
-            self._committed(event.type)
-            self._cache.push(event.to_json(), prefix="event")
-            if isinstance(event, UsageReported):
-                usage = Usage(prompt_tokens=event.prompt_tokens, completion_tokens=event.completion_tokens,
-                              cost_usd=event.cost_usd)
-                self._usage[event.role] = self._usage.get(event.role, Usage()) + usage
-                self._cache["usage"] = json.dumps({k: v.model_dump() for k, v in self._usage.items()})
-
-    def events(self) -> list[Event]:
-        keys = sorted(k for k in self._cache if isinstance(k, str) and k.startswith("event-"))
-        return [parse_event(self._cache[k]) for k in keys]
-
-    def usage(self) -> UsageTotals:
-        total = sum(self._usage.values(), Usage())
-        return UsageTotals(prompt_tokens=total.prompt_tokens, completion_tokens=total.completion_tokens,
-                           cost_usd=total.cost_usd, by_role={k: v.model_dump() for k, v in self._usage.items()})
-
-    # ---------------------------------------------------------------------------------------------- checkpoints
-    def save_messages(self, step_id: str, messages: Sequence[Message]) -> None:
-        dumped = [m.model_dump(mode="json", exclude_none=True) for m in messages]
-        self._cache[f"messages:{step_id}"] = json.dumps(dumped)
-
-    def load_messages(self, step_id: str) -> list[Message] | None:
-        raw = self._cache.get(f"messages:{step_id}")
-        return None if raw is None else [Message.model_validate(m) for m in json.loads(raw)]
-
-    def set_staging(self, step_id: str, record: StagingRecord | None) -> None:
-        if record is None:
-            self._cache.delete(f"staging:{step_id}")
-        else:
-            self._cache[f"staging:{step_id}"] = record.model_dump_json()
-
-    def staging(self, step_id: str) -> StagingRecord | None:
-        raw = self._cache.get(f"staging:{step_id}")
-        return None if raw is None else StagingRecord.model_validate_json(raw)
-
-    # ---------------------------------------------------------------------------------------------- edit journal
-    def journal(self, entry: JournalEntry) -> None:
-        """Record an edit's ``intent`` or ``done``; with ``done``, also the touched files' content hashes (drift)."""
-        with self.transaction():
-            self._committed(f"edit.{entry.state}")
-            self._cache[f"journal:{entry.step_id}"] = entry.model_dump_json()
-            if entry.state == "done":
-                root = Path(entry.root)
-                touched = self.touched_files()
-                touched.update({str(root / f): file_digest(root / f) for f in entry.files})
-                self._cache["touched"] = json.dumps(touched, sort_keys=True)
-
-    def retake_touched(self) -> None:
-        """Take the touched files' current contents as the reference (the user accepted outside changes)."""
-        touched = {path: file_digest(Path(path)) for path in self.touched_files()}
-        self._cache["touched"] = json.dumps(touched, sort_keys=True)
-
-    def touched_files(self) -> dict[str, str | None]:
-        """Absolute path → sha256 of its content right after the session's last edit of it (None: deleted)."""
-        return dict(json.loads(self._cache.get("touched", "{}")))
-
-    def journal_entry(self, step_id: str) -> JournalEntry | None:
-        raw = self._cache.get(f"journal:{step_id}")
-        return None if raw is None else JournalEntry.model_validate_json(raw)
-
-    def open_journal(self) -> list[JournalEntry]:
-        """Edits whose ``intent`` was recorded but not their ``done``: to finish or roll back on resume."""
-        entries = (JournalEntry.model_validate_json(self._cache[k]) for k in self._cache
-                   if isinstance(k, str) and k.startswith("journal:"))
-        return [e for e in entries if e.state == "intent"]
-
-    # ---------------------------------------------------------------------------------------------- approvals
-    def add_session_approval(self, prefix: Sequence[str]) -> None:
-        approvals = self.session_approvals()
-        if list(prefix) not in approvals:
-            self._cache["approvals"] = json.dumps([*approvals, list(prefix)])
-
-    def session_approvals(self) -> list[list[str]]:
-        return list(json.loads(self._cache.get("approvals", "[]")))
-
-
-def file_digest(path: Path) -> str | None:
-    """sha256 of ``path``'s bytes, None if it does not exist."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return None
-
-
-class _CrashPoint:
-    """The ``ORCHESTRATE_CRASH_AT`` testing hook: SIGKILL after the n-th committed transition of one kind."""
-
-    def __init__(self, kind: str, nth: int) -> None:
-        self.kind = kind
-        self.remaining = nth
-        self.due = False
-
-    @classmethod
-    def from_env(cls) -> _CrashPoint | None:
-        spec = os.environ.get(CRASH_ENV, "")
-        if not spec:
-            return None
-        kind, _, nth = spec.partition(":")
-        return cls(kind, int(nth or "1"))
-
-    def reached(self, kind: str) -> None:
-        if kind == self.kind:
-            self.remaining -= 1
-            self.due = self.remaining == 0
-
-    def fire_if_due(self) -> None:
-        if self.due:
-            os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Store:
