@@ -1,5 +1,6 @@
 """The interactive run on a real terminal (a pty): "always allow" of a command writes the rule into the rules file of
-the project the run works in (``-C DIR``), not of the directory orchestrate was started from."""
+the project the run works in (``-C DIR``), not of the directory orchestrate was started from; an untrusted MCP
+server's tool call is asked for, and once allowed its result reaches the coder."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.integrations.conftest import REPO_ROOT
+from tests.integrations.conftest import ECHO_SERVER, REPO_ROOT
+from tests.integrations.wiring_models import PING
 
 APPROVE = {"checklist": [{"requirement": "make made.txt", "done": True}], "comments": [], "verdict": "approve"}
 
@@ -81,3 +83,22 @@ def test_always_allow_writes_the_rule_into_the_run_projects_rules(tmp_path: Path
     assert '"touch"' in rules.read_text()
     assert not (elsewhere / ".orchestrate").exists()
     assert (project / "made.txt").exists()
+
+
+def test_an_untrusted_mcp_servers_call_is_asked_for_on_the_terminal(tmp_path: Path, orchestrate_home: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "README.md").write_text("demo\n")
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=project, check=True)
+    (orchestrate_home / "config.toml").write_text(
+        f"[mcp_servers.echo]\ncommand = {json.dumps(sys.executable)}\nargs = [{json.dumps(str(ECHO_SERVER))}]\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ORCHESTRATE_HOME": str(orchestrate_home), "TERM": "dumb",
+           "COLUMNS": "200"}
+    argv = [sys.executable, "-m", "orchestrator", "run", "-m", "function:tests.integrations.wiring_models:wired",
+            "-c", "validate.commands=[]", "write seen.txt"]
+    answers = [(b"Run this plan?", b"a\r"), (b"Call MCP tool?", b""), (b"Choice", b"y\r"),
+               (b"Apply this change", b"y\r")]
+    status, shown = _converse(argv, project, env, answers)
+    assert status == 0, shown
+    assert "mcp echo echo" in shown
+    assert (project / "seen.txt").read_text() == f"{PING}\n"
