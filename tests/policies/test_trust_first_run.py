@@ -90,7 +90,8 @@ def test_first_interactive_run_in_an_unknown_directory_asks_then_loads_the_trust
 def test_exec_never_asks(tmp_path: Path, orchestrate_home: Path) -> None:
     project = _project(tmp_path, config="no_such_key = 1\n")
     env = {**os.environ, "PYTHONPATH": str(REPO), "ORCHESTRATE_HOME": str(orchestrate_home)}
-    proc = subprocess.run([sys.executable, "-m", "orchestrator", "plan", "--json", "-m", "bogus", "x"], cwd=project,
+    proc = subprocess.run([sys.executable, "-m", "orchestrator", "exec", "-m", "bogus", "x"], cwd=project,
                           env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False)
     assert "Trust this project?" not in proc.stdout + proc.stderr
+    assert "is not trusted" in proc.stderr and "no_such_key" not in proc.stderr  # undecided = untrusted, not loaded
     assert not (orchestrate_home / "config.toml").exists()
