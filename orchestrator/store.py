@@ -174,7 +174,8 @@ class Store:
         directory = self.root / session_id
         stagings = directory / "stagings"
         # Staging worktrees are registered in the user's repository: forget them there too (after deleting them).
-        repos = {_worktree_repo(p) for p in stagings.iterdir()} - {None} if stagings.is_dir() else set()
+        marks = [*stagings.glob("*/.git"), *stagings.glob("*/*/.git")] if stagings.is_dir() else []
+        repos = {_worktree_repo(mark) for mark in marks} - {None}
         shutil.rmtree(directory, ignore_errors=True)
         for repo in repos:
             _prune_worktrees(str(repo))
@@ -208,10 +209,10 @@ def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _worktree_repo(path: Path) -> str | None:
-    """The git dir that registered the worktree at ``path`` (its ``.git`` file says ``gitdir: <repo>/worktrees/x``)."""
+def _worktree_repo(mark: Path) -> str | None:
+    """The git dir that registered a worktree, from its ``.git`` file (``gitdir: <repo>/worktrees/x``)."""
     try:
-        text = (path / ".git").read_text(encoding="utf-8")
+        text = mark.read_text(encoding="utf-8") if mark.is_file() else ""
     except OSError:
         return None
     gitdir = text.removeprefix("gitdir:").strip()

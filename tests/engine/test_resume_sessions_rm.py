@@ -109,3 +109,19 @@ def test_creating_a_session_with_keep_days_prunes(store: Store, tmp_path: Path) 
     with store.create(cwd=tmp_path, task="t", keep_days=2) as s:  # pruned minutes ago: not again today
         third = s.id
     assert {m.id for m in store.list_sessions()} == {recent, first, second, third}
+
+
+def test_rm_also_unregisters_the_sessions_staging_worktrees(store: Store, bank_repo: Path) -> None:
+    from orchestrator.staging import Workspace
+
+    def worktrees() -> str:
+        return subprocess.run(["git", "worktree", "list"], cwd=bank_repo, capture_output=True, text=True,
+                              check=True).stdout
+
+    with store.create(cwd=bank_repo, task="t") as s:  # as a killed run leaves it: a step's worktree on disk
+        staging = Workspace(bank_repo).create_staging(s.stagings_dir, "a")
+        s.update_meta(status="interrupted")
+        session_id = s.id
+    assert str(staging.tree) in worktrees()
+    assert _cli("sessions", "rm", session_id)[0] == 0
+    assert str(staging.tree) not in worktrees() and not staging.tree.exists()
