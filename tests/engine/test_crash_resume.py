@@ -146,8 +146,9 @@ def test_a_run_killed_after_any_transition_resumes_to_the_same_result(
     assert end.usage.cost_usd == pytest.approx(made * CALL_USAGE.cost_usd)
     # Every call was counted once. A clean cut (nothing in flight) repeats no call: the usage equals the clean run's.
     # After a step completes, a parallel step that was in flight restarts from its checkpointed conversation, and
-    # the calls made since that checkpoint are made (and paid) again: at most a few.
+    # the calls made since that checkpoint are made (and paid) again: the coder's next turn and the review, for each
+    # of the (at most 2) steps in flight.
     if transition in ("plan.created", "step.started"):
         assert made == reference.made and end.usage == reference_end.usage
     else:
-        assert reference.made <= made <= reference.made + 3, (made, reference.made)
+        assert reference.made <= made <= reference.made + 2 * 2, (made, reference.made)
