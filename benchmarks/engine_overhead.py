@@ -122,42 +122,49 @@ def bench_resume(tmp: Path) -> None:
           f"ratio to 300 ms target: {elapsed / 300:.2f}")
 
 
-def bench_resume_api(tmp: Path) -> None:
-    """3b. The same, through ``Orchestrator.resume`` in a git repository: journal check, drift check (HEAD and the
-    hashes of 250 files the session edited), approvals restored, the first step's worktree staging."""
-    from memory import build_memory
-    from orchestrator.api import Orchestrator, SessionEvents
-    from orchestrator.config_schema import Settings
+def _half_done_session(repo: Path, home: Path) -> str:
+    """A git repo of 250 files and a 500-step session whose first 250 steps each edited one of them, then stopped."""
     from orchestrator.staging import Workspace
     from orchestrator.store import JournalEntry
-    from orchestrator.testing import ScriptedModel, gateway_for
 
-    repo, home = tmp / "repo3", tmp / "h3b"
     repo.mkdir()
     for i in range(250):
         (repo / f"f{i}.txt").write_text(f"{i}\n")
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "i"]):
         subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@b", *args], cwd=repo, check=True)
     plan = dag(500, 4)
+    done = {s.id for s in plan.steps[:250]}
+
+    async def half(step: Step) -> StepResult:
+        if step.id not in done:
+            raise BudgetExceededError("stop half-way")
+        return StepResult(status="succeeded")
+
     store = Store(Home(home))
     with store.create(cwd=repo, task="bench", git=Workspace(repo).git_info()) as session:
         session.save_plan(plan)
-        session_id = session.id
-        for i in range(250):  # the first 250 steps each edited one file
+        for i in range(250):
             session.journal(JournalEntry(step_id=f"s{i}", state="done", diff="", files=(f"f{i}.txt",),
                                          root=str(repo)))
             session.add_session_approval(["make", f"t{i % 5}"])
-        done = {s.id for s in plan.steps[:250]}
-
-        async def half(step: Step) -> StepResult:
-            if step.id not in done:
-                raise BudgetExceededError("stop half-way")
-            return StepResult(status="succeeded")
-
         sched = Scheduler(plan, runner=half, store=session, events=StoreSink(session), max_parallel=1)
         with contextlib.suppress(BudgetExceededError):
             anyio.run(sched.run)
+        session_id = session.id
     store.close()
+    return session_id
+
+
+def bench_resume_api(tmp: Path) -> None:
+    """3b. The same, through ``Orchestrator.resume`` in a git repository: journal check, drift check (HEAD and the
+    hashes of 250 files the session edited), approvals restored, the first step's worktree staging."""
+    from memory import build_memory
+    from orchestrator.api import Orchestrator, SessionEvents
+    from orchestrator.config_schema import Settings
+    from orchestrator.testing import ScriptedModel, gateway_for
+
+    repo, home = tmp / "repo3", tmp / "h3b"
+    session_id = _half_done_session(repo, home)
 
     class First(Exception):
         pass
