@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -94,7 +94,8 @@ class Orchestrator:
     def __init__(self, *, settings: Settings, cwd: Path, home: Home, gateway: GatewayLike, memory: Memory,
                  planner: PlanFn, run_step: StepFn, deps: Any = None, events: SessionEvents | None = None,
                  store: Store | None = None, diff_reviewer: DiffReviewer | None = None,
-                 plan_reviewer: PlanReviewer | None = None, approvals: SessionApprovals | None = None) -> None:
+                 plan_reviewer: PlanReviewer | None = None, approvals: SessionApprovals | None = None,
+                 session_options: Mapping[str, Any] | None = None) -> None:
         self.settings = settings
         self.cwd = cwd.resolve()
         self.home = home
@@ -110,20 +111,41 @@ class Orchestrator:
         self._diff_reviewer = diff_reviewer
         self._plan_reviewer = plan_reviewer
         self._approvals = approvals
+        self._session_options = dict(session_options or {})
+        self._closers: list[Callable[[], None]] = []  # what this object started and must stop (MCP servers)
+        self.notices: tuple[str, ...] = ()  # start-up notices for the caller to show once (e.g. rules skipped)
 
     @classmethod
     def from_config(cls, loaded: LoadedConfig, *, interactive: bool, console: Console | None = None,
                     events: EventSink | None = None, cwd: Path | None = None,
-                    environ: Mapping[str, str] | None = None) -> Orchestrator:
-        """The real object graph for ``loaded`` (see :mod:`orchestrator.compose`)."""
-        from orchestrator.compose import build_collaborators
+                    environ: Mapping[str, str] | None = None,
+                    session_options: Mapping[str, Any] | None = None) -> Orchestrator:
+        """The real object graph for ``loaded`` (see :mod:`orchestrator.compose`).
+
+        ``session_options`` are stored with each new session (the CLI keeps its model choices there for resume).
+        Unless the caller captures them (:func:`orchestrator.compose.capture_extras`, as the CLI does), the
+        configured MCP servers belong to this object: they start on first use and stop in :meth:`aclose`.
+        """
+        from orchestrator.compose import build_collaborators, capture_extras, capturing
+        from orchestrator.mcp_session import ACTIVE_MCP
 
         session_events = SessionEvents(events, budget=BudgetGuard(loaded.settings.budget_usd))
-        parts = build_collaborators(loaded, cwd=(cwd or Path.cwd()).resolve(), interactive=interactive,
-                                    console=console, events=session_events, environ=environ or os.environ)
-        return cls(events=session_events, **parts)
+        owner = capturing()
+        with capture_extras() if owner is None else nullcontext(owner) as extras:
+            parts = build_collaborators(loaded, cwd=(cwd or Path.cwd()).resolve(), interactive=interactive,
+                                        console=console, events=session_events, environ=environ or os.environ)
+        orch = cls(events=session_events, session_options=session_options, **parts)
+        if owner is None:
+            orch.notices = extras.notices
+            ACTIVE_MCP.set(extras.mcp)  # the caller's context: tasks of the run it starts inherit it
+            if extras.mcp is not None:
+                orch._closers.append(extras.mcp.close)
+        return orch
 
     async def aclose(self) -> None:
+        for close in self._closers:
+            await anyio.to_thread.run_sync(close)
+        self._closers.clear()
         await self.gateway.aclose()
         self.store.close()
 
@@ -159,7 +181,7 @@ class Orchestrator:
         task = _checked(task)
         git = await anyio.to_thread.run_sync(self.workspace.git_info)
         session = self.store.create(cwd=self.cwd, task=task, profile=self.settings.profile, git=git,
-                                    keep_days=self.settings.sessions.keep_days)
+                                    keep_days=self.settings.sessions.keep_days, options=self._session_options)
         self.session_id = session.id
         with self._attached(session):
             self.events.emit(SessionStarted(session_id=session.id, cwd=str(self.cwd), git=git))

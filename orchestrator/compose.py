@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from orchestrator.console import LiveView
     from orchestrator.mcp_session import McpSession
 
-__all__ = ["build_collaborators", "usage_reporter", "SessionExtras", "capture_extras"]
+__all__ = ["build_collaborators", "usage_reporter", "SessionExtras", "capture_extras", "capturing"]
 
 
 @dataclass
@@ -37,6 +37,11 @@ class SessionExtras:
 
 
 _CAPTURE: ContextVar[SessionExtras | None] = ContextVar("orchestrate_capture_extras", default=None)
+
+
+def capturing() -> SessionExtras | None:
+    """The active :func:`capture_extras` target, if a caller is capturing."""
+    return _CAPTURE.get()
 
 
 @contextmanager

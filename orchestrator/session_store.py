@@ -61,6 +61,9 @@ class SessionMeta(_Record):
     git: GitInfo = Field(default_factory=GitInfo)
     task: str
     profile: str = ""
+    # The command-line choices the session started with (model, role models, profile, -c ...): resume replays them
+    # unless given again, so a resumed step talks to the same models.
+    options: dict[str, Any] = Field(default_factory=dict)
     status: SessionStatus = "running"
     created: str = Field(default_factory=now_iso)
     updated: str = Field(default_factory=now_iso)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,7 +89,7 @@ class Store:
             self._index = None
 
     def create(self, *, cwd: Path, task: str, profile: str = "", git: GitInfo | None = None,
-               keep_days: int = 0) -> SessionStore:
+               keep_days: int = 0, options: Mapping[str, Any] | None = None) -> SessionStore:
         """A new session (status ``running``), written to disk and to the index before this returns.
 
         With ``keep_days`` > 0, finished sessions older than that are pruned first, at most once a day (the time of
@@ -104,7 +105,8 @@ class Store:
                 break
             except FileExistsError:
                 continue
-        meta = SessionMeta(id=session_id, cwd=str(cwd), git=git or GitInfo(), task=task, profile=profile)
+        meta = SessionMeta(id=session_id, cwd=str(cwd), git=git or GitInfo(), task=task, profile=profile,
+                           options=dict(options or {}))
         cache = _open_cache(directory / "db")
         cache["meta"] = meta.model_dump_json()
         self.index_put(session_id, meta.model_dump_json())

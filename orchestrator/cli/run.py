@@ -176,7 +176,7 @@ def _orchestrator(args: argparse.Namespace, ctx: CliContext, *, interactive: boo
     if loaded is None:
         loaded = startup.load_run_config(args, ctx, ask=False, human=human)
     return startup.open_orchestrator(loaded, ctx, cwd=ctx.cwd(args), interactive=interactive, human=human,
-                                     json_out=json_out)
+                                     json_out=json_out, session_options=_replayable(args))
 
 
 def _drive(orch: Orchestrator, fn: Callable[[str], Awaitable[Any]], arg: str) -> Any:
@@ -282,17 +282,35 @@ def _picker(ctx: CliContext, metas: list[Any]) -> str:
     return str(shown[choice - 1].id)
 
 
+# Options that choose models and config, kept with a session and replayed by resume unless given again. The safety
+# options (-s, -a, --full-auto, --yolo) are not replayed: loosening the sandbox is decided anew by each command.
+_REPLAYED = ("model", "role_model", "profile", "overrides", "max_parallel", "budget_usd")
+_MODEL_CHOICE = frozenset({"model", "role_model", "profile"})
+
+
+def _replayable(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name) for name in _REPLAYED if getattr(args, name, None) not in (None, [], ())}
+
+
 def _cd_to_session(args: argparse.Namespace, ctx: CliContext, session_id: str) -> None:
-    """Resume runs in the session's directory (its config and working tree), unless -C says otherwise."""
-    if getattr(args, "cd", None):
-        return
+    """Resume runs in the session's directory (its config and working tree), unless -C says otherwise, with the
+    session's model and config options unless this command gives its own."""
     from orchestrator.store import Store
 
     store = Store(ctx.home)
     try:
         with store.open(session_id) as session:
-            args.cd = session.meta.cwd
+            meta = session.meta
     finally:
         store.close()
+    given = {name for name in _REPLAYED if getattr(args, name, None) not in (None, [], ())}
+    if given & _MODEL_CHOICE:  # any model option given now chooses the models anew (-m must not lose to stored roles)
+        given |= _MODEL_CHOICE
+    for name, value in meta.options.items():
+        if name in _REPLAYED and name not in given:
+            setattr(args, name, value)
+    if getattr(args, "cd", None):
+        return
+    args.cd = meta.cwd
     if not Path(args.cd).is_dir():
         raise InputError(f"session {session_id} ran in {args.cd}, which no longer exists")

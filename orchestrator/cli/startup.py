@@ -17,9 +17,9 @@ Orchestrator with its MCP servers, and the start-up lines for the human.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -53,7 +53,7 @@ def expand_prompt(task: str, loaded: LoadedConfig, ctx: CliContext) -> str:
 
 
 def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, interactive: bool, human: Console,
-                      json_out: bool = False) -> Orchestrator:
+                      json_out: bool = False, session_options: Mapping[str, Any] | None = None) -> Orchestrator:
     """The run's Orchestrator: events to ``human`` (live view) or JSONL on stdout; start-up lines printed once."""
     from orchestrator.api import Orchestrator
     from orchestrator.compose import capture_extras
@@ -66,7 +66,8 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
     user: EventSink = JsonlSink(ctx.out.file) if json_out else LiveView(human)
     with capture_extras() as extras:
         orch = Orchestrator.from_config(loaded, interactive=interactive, console=human if interactive else None,
-                                        events=FanoutSink(user, hooks), cwd=cwd, environ=ctx.environ)
+                                        events=FanoutSink(user, hooks), cwd=cwd, environ=ctx.environ,
+                                        session_options=session_options)
     from rich.markup import escape
 
     for note in startup_notes(loaded, extras.notices, cwd=cwd):

@@ -74,3 +74,22 @@ async def test_no_enabled_server_means_no_session(tmp_path: Path, orchestrate_ho
     settings = Settings.model_validate({"mcp_servers": {"off": {"command": "x", "enabled": False}}})
     assert McpSession.from_settings(settings, home=Home(orchestrate_home), cwd=tmp_path, environ={},
                                     approver=NonInteractiveApprover(), events=ListSink()) is None
+
+
+async def test_the_python_api_owns_its_mcp_servers(tmp_path: Path, orchestrate_home: Path) -> None:
+    """Without a CLI capturing them, ``Orchestrator.from_config`` makes the run's MCP session its own: the steps
+    see it, and ``aclose`` stops the servers."""
+    from orchestrator.api import Orchestrator
+    from orchestrator.config import CliOverrides, load_config
+    from orchestrator.mcp_session import ACTIVE_MCP
+
+    (orchestrate_home / "config.toml").write_text(
+        f'[mcp_servers.echo]\ncommand = {str(sys.executable)!r}\nargs = [{str(ECHO_SERVER)!r}]\n')
+    loaded = load_config(cwd=tmp_path, cli=CliOverrides(model="scripted:" + str(tmp_path / "none.json")),
+                         home=Home(orchestrate_home), environ=os.environ)
+    orch = Orchestrator.from_config(loaded, interactive=False, cwd=tmp_path)
+    mcp = ACTIVE_MCP.get()
+    assert mcp is not None and not mcp.closed
+    assert "mcp__echo__echo" in {tool.name for tool in await mcp.tools()}  # started on first use
+    await orch.aclose()
+    assert mcp.closed
