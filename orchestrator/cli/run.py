@@ -144,7 +144,8 @@ def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
 
     table = Table(box=None, pad_edge=False)
     for name in ("id", "status", "updated", "branch", "task", *(["cwd"] if args.all else [])):
-        table.add_column(name)
+        # The id is what `resume` takes: never cut or wrapped. The task gives way first on a narrow terminal.
+        table.add_column(name, no_wrap=name != "task", overflow="ellipsis" if name == "task" else "fold")
     for m in metas:
         table.add_row(m.id, m.effective_status, m.updated[:19].replace("T", " "), m.git.branch or "",
                       escape(m.task[:60]), *([m.cwd] if args.all else []))

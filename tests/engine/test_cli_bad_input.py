@@ -86,3 +86,15 @@ def test_importing_the_package_is_cheap() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.strip() == "[]"
+
+
+def test_the_sessions_table_never_cuts_an_id_on_a_narrow_terminal(bank_repo: Path, orchestrate_home: Path) -> None:
+    store = Store(Home(orchestrate_home))
+    with store.create(cwd=bank_repo, task="add input validation to bank.py " * 4) as s:
+        s.update_meta(status="failed")
+        session_id = s.id
+    store.close()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ORCHESTRATE_HOME": str(orchestrate_home), "COLUMNS": "60"}
+    shown = subprocess.run([sys.executable, "-m", "orchestrator", "sessions"], cwd=bank_repo, env=env,
+                           capture_output=True, text=True, timeout=120, check=True).stdout
+    assert session_id in shown.split(), shown
