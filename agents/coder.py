@@ -8,10 +8,13 @@ A resumed step continues from its checkpointed conversation. ``temperature`` (sa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agents import prompts
 from agents.loop import AgentLoop, Done, StepCheckpoint
+from agents.paths import PathRefused, read_text, resolve_inside
 from agents.repo import summarize_tree
 from orchestrator.seams import Message
 
@@ -21,7 +24,10 @@ if TYPE_CHECKING:
     from orchestrator.gateway import ModelGateway
     from orchestrator.plan import Step
 
-__all__ = ["Coder", "initial_messages"]
+__all__ = ["Coder", "file_contents", "initial_messages"]
+
+FILE_CHARS = 6000  # a file longer than this is not shown up front
+TOTAL_CHARS = 12000  # all shown files together (the embedded model has an 8k-token window)
 
 
 def initial_messages(step: Step, *, task: str, tools: ToolBox, instructions: str | None, native: bool) -> list[Message]:
@@ -37,9 +43,38 @@ def initial_messages(step: Step, *, task: str, tools: ToolBox, instructions: str
         goal=step.goal,
         files=", ".join(step.files) if step.files else "(not known: find them)",
         tree=summarize_tree(tools.root),
+        contents=file_contents(tools.root, step.files),
     )
     messages.append(Message(role="user", content=goal))
     return messages
+
+
+def file_contents(
+    root: Path, files: Sequence[str], *, max_chars: int = FILE_CHARS, total_chars: int = TOTAL_CHARS
+) -> str:
+    """The current text of the step's files that exist (bounded), for the coder's first message; "" when none.
+
+    Showing them up front saves a small model its read turns and lets it rewrite a short file whole, the way a single
+    direct call does (the benchmark's direct calls solved small tasks that the read/edit loop fumbled).
+    """
+    shown: list[str] = []
+    budget = total_chars
+    for name in dict.fromkeys(files):
+        try:
+            path = resolve_inside(root, name)
+        except PathRefused:
+            continue
+        if not path.is_file() or budget <= 0:
+            continue
+        text = read_text(path)
+        if len(text) > min(max_chars, budget):
+            continue  # a long file is read in parts by the model itself
+        budget -= len(text)
+        ending = "" if text.endswith("\n") or not text else "\n"
+        shown.append(f"{name}:\n```\n{text}{ending}```")
+    if not shown:
+        return ""
+    return prompts.render("coder_file_contents", files="\n\n".join(shown))
 
 
 class Coder:

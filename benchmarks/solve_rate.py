@@ -8,9 +8,9 @@ Each task in ``benchmarks/solve_tasks/<name>/`` is a tiny Python module, a visib
 (b) **exec**: ``python -m orchestrator exec --json`` as a subprocess in a fresh git repository holding the module and
     the visible tests (plan → coder → reviewer → checks → apply).
 
-Then the hidden check runs on what each left behind. Prints pass/fail per task, then solve rate, total tokens and
-wall time for both, and the ratios. The direct phase runs first (its embedded server is stopped before the exec
-phase) so the two never compete for the CPU.
+Then the hidden check runs on what each left behind. Prints pass/fail per task (as they finish: direct, then exec,
+task by task; the direct call's embedded server idles while exec runs), then solve rate, total tokens and wall time
+for both, and the ratios.
 
     python benchmarks/solve_rate.py [--tasks N] [--candidates K] [--model MODEL] [--skip-direct]
 """
@@ -29,6 +29,10 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator.gateway import ModelGateway
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS_DIR = Path(__file__).resolve().parent / "solve_tasks"
@@ -112,34 +116,24 @@ def extract_code(reply: str) -> str | None:
     return reply if reply.strip().startswith(("def ", "class ", "import ", "from ", '"""')) else None
 
 
-async def run_direct(tasks: list[Task], model: str, work: Path) -> dict[str, Result]:
-    from orchestrator.config_schema import Settings
-    from orchestrator.gateway import ModelGateway
+async def run_direct(task: Task, gateway: ModelGateway, work: Path) -> Result:
+    """One direct call: the model's code block replaces the module; then the hidden check."""
     from orchestrator.seams import Message
 
-    gateway = ModelGateway(Settings.model_validate({"model": model}))
-    results: dict[str, Result] = {}
-    try:
-        for task in tasks:
-            repo = make_repo(task, work / "direct" / task.name)
-            before = gateway.total_usage
-            started = time.perf_counter()
-            response = await gateway.complete("coder", [Message(role="system", content=DIRECT_SYSTEM),
-                                                        Message(role="user", content=direct_prompt(task))])
-            seconds = time.perf_counter() - started
-            used = gateway.total_usage
-            tokens = (used.prompt_tokens + used.completion_tokens) - (before.prompt_tokens + before.completion_tokens)
-            code = extract_code(response.content)
-            if code is None:
-                results[task.name] = Result(False, tokens, seconds, "no code block in the reply")
-            else:
-                (repo / task.module).write_text(code if code.endswith("\n") else code + "\n")
-                passed, note = hidden_check(task, repo)
-                results[task.name] = Result(passed, tokens, seconds, note)
-            _line("direct", task, results[task.name])
-    finally:
-        await gateway.aclose()
-    return results
+    repo = make_repo(task, work / "direct" / task.name)
+    before = gateway.total_usage
+    started = time.perf_counter()
+    response = await gateway.complete("coder", [Message(role="system", content=DIRECT_SYSTEM),
+                                                Message(role="user", content=direct_prompt(task))])
+    seconds = time.perf_counter() - started
+    used = gateway.total_usage
+    tokens = (used.prompt_tokens + used.completion_tokens) - (before.prompt_tokens + before.completion_tokens)
+    code = extract_code(response.content)
+    if code is None:
+        return Result(False, tokens, seconds, "no code block in the reply")
+    (repo / task.module).write_text(code if code.endswith("\n") else code + "\n")
+    passed, note = hidden_check(task, repo)
+    return Result(passed, tokens, seconds, note)
 
 
 def run_exec(task: Task, model: str, candidates: int, work: Path) -> Result:
@@ -198,6 +192,29 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
 
+async def run_all(tasks: list[Task], args: argparse.Namespace, work: Path) -> tuple[dict[str, Result], ...]:
+    """Task by task: the direct call, then exec (the direct phase's embedded server idles meanwhile)."""
+    import anyio.to_thread
+
+    from orchestrator.config_schema import Settings
+    from orchestrator.gateway import ModelGateway
+
+    gateway = ModelGateway(Settings.model_validate({"model": args.model}))
+    direct: dict[str, Result] = {}
+    orchestrated: dict[str, Result] = {}
+    try:
+        for task in tasks:
+            if not args.skip_direct:
+                direct[task.name] = await run_direct(task, gateway, work)
+                _line("direct", task, direct[task.name])
+            orchestrated[task.name] = await anyio.to_thread.run_sync(
+                run_exec, task, args.model, args.candidates, work)
+            _line("exec", task, orchestrated[task.name])
+    finally:
+        await gateway.aclose()
+    return direct, orchestrated
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--tasks", type=int, default=None, help="run only the first N tasks")
@@ -212,12 +229,7 @@ def main() -> int:
     print(f"solve rate: {len(tasks)} tasks, model {args.model}, exec with coder.candidates={args.candidates}",
           flush=True)
     with tempfile.TemporaryDirectory(prefix="solve-rate-") as tmp:
-        work = Path(tmp)
-        direct = {} if args.skip_direct else asyncio.run(run_direct(tasks, args.model, work))
-        orchestrated: dict[str, Result] = {}
-        for task in tasks:
-            orchestrated[task.name] = run_exec(task, args.model, args.candidates, work)
-            _line("exec", task, orchestrated[task.name])
+        direct, orchestrated = asyncio.run(run_all(tasks, args, Path(tmp)))
     print()
     print(f"{'task':16} direct exec")
     for task in tasks:

@@ -1,4 +1,5 @@
 from stack import Stack
+
 s = Stack()
 try:
     s.peek()

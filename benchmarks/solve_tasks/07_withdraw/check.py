@@ -1,4 +1,5 @@
 from account import Account
+
 a = Account(10)
 for bad in (11, -1):
     try:
