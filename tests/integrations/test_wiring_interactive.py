@@ -53,7 +53,8 @@ def _converse(argv: list[str], cwd: Path, env: dict[str, str], answers: list[tup
             if not chunk:
                 break
             seen += chunk
-            if pending and pending[0][0] in seen[mark:]:
+            # Several questions may arrive in one read (a loaded machine): answer every one that has shown.
+            while pending and pending[0][0] in seen[mark:]:
                 mark = seen.index(pending[0][0], mark) + len(pending[0][0])
                 os.write(master, pending.pop(0)[1])
     finally:
