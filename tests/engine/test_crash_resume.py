@@ -27,6 +27,7 @@ from orchestrator.events import Event, SessionCompleted, parse_event
 from orchestrator.home import Home
 from orchestrator.store import Store
 from tests.engine.test_crash_models import CALL_USAGE
+from tests.support import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("alpha", "beta", "gamma")
@@ -50,13 +51,8 @@ def _orchestrate(repo: Path, home: Path, calls: Path, *args: str, crash_at: str 
 
 
 def _repo(base: Path) -> Path:
-    repo = base / "repo"
-    repo.mkdir(parents=True)
-    (repo / "check.py").write_text("import pathlib\nprint(sorted(p.name for p in pathlib.Path('.').glob('*.txt')))\n")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
-        subprocess.run(["git", *args], cwd=repo, check=True)
-    return repo
+    return make_repo(base / "repo", {
+        "check.py": "import pathlib\nprint(sorted(p.name for p in pathlib.Path('.').glob('*.txt')))\n"})
 
 
 def _tree(repo: Path) -> dict[str, str]:

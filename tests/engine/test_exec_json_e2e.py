@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from orchestrator.events import parse_event
+from tests.support import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,14 +67,7 @@ def _run(repo: Path, home: Path, scripts: dict[str, Path], *extra: str) -> subpr
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    repo = tmp_path / "project"
-    repo.mkdir()
-    (repo / "bank.py").write_text(BANK)
-    (repo / "check.py").write_text(CHECK)
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
-        subprocess.run(["git", *args], cwd=repo, check=True)
-    return repo
+    return make_repo(tmp_path / "project", {"bank.py": BANK, "check.py": CHECK})
 
 
 PLAN = {"summary": "validate deposits", "steps": [

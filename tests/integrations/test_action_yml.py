@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.integrations.conftest import REPO_ROOT
+from tests.support import make_repo
 
 yaml = pytest.importorskip("yaml")  # PyYAML comes with litellm
 
@@ -93,13 +94,7 @@ def _run_step(action: dict[str, Any], step_id: str, env: dict[str, str], cwd: Pa
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "workspace"
-    root.mkdir()
-    (root / "README.md").write_text("demo\n")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
-        subprocess.run(["git", *args], cwd=root, check=True)
-    return root
+    return make_repo(tmp_path / "workspace", {"README.md": "demo\n"})
 
 
 def test_the_steps_run_the_task_and_report_status_session_and_summary(action: dict[str, Any], repo: Path,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from orchestrator.config_schema import McpServerConfig
 from orchestrator.mcp_client import McpHub
 from tests.integrations.conftest import REPO_ROOT
 from tests.integrations.model_functions import COMMAND
+from tests.support import make_repo
 
 pytestmark = pytest.mark.anyio
 
@@ -24,13 +24,7 @@ MODEL = "function:tests.integrations.model_functions:greeter"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    (root / "README.md").write_text("demo\n")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
-        subprocess.run(["git", *args], cwd=root, check=True)
-    return root
+    return make_repo(tmp_path / "repo", {"README.md": "demo\n"})
 
 
 @pytest.fixture

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.integrations.conftest import ECHO_SERVER, REPO_ROOT
 from tests.integrations.wiring_models import PING
+from tests.support import converse, make_repo
 
 APPROVE = {"checklist": [{"requirement": "make made.txt", "done": True}], "comments": [], "verdict": "approve"}
 
@@ -34,41 +33,8 @@ def _scripts(tmp: Path) -> list[str]:
     return args
 
 
-def _converse(argv: list[str], cwd: Path, env: dict[str, str], answers: list[tuple[bytes, bytes]]) -> tuple[int, str]:
-    """Run ``argv`` on a pty, typing each answer once its question has shown (in order); (status, output)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
-    os.close(slave)
-    seen, mark, pending = b"", 0, list(answers)
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 180)
-            if not ready:
-                proc.kill()
-                break
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-            # Several questions may arrive in one read (a loaded machine): answer every one that has shown.
-            while pending and pending[0][0] in seen[mark:]:
-                mark = seen.index(pending[0][0], mark) + len(pending[0][0])
-                os.write(master, pending.pop(0)[1])
-    finally:
-        os.close(master)
-    return proc.wait(timeout=180), seen.decode("utf-8", errors="replace")
-
-
 def test_always_allow_writes_the_rule_into_the_run_projects_rules(tmp_path: Path, orchestrate_home: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "README.md").write_text("demo\n")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
-        subprocess.run(["git", *args], cwd=project, check=True)
+    project = make_repo(tmp_path / "project", {"README.md": "demo\n"})
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "ORCHESTRATE_HOME": str(orchestrate_home), "TERM": "dumb",
@@ -77,7 +43,7 @@ def test_always_allow_writes_the_rule_into_the_run_projects_rules(tmp_path: Path
             "-c", "validate.commands=[]", *_scripts(tmp_path), "make made.txt"]
     answers = [(b"Run this plan?", b"a\r"), (b"Choice", b"a\r"), (b"Save the rule in", b"p\r"),
                (b"Apply this change", b"y\r")]
-    status, shown = _converse(argv, elsewhere, env, answers)
+    status, shown = converse(argv, elsewhere, env, answers)
     assert status == 0, shown
     rules = project / ".orchestrate" / "rules" / "default.rules"
     assert rules.is_file(), shown
@@ -99,7 +65,7 @@ def test_an_untrusted_mcp_servers_call_is_asked_for_on_the_terminal(tmp_path: Pa
             "-c", "validate.commands=[]", "write seen.txt"]
     answers = [(b"Run this plan?", b"a\r"), (b"Call MCP tool?", b""), (b"Choice", b"y\r"),
                (b"Apply this change", b"y\r")]
-    status, shown = _converse(argv, project, env, answers)
+    status, shown = converse(argv, project, env, answers)
     assert status == 0, shown
     assert "mcp echo echo" in shown
     assert (project / "seen.txt").read_text() == f"{PING}\n"

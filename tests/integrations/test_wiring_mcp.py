@@ -22,19 +22,14 @@ from orchestrator.config_schema import Settings
 from orchestrator.mcp_session import mcp_decision
 from tests.integrations.conftest import ECHO_SERVER, REPO_ROOT
 from tests.integrations.wiring_models import PING
+from tests.support import make_repo
 
 MODEL = "function:tests.integrations.wiring_models:wired"
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    repo = tmp_path / "project"
-    repo.mkdir()
-    (repo / "README.md").write_text("demo\n")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
-        subprocess.run(["git", *args], cwd=repo, check=True)
-    return repo
+    return make_repo(tmp_path / "project", {"README.md": "demo\n"})
 
 
 def _configure(home: Path, *, trusted: bool) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import pty
-import select
 import subprocess
 import sys
 import tomllib
@@ -16,6 +14,7 @@ from rich.console import Console
 
 from orchestrator.cli.context import CliContext
 from orchestrator.cli.main import cli
+from tests.support import converse
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,34 +44,6 @@ def test_untrusted_rules_only_project_is_named_in_a_note(tmp_path: Path, orchest
     assert "note:" not in err2.getvalue() and '"bypass_sandbox":true' in out2.getvalue()
 
 
-def _run_in_pty(argv: list[str], cwd: Path, env: dict[str, str], answer: bytes) -> tuple[int, str]:
-    """Run ``argv`` with a terminal as stdin/stdout, type ``answer`` once the trust question shows, return
-    (exit status, everything printed)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
-    os.close(slave)
-    seen, answered = b"", False
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], 120)
-            if not ready:
-                proc.kill()
-                break
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-            if not answered and b"Trust this project?" in seen:
-                os.write(master, answer)
-                answered = True
-    finally:
-        os.close(master)
-    return proc.wait(timeout=120), seen.decode("utf-8", errors="replace")
-
-
 def test_first_interactive_run_in_an_unknown_directory_asks_then_loads_the_trusted_config(
     tmp_path: Path, orchestrate_home: Path
 ) -> None:
@@ -80,7 +51,8 @@ def test_first_interactive_run_in_an_unknown_directory_asks_then_loads_the_trust
     # which proves the answer took effect before anything else happened.
     project = _project(tmp_path, config="no_such_key = 1\n")
     env = {**os.environ, "PYTHONPATH": str(REPO), "ORCHESTRATE_HOME": str(orchestrate_home), "TERM": "dumb"}
-    status, shown = _run_in_pty([sys.executable, "-m", "orchestrator", "run", "say hi"], project, env, b"y\r")
+    status, shown = converse([sys.executable, "-m", "orchestrator", "run", "say hi"], project, env,
+                             [(b"Trust this project?", b"y\r")], timeout_s=120)
     assert "has not seen before" in shown, shown
     projects = tomllib.loads((orchestrate_home / "config.toml").read_text())["projects"]
     assert projects[str(project)] == {"trust_level": "trusted"}
