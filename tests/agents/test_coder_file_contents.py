@@ -13,7 +13,7 @@ def test_existing_short_files_are_shown_verbatim(tmp_path: Path) -> None:
     (tmp_path / "b.py").write_text("y = 2")
     text = file_contents(tmp_path, ["a.py", "b.py", "a.py"])
     assert "a.py:\n```\nx = 1\n```" in text and "b.py:\n```\ny = 2\n```" in text
-    assert text.count("a.py:") == 1 and "write_file" in text
+    assert text.count("a.py:") == 1 and "no need to read them again" in text
 
 
 def test_missing_long_outside_and_git_files_are_left_to_the_model(tmp_path: Path) -> None:
