@@ -151,12 +151,17 @@ class Settings(_Overridable):
     projects: dict[str, ProjectConfig] = Field(default_factory=dict)
 
     def role(self, role: Role) -> RoleConfig:
-        """The role's settings with the top-level ``model``/``api_base`` filled in where the role leaves them empty."""
+        """The role's settings with the top-level ``model``/``api_base`` filled in where the role leaves them empty.
+
+        The top-level ``api_base`` goes with the top-level ``model``: a role that names its own model without its own
+        ``api_base`` talks to that model's provider, not to the URL of the model it does not use.
+        """
         own = self.roles.get(role, RoleConfig())
+        inherited_base = self.api_base if not own.model else ""
         return own.model_copy(
             update={
                 "model": own.model or self.model,
-                "api_base": own.api_base or self.api_base,
+                "api_base": own.api_base or inherited_base,
                 "fallbacks": own.fallbacks or self.models.fallbacks,
             }
         )

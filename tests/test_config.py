@@ -35,6 +35,18 @@ def test_profile_and_role_models(orchestrate_home: Path, tmp_path: Path) -> None
     assert prof.role("validator").model == "x/y"
 
 
+def test_top_level_api_base_goes_with_the_top_level_model_only(orchestrate_home: Path, tmp_path: Path) -> None:
+    (orchestrate_home / "config.toml").write_text(
+        'model = "ollama_chat/qwen2.5-coder"\napi_base = "http://127.0.0.1:11434"\n'
+        '[roles.planner]\nmodel = "anthropic/claude-sonnet-4-5"\n'
+        '[roles.reviewer]\nmodel = "openai/llama"\napi_base = "http://10.0.0.2:8000/v1"\n'
+    )
+    settings = _load(orchestrate_home, tmp_path).settings
+    assert settings.role("coder").api_base == "http://127.0.0.1:11434"  # inherits the model and its URL
+    assert settings.role("planner").api_base == ""  # its own cloud model: not the Ollama URL
+    assert settings.role("reviewer").api_base == "http://10.0.0.2:8000/v1"
+
+
 def test_unknown_key_names_file_and_line(orchestrate_home: Path, tmp_path: Path) -> None:
     cfg = orchestrate_home / "config.toml"
     cfg.write_text('model = "x"\n\n[review]\nmax_round = 2\n')
