@@ -114,8 +114,8 @@ def test_small_feature_with_its_test(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(XFAIL_S + 60)
 @pytest.mark.xfail(strict=False, reason=(
-    "measured 0/1 to completion here (the planner made one step per file; the second step's coder repeated one "
-    "action 3 times without changing main.py); the clarified wording below was not measured to completion"))
+    "measured 0/2 here (the original and this clarified wording): the planner makes one step per file, the first "
+    "renames greeting.py, the second step's coder repeats one action 3 times without changing main.py"))
 def test_rename_across_two_files(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {
         "greeting.py": "def greet(name):\n    return f\"Hello, {name}!\"\n",
