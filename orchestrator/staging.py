@@ -29,6 +29,12 @@ from orchestrator.store import JournalEntry, StagingRecord
 __all__ = ["ApplyConflict", "Staging", "Workspace", "COPY_IGNORE"]
 
 COPY_IGNORE = frozenset({".git", ".venv", "node_modules"})
+# What running the checks leaves behind (bytecode, tool caches). A repository without a .gitignore for them would
+# otherwise see them in every step's diff, reviewed and applied to the user's tree. Untracked ones are left out; a
+# repository that tracks such files keeps them as they are.
+_ARTIFACT_PATHSPECS = tuple(f":(exclude,glob){pattern}" for pattern in (
+    "**/__pycache__/**", "**/*.py[co]", "**/.pytest_cache/**", "**/.mypy_cache/**", "**/.ruff_cache/**",
+    "**/.hypothesis/**"))
 _GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
     "LC_ALL": "C",
@@ -80,7 +86,7 @@ class Staging:
         self._holder = holder  # the directory this staging owns and removes
 
     def _stage_all(self) -> None:
-        _git(["add", "-A", "."], cwd=self.tree, env=self._env)
+        _git(["add", "-A", "--", ".", *_ARTIFACT_PATHSPECS], cwd=self.tree, env=self._env)
 
     def diff(self) -> str:
         """The unified git diff (binary-safe, new and deleted files included) of the staging against its base."""

@@ -178,3 +178,17 @@ def test_a_review_staging_shows_the_changes_of_the_steps_it_reviews(repo: Path, 
     assert (review.root / "bank.py").read_text() == "reviewed change\n"  # the tree itself is the current one
     review.remove()
     assert set(ws.list_files()) == {"bank.py", "extra.py", "later.txt", "logo.bin"}
+
+
+def test_check_artifacts_stay_out_of_the_diff(repo: Path, tmp_path: Path) -> None:
+    """Running pytest in a staging leaves bytecode and caches; without a .gitignore they must not become the step's
+    change (they would be reviewed, and applied to the user's tree)."""
+    staging = Workspace(repo).create_staging(tmp_path / "s", "a")
+    (staging.root / "tests").mkdir()
+    (staging.root / "tests" / "test_bank.py").write_text("from bank import deposit\n")
+    for junk in ("__pycache__/bank.cpython-311.pyc", "tests/__pycache__/test_bank.cpython-311-pytest-8.pyc",
+                 ".pytest_cache/v/cache/lastfailed", ".mypy_cache/3.11/bank.meta.json", "stray.pyc"):
+        (staging.root / junk).parent.mkdir(parents=True, exist_ok=True)
+        (staging.root / junk).write_bytes(b"\x00junk")
+    assert staging.changed_files() == ["tests/test_bank.py"]
+    assert "__pycache__" not in staging.diff() and ".pytest_cache" not in staging.diff()
