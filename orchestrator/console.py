@@ -201,7 +201,9 @@ def _log_line(event: Event) -> str | None:
     if event.type == "step.completed":
         return f"[{_STYLE.get(event.status, '')}]■[/] {escape(event.step_id)}: {event.status}"
     if event.type == "command.executed":
-        return f"[dim]$ {escape(' '.join(event.argv))} → {event.decision}, exit {event.exit_code}[/]"
+        import shlex
+
+        return f"[dim]$ {escape(shlex.join(event.argv))} → {event.decision}, exit {event.exit_code}[/]"
     return None
 
 

@@ -45,7 +45,7 @@ def test_a_log_console_gets_one_line_per_transition_and_the_final_table() -> Non
     console, buffer = _console(terminal=False)
     sink = LiveView(console)
     for event in (PLAN, StepStarted(step_id="code", role="coder", model="local"),
-                  CommandExecuted(step_id="code", argv=("pytest", "-q"), decision="allow", sandbox="landlock",
+                  CommandExecuted(step_id="code", argv=("bash", "-lc", "pytest -q"), decision="allow", sandbox="landlock",
                                   exit_code=0),
                   EditApplied(step_id="code", files=("bank.py",)), StepCompleted(step_id="code", status="succeeded"),
                   SessionCompleted(status="succeeded")):
@@ -53,7 +53,7 @@ def test_a_log_console_gets_one_line_per_transition_and_the_final_table() -> Non
     lines = buffer.getvalue().splitlines()
     assert lines[0] == "plan: code (coder): add [validation]; check (validator, after code): run the tests"
     assert "▶ code (coder, local)" in lines
-    assert "$ pytest -q → allow, exit 0" in lines
+    assert "$ bash -lc 'pytest -q' → allow, exit 0" in lines  # as a shell would take it back
     assert "✓ code: applied bank.py" in lines
     assert "■ code: succeeded" in lines
     assert any(line.split()[:3] == ["check", "validator", "pending"] for line in lines)  # the final table
