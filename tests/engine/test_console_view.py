@@ -45,8 +45,8 @@ def test_a_log_console_gets_one_line_per_transition_and_the_final_table() -> Non
     console, buffer = _console(terminal=False)
     sink = LiveView(console)
     for event in (PLAN, StepStarted(step_id="code", role="coder", model="local"),
-                  CommandExecuted(step_id="code", argv=("bash", "-lc", "pytest -q"), decision="allow", sandbox="landlock",
-                                  exit_code=0),
+                  CommandExecuted(step_id="code", argv=("bash", "-lc", "pytest -q"), decision="allow",
+                                  sandbox="landlock", exit_code=0),
                   EditApplied(step_id="code", files=("bank.py",)), StepCompleted(step_id="code", status="succeeded"),
                   SessionCompleted(status="succeeded")):
         sink.emit(event)
