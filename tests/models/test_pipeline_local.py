@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from orchestrator.local_model import extra_installed
+from tests import support
 
 ROOT = Path(__file__).resolve().parents[2]
 # Time limits per exec run: all local_model tests together must stay under ~8 minutes on a 2-core CI machine (the
@@ -34,15 +35,8 @@ pytestmark = [
 
 
 def make_repo(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir()
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    (root / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
-        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
-    return root
+    """A committed repository with ``files`` that ignores bytecode, as a real project would."""
+    return support.make_repo(root, {**files, ".gitignore": "__pycache__/\n.pytest_cache/\n"})
 
 
 def orchestrate(repo: Path, task: str, *, timeout_s: float) -> tuple[int, list[dict[str, Any]], str]:
