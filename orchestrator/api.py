@@ -31,6 +31,7 @@ from orchestrator.events import (
     UsageReported,
 )
 from orchestrator.plan import Plan, PlanInvalid, validate_plan
+from orchestrator.plan_merge import merge_small_plan
 from orchestrator.resume import BudgetGuard, Drift, SessionApprovals, accept_drift, detect_drift
 from orchestrator.scheduler import Scheduler
 from orchestrator.seams import Memory, Role
@@ -160,7 +161,11 @@ class Orchestrator:
             validate_plan(plan)
         except PlanInvalid as exc:
             raise ModelOutputError(f"the planner returned an invalid plan: {exc.message}") from None
-        return plan
+        limits = self.settings.planner
+        merged = await anyio.to_thread.run_sync(
+            lambda: merge_small_plan(plan, task, root=self.cwd, max_chars=limits.merge_chars,
+                                     max_files=limits.merge_files))
+        return plan if merged is None else merged
 
     async def _reviewed_plan(self, task: str) -> tuple[Plan | None, str]:
         """Plan, then (interactive) let the user accept, edit the task and re-plan, or quit (None)."""

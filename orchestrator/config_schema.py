@@ -63,6 +63,11 @@ class ValidateConfig(_Section):
     output_tail_bytes: int = Field(default=4000, ge=100)
 
 
+class PlannerConfig(_Section):
+    merge_chars: int = Field(default=12000, ge=0)  # 0: never merge (orchestrator.plan_merge)
+    merge_files: int = Field(default=4, ge=1)
+
+
 class CoderConfig(_Section):
     max_turns: int = Field(default=30, ge=1)
     command_timeout_s: float = Field(default=300.0, gt=0)
@@ -127,6 +132,7 @@ class _Overridable(_Section):
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
     validate_: ValidateConfig = Field(default_factory=ValidateConfig, alias="validate")
+    planner: PlannerConfig = Field(default_factory=PlannerConfig)
     coder: CoderConfig = Field(default_factory=CoderConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)

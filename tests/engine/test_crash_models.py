@@ -14,6 +14,8 @@ import re
 
 from orchestrator.seams import ModelRequest, ModelResponse, Usage
 
+# The scheduler tests need this three-step plan as planned: small plans are otherwise merged into one coder step.
+NO_MERGE = "planner.merge_chars=0"
 CALL_USAGE = Usage(prompt_tokens=10, completion_tokens=2, cost_usd=0.001)
 PLAN = {"summary": "three files", "steps": [
     {"id": "alpha", "role": "coder", "goal": "create alpha.txt with the line ALPHA", "files": ["alpha.txt"]},

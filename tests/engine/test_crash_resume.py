@@ -26,7 +26,7 @@ import pytest
 from orchestrator.events import Event, SessionCompleted, parse_event
 from orchestrator.home import Home
 from orchestrator.store import Store
-from tests.engine.test_crash_models import CALL_USAGE
+from tests.engine.test_crash_models import CALL_USAGE, NO_MERGE
 from tests.support import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,7 +46,7 @@ def _orchestrate(repo: Path, home: Path, calls: Path, *args: str, crash_at: str 
     if crash_at:
         env["ORCHESTRATE_CRASH_AT"] = crash_at
     return subprocess.run([sys.executable, "-m", "orchestrator", "exec", *args, "--json", *models,
-                           "--max-parallel", "2", "-c", 'validate.commands=["python3 check.py"]'],
+                           "--max-parallel", "2", "-c", 'validate.commands=["python3 check.py"]', "-c", NO_MERGE],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False)
 
 

@@ -79,7 +79,8 @@ PLAN = {"summary": "validate deposits", "steps": [
 def test_exec_json_edits_the_repo_and_streams_the_events(project: Path, orchestrate_home: Path,
                                                          tmp_path: Path) -> None:
     scripts = _scripts(tmp_path, plan=PLAN)
-    proc = _run(project, orchestrate_home, scripts)
+    # The review step runs as planned (a plan this small is otherwise merged into its one coder step).
+    proc = _run(project, orchestrate_home, scripts, "-c", "planner.merge_chars=0")
     assert proc.returncode == 0, proc.stderr
     assert (project / "bank.py").read_text() == VALIDATED
     events = [parse_event(line) for line in proc.stdout.splitlines()]  # every stdout line is an event

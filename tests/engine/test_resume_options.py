@@ -11,6 +11,7 @@ from pathlib import Path
 
 from orchestrator.home import Home
 from orchestrator.store import Store
+from tests.engine.test_crash_models import NO_MERGE
 from tests.engine.test_crash_resume import _repo, _tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,8 +26,8 @@ def _exec(repo: Path, home: Path, *args: str, crash_at: str | None = None) -> su
     env.pop("ORCHESTRATE_CRASH_AT", None)
     if crash_at:
         env["ORCHESTRATE_CRASH_AT"] = crash_at
-    return subprocess.run([sys.executable, "-m", "orchestrator", "exec", "--json", *args], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run([sys.executable, "-m", "orchestrator", "exec", "--json", "-c", NO_MERGE, *args], cwd=repo,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_exec_resume_replays_the_sessions_model_options(tmp_path: Path) -> None:
@@ -39,7 +40,7 @@ def test_exec_resume_replays_the_sessions_model_options(tmp_path: Path) -> None:
         (meta,) = store.list_sessions()
     finally:
         store.close()
-    assert meta.options["overrides"] == ['validate.commands=["python3 check.py"]']
+    assert meta.options["overrides"] == [NO_MERGE, 'validate.commands=["python3 check.py"]']
     assert len(meta.options["role_model"]) == 4 and "model" not in meta.options  # only what was given
     # No model options now: without the replay every role would fall back to the embedded model (forbidden in tests).
     resumed = _exec(repo, home, "resume", "--last")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from orchestrator.home import Home
 from orchestrator.store import Store
+from tests.engine.test_crash_models import NO_MERGE
 from tests.engine.test_crash_resume import _repo, _tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +22,7 @@ def _command(coder: str, *args: str) -> list[str]:
     roles = {"planner": "planner", "coder": coder, "reviewer": "reviewer", "validator": "reviewer"}
     models = [a for role, fn in roles.items() for a in ("--role-model", f"{role}=function:{MODELS}:{fn}")]
     return [sys.executable, "-m", "orchestrator", "exec", *args, "--json", *models, "-c",
-            'validate.commands=["python3 check.py"]']
+            'validate.commands=["python3 check.py"]', "-c", NO_MERGE]
 
 
 def test_sigint_exits_130_with_the_resume_command_and_the_session_resumes(tmp_path: Path) -> None:

@@ -1,0 +1,56 @@
+"""Small plans run as one coder step (``[planner] merge_chars`` / ``merge_files``).
+
+Every coder step costs a conversation, a review and a run of the checks, and a coder sees only its own step's files.
+When everything a plan touches is a handful of short files, one coder that sees all of them at once does better than
+several that each see a part: measured with the embedded model (``benchmarks/solve_rate.py``), the planner split
+one-function fixes into "fix it" + "write a test" steps, and two-file renames into one step per file, and the later
+steps looped or undid the earlier ones. So such a plan becomes one coder step whose goal is the user's task, word for
+word (a small planner's paraphrase loses details: "fix median for even lengths" became "add a median function"), over
+the union of the plan's files. Reviewer and validator steps fold in: the merged coder step is reviewed and checked.
+
+A plan is left as it is when a coder step does not name its files (its size is unknown), when a file is outside the
+project or not a regular file, or when the files are too many or too long to show a coder up front.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestrator.plan import Plan, Step
+
+__all__ = ["merge_small_plan"]
+
+
+def merge_small_plan(plan: Plan, task: str, *, root: Path, max_chars: int, max_files: int) -> Plan | None:
+    """The one-step plan for ``plan`` when it is small (see the module docstring), else ``None`` (keep it).
+
+    ``root`` is what step files are relative to (the session's cwd). ``max_chars`` 0 disables merging.
+    """
+    if max_chars <= 0 or not any(step.role == "coder" for step in plan.steps):
+        return None
+    if any(step.role == "coder" and not step.files for step in plan.steps):
+        return None
+    files = tuple(dict.fromkeys(path for step in plan.steps for path in step.files))
+    if len(files) > max_files or not _fits(files, root, max_chars):
+        return None
+    first = next(step for step in plan.steps if step.role == "coder")
+    merged = Plan(summary=plan.summary, steps=(Step(id=first.id, role="coder", goal=task, files=files),))
+    return None if merged == plan else merged
+
+
+def _fits(files: tuple[str, ...], root: Path, max_chars: int) -> bool:
+    """Whether the existing files together hold at most ``max_chars`` bytes (files still to create count 0)."""
+    top = root.resolve()
+    total = 0
+    for name in files:
+        path = (top / name).resolve()
+        if not path.is_relative_to(top):
+            return False
+        if not path.exists():
+            continue
+        if not path.is_file():
+            return False
+        total += path.stat().st_size
+        if total > max_chars:
+            return False
+    return True
