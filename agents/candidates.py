@@ -109,8 +109,8 @@ async def _attempt(index: int, staging: Staging, made: tuple[Coder, ToolBox], ru
     except TurnLimit as exc:
         failure, finished = f"the coder did not finish within {exc.turns} turns", False
     except Stalled as exc:
-        summary = f"stopped after repeating one action {exc.repeats} times"
-        failure = f"the coder repeated one action {exc.repeats} times without changing anything"
+        summary = f"stopped after {exc.doing}"
+        failure = f"the coder stopped after {exc.doing} without changing anything"
     diff = staging.diff()
     if not finished or not diff.strip():  # out of turns fails a round in the single-candidate pipeline too
         return Attempt(index, coder, tools, summary, diff, failure=failure or "the coder changed nothing")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from orchestrator.gateway import ModelGateway
     from orchestrator.plan import Step
 
-__all__ = ["Coder", "file_contents", "initial_messages"]
+__all__ = ["Coder", "file_contents", "initial_messages", "related_tests"]
 
 FILE_CHARS = 6000  # a file longer than this is not shown up front
 TOTAL_CHARS = 12000  # all shown files together (the embedded model has an 8k-token window)
@@ -36,17 +36,40 @@ def initial_messages(step: Step, *, task: str, tools: ToolBox, instructions: str
     messages = [Message(role="system", content=prompts.render("coder_system", how_to_reply=how))]
     if instructions:
         messages.append(Message(role="user", content=instructions))
-    goal = prompts.render(
+    # A step that is the whole task (a one-step or merged plan) states it once: the same text twice reads as two goals.
+    if " ".join(step.goal.split()) == " ".join(task.split()):
+        goal = prompts.render("coder_goal_whole", task=task)
+    else:
+        goal = prompts.render("coder_goal_part", task=task, step_id=step.id, goal=step.goal)
+    first = prompts.render(
         "coder_task",
-        task=task,
-        step_id=step.id,
-        goal=step.goal,
+        goal=goal,
         files=", ".join(step.files) if step.files else "(not known: find them)",
         tree=summarize_tree(tools.root),
-        contents=file_contents(tools.root, step.files),
+        contents=file_contents(tools.root, [*step.files, *related_tests(tools.root, step.files)]),
     )
-    messages.append(Message(role="user", content=goal))
+    messages.append(Message(role="user", content=first))
     return messages
+
+
+def related_tests(root: Path, files: Sequence[str]) -> list[str]:
+    """The existing test files of the step's Python modules (``test_NAME.py`` beside them or in a tests folder).
+
+    A coder that sees the tests of the code it changes writes code that fits them, the way a direct call that is
+    shown the module and its tests does; they are shown after the step's own files, within the same budget.
+    """
+    found: list[str] = []
+    for name in files:
+        module = Path(name)
+        if module.suffix != ".py" or module.name.startswith("test_"):
+            continue
+        test = f"test_{module.name}"
+        for candidate in (module.parent / test, module.parent / "tests" / test, Path("tests") / test,
+                          Path("test") / test):
+            text = candidate.as_posix()
+            if text not in files and text not in found and (root / candidate).is_file():
+                found.append(text)
+    return found
 
 
 def file_contents(

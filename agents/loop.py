@@ -22,6 +22,7 @@ from agents.actions import (
     ActionReply,
     DoneAction,
     McpActionReply,
+    WriteFileAction,
     parse_action_text,
     parse_tool_call,
     tool_specs,
@@ -39,6 +40,9 @@ _KEEP_RECENT = 6  # messages at the end of the history never elided (the last th
 _ELIDED = "[older output elided to save context; repeat the action if you need it again]"
 _LONG_ASSISTANT = 1500
 _STALL_REPEATS = 3  # the same action with the same result this many times in a round ends the round
+# Whole-file writes of one path in a round that end it: a small model that has made its change keeps "improving" the
+# file (one more test each turn) instead of saying done, and every turn resends the growing file.
+_REWRITE_LIMIT = 3
 _MCP_HEADING = "MCP tools (from the MCP servers"  # the first words of coder_mcp_tools.md: listed once per history
 _MCP_DESCRIPTION_CHARS = 300
 _HOW_TO_CALL_MCP = {
@@ -68,15 +72,16 @@ class Done(LoopExit):
 
 
 class Stalled(LoopExit):
-    """The model did the same thing with the same result three times: it is stuck (small models often are, once
-    their change is made).
+    """The model did the same thing with the same result three times, or rewrote one file whole three times in a
+    round: it is stuck (small models often are, once their change is made: they redo it, or keep adding to it).
 
     Not a failure by itself: the caller decides from the state of the work (the pipeline reviews a non-empty diff).
     """
 
-    def __init__(self, repeats: int) -> None:
+    def __init__(self, repeats: int, doing: str = "") -> None:
         self.repeats = repeats
-        super().__init__(f"the same action with the same result {repeats} times")
+        self.doing = doing or f"repeating one action {repeats} times"  # "stopped after <doing>"
+        super().__init__(f"stopped after {self.doing}")
 
 
 class TurnLimit(LoopExit):
@@ -103,6 +108,7 @@ class AgentLoop:
     turns: int = field(default=0, init=False)  # turns taken in the current run
     mcp_tools: tuple[ToolSpec, ...] = field(default=(), init=False)  # offered from the first run on
     _outcomes: Counter[tuple[str, str]] = field(default_factory=Counter, init=False, repr=False)
+    _rewrites: Counter[str] = field(default_factory=Counter, init=False, repr=False)
 
     async def run(self) -> Done:
         """Query and act until the model is done; return the :class:`Done`.
@@ -115,6 +121,7 @@ class AgentLoop:
         await self._offer_mcp_tools()
         self.turns = 0
         self._outcomes = Counter()
+        self._rewrites = Counter()
         while True:
             if self.turns >= self.max_turns:
                 raise TurnLimit(self.turns)
@@ -141,6 +148,12 @@ class AgentLoop:
         if self._outcomes[key] >= _STALL_REPEATS:
             self._commit(turn.said, f"{observation}\n\n{prompts.load('coder_stalled')}", turn.call_id)
             raise Stalled(_STALL_REPEATS)
+        if isinstance(turn.action, WriteFileAction) and not observation.startswith("ERROR"):
+            self._rewrites[turn.action.path] += 1
+            if self._rewrites[turn.action.path] >= _REWRITE_LIMIT:
+                note = prompts.render("coder_rewrites", path=turn.action.path, times=str(_REWRITE_LIMIT))
+                self._commit(turn.said, f"{observation}\n\n{note}", turn.call_id)
+                raise Stalled(_REWRITE_LIMIT, f"writing {turn.action.path} {_REWRITE_LIMIT} times")
         self._commit(turn.said, observation, turn.call_id)
 
     async def query(self) -> _Turn:

@@ -144,8 +144,8 @@ class _CoderStep:
             # A small model often repeats its last edit instead of saying done: let the review and the checks
             # judge what it made. Nothing made is a failure.
             if not self.staging.diff().strip():
-                return _failed(f"the coder repeated one action {exc.repeats} times without changing anything")
-            return f"stopped after repeating one action {exc.repeats} times"
+                return _failed(f"the coder stopped after {exc.doing} without changing anything")
+            return f"stopped after {exc.doing}"
 
     async def _sample(self) -> str | StepOutcome | None:
         """Sampled candidates: the chosen one's summary (it passed the checks), ``None`` (it failed them and has the

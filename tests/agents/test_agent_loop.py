@@ -246,6 +246,33 @@ async def test_interleaved_repeats_without_progress_stall_too(project: Path) -> 
     assert "this edit changes nothing" in model.requests[1].messages[-1].content
 
 
+async def test_writing_one_file_whole_three_times_in_a_round_ends_the_round(project: Path) -> None:
+    # Seen with the embedded model: asked for "a test", it rewrote the test file 20 times, one test more each time.
+    writes = [act("write_file", path="test_calc.py", content="def test_%d():\n    pass\n" * n % tuple(range(n)))
+              for n in (1, 2, 3, 4)]
+    model = ScriptedModel(writes)
+    coder = coder_for(project, model)
+    with pytest.raises(Stalled) as stalled:
+        await coder.run()
+    assert len(model.requests) == 3 and stalled.value.doing == "writing test_calc.py 3 times"
+    assert "written test_calc.py whole 3 times in this round" in coder.messages[-1].content
+    assert (project / "test_calc.py").read_text().count("def test_") == 3
+
+
+async def test_rewrites_are_counted_per_file_and_per_round(project: Path) -> None:
+    model = ScriptedModel([act("write_file", path="a.py", content="a = 1\n"),
+                           act("write_file", path="b.py", content="b = 1\n"),
+                           act("write_file", path="a.py", content="a = 2\n"),
+                           act("write_file", path="b.py", content="b = 2\n"),
+                           act("done", summary="two files"),
+                           act("write_file", path="a.py", content="a = 3\n"),
+                           act("done", summary="again")])
+    coder = coder_for(project, model)
+    assert (await coder.run()).summary == "two files"
+    coder.revise_after_checks("pytest", "1 failed")
+    assert (await coder.run()).summary == "again"  # the third write of a.py is the first of this round
+
+
 async def test_repeating_a_command_that_makes_progress_is_not_a_stall(project: Path) -> None:
     bump = act("run", command="echo x >> log.txt && wc -l < log.txt")
     model = ScriptedModel([bump] * 4 + [act("done", summary="counted")])

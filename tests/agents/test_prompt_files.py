@@ -58,4 +58,4 @@ def test_every_prompt_renders_with_its_placeholders(name: str) -> None:
 
 def test_missing_placeholder_is_an_error() -> None:
     with pytest.raises(KeyError):
-        prompts.render("coder_task", task="t")
+        prompts.render("coder_goal_part", task="t")
