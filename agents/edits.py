@@ -10,11 +10,13 @@ Line endings are the file's: a CRLF file stays CRLF whatever the model wrote.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 
 __all__ = ["EditError", "EditResult", "apply_edit", "detect_newline", "to_newline"]
 
 _NEAR_CONTEXT_LINES = 12
+_DEFINITION = re.compile(r"(async\s+def|def|class)\s")
 _UNCHANGED = (
     "this edit changes nothing (the replacement is the same as the file's text); "
     "make a different change, or reply with done if the goal is reached"
@@ -57,6 +59,7 @@ def apply_edit(original: str, search: str, replace: str) -> EditResult:
     count = text.count(search)
     if count == 1:
         index = text.index(search)
+        _refuse_header_only(text, text.count("\n", 0, index), search, replace)
         new = text[:index] + replace + text[index + len(search) :]
         return EditResult(to_newline(new, newline), text.count("\n", 0, index) + 1, tolerant=False)
     if count > 1:
@@ -68,6 +71,7 @@ def apply_edit(original: str, search: str, replace: str) -> EditResult:
     tolerant = _tolerant_replace(text, search, replace)
     if tolerant is not None:
         new, first = tolerant
+        _refuse_header_only(text, first - 1, search, replace)
         if new == text:
             raise EditError(_UNCHANGED)
         return EditResult(to_newline(new, newline), first, tolerant=True)
@@ -78,6 +82,37 @@ def apply_edit(original: str, search: str, replace: str) -> EditResult:
             "Do not repeat it; make the next change, or reply with done if the goal is reached"
         )
     raise EditError(_not_found_message(text, search))
+
+
+def _refuse_header_only(text: str, start: int, search: str, replace: str) -> None:
+    """Refuse an edit whose search block is only a ``def``/``class`` line that the replacement redefines.
+
+    Small models write ``"search": "def median(values):"`` with the whole new function as the replacement, meaning to
+    replace the function; applied as written, the old body stays below the new one (broken or silently wrong code).
+    The model is shown the whole definition to quote instead.
+    """
+    wanted = _block_lines(search)
+    header = wanted[0].strip() if len(wanted) == 1 else ""
+    if not header.endswith(":") or not _DEFINITION.match(header):
+        return
+    replacement = _block_lines(replace)
+    if len(replacement) < 2 or replacement[0].strip() != header:
+        return
+    lines = text.split("\n")
+    depth = len(_indent(lines[start]))
+    end = start + 1
+    while end < len(lines) and (not lines[end].strip() or len(_indent(lines[end])) > depth):
+        end += 1
+    while end > start + 1 and not lines[end - 1].strip():
+        end -= 1
+    if end == start + 1:
+        return  # a definition without a body below it (e.g. a one-liner): nothing would be left behind
+    body = "\n".join(lines[start:end])
+    raise EditError(
+        f"the search block is only the line `{header}`, so the old body (lines {start + 2}-{end}) would stay below "
+        f"your replacement. To replace the definition, put all of it in \"search\", exactly as in the file "
+        f"(lines {start + 1}-{end}):\n{body}\nor rewrite the whole file with write_file"
+    )
 
 
 def _occurrence_lines(text: str, search: str) -> list[int]:
