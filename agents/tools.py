@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from orchestrator.mcp_session import McpSession
     from orchestrator.seams import ToolSpec
 
-__all__ = ["ToolBox", "ToolLimits", "truncate"]
+__all__ = ["ToolBox", "ToolLimits", "dropped_definitions", "truncate"]
 
 
 @dataclass(frozen=True)
@@ -203,13 +203,19 @@ class ToolBox:
             return f"ERROR: {action.path} is a directory"
         content = action.content
         existed = path.exists()
+        dropped: list[str] = []
         if existed:
             with contextlib.suppress(ValueError):  # a binary file being replaced has no newline convention to keep
-                content = to_newline(content, detect_newline(read_text(path)))
+                before = read_text(path)
+                content = to_newline(content, detect_newline(before))
+                dropped = dropped_definitions(before, content) if path.suffix == ".py" else []
         write_text(path, content)
         rel = relative_to_root(self.root, path)
         verb = "overwrote" if existed else "created"
-        return f"{verb} {rel} ({len(content.splitlines())} lines){self._touch(rel, changed=True)}"
+        # A small model rewriting a module whole often leaves out the functions it was not asked about.
+        note = (f"\nNote: the file no longer defines {', '.join(dropped)}. If the goal did not ask to remove "
+                "them, write the file again with them.") if dropped else ""
+        return f"{verb} {rel} ({len(content.splitlines())} lines){note}{self._touch(rel, changed=True)}"
 
     def _patch(self, action: ApplyPatchAction) -> str:
         try:
@@ -272,6 +278,15 @@ class ToolBox:
             return "ERROR: no MCP servers are configured; use the other actions"
         text = await self.mcp.call(self.step_id, action.qualified_name, action.arguments)
         return truncate(text, self.limits.output_chars, what="MCP output")
+
+
+_TOP_LEVEL_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)", re.MULTILINE)
+
+
+def dropped_definitions(before: str, after: str) -> list[str]:
+    """The top-level functions and classes of a Python file's old text that its new text no longer defines."""
+    kept = set(_TOP_LEVEL_DEFINITION.findall(after))
+    return [name for name in dict.fromkeys(_TOP_LEVEL_DEFINITION.findall(before)) if name not in kept]
 
 
 def truncate_line(line: str, limit: int) -> str:

@@ -95,8 +95,9 @@ def test_an_edit_that_changes_nothing_says_so() -> None:
         apply_edit(SOURCE, "\tself.balance -= amount", "        self.balance -= amount")  # tolerant, same result
 
 
-MEDIAN = ('def median(values):\n    """The median."""\n    ordered = sorted(values)\n    return ordered[len(ordered) // 2]\n'
-          "\n\ndef mean(values):\n    return sum(values) / len(values)\n")
+WHOLE = ('def median(values):\n    """The median."""\n    ordered = sorted(values)\n'
+         "    return ordered[len(ordered) // 2]\n")
+MEDIAN = WHOLE + "\n\ndef mean(values):\n    return sum(values) / len(values)\n"
 NEW_MEDIAN = ("def median(values):\n    ordered = sorted(values)\n    mid = len(ordered) // 2\n"
               "    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2")
 
@@ -108,9 +109,8 @@ def test_a_def_line_as_the_whole_search_is_refused_showing_the_whole_definition(
         apply_edit(MEDIAN, search, NEW_MEDIAN)
     message = str(refused.value)
     assert "only the line `def median(values):`" in message and "(lines 2-4)" in message
-    assert "lines 1-4):\n" + MEDIAN.split("\n\n\n")[0].rstrip("\n") + "\nor rewrite" in message
-    whole = MEDIAN.split("\n\n\n")[0]
-    assert apply_edit(MEDIAN, whole, NEW_MEDIAN + "\n").text.count("def median") == 1  # quoting all of it works
+    assert "lines 1-4):\n" + WHOLE.rstrip("\n") + "\nor rewrite" in message
+    assert apply_edit(MEDIAN, WHOLE, NEW_MEDIAN + "\n").text.count("def median") == 1  # quoting all of it works
 
 
 def test_a_def_line_search_that_keeps_the_header_for_other_reasons_still_applies() -> None:

@@ -151,6 +151,19 @@ async def test_write_file_creates_dirs_and_keeps_crlf(project: Path) -> None:
     assert tools.changed == ["pkg/mod.py", "win.txt"]
 
 
+async def test_overwriting_a_module_without_some_of_its_definitions_says_which(project: Path) -> None:
+    (project / "stats.py").write_text("def mean(v):\n    pass\n\n\nclass Box:\n    pass\n\n\nasync def fetch():\n"
+                                      "    pass\n")
+    tools = box(project)
+    out = await tools.execute(WriteFileAction(action="write_file", path="stats.py", content="def mean(v):\n    pass\n"))
+    assert out.startswith("overwrote stats.py (2 lines)\nNote: the file no longer defines Box, fetch. ")
+    kept = await tools.execute(WriteFileAction(action="write_file", path="stats.py",
+                                               content="def mean(v):\n    return 1\n"))
+    assert "Note" not in kept
+    notes = await tools.execute(WriteFileAction(action="write_file", path="notes.txt", content="x\n"))
+    assert "Note" not in notes  # a new file, and not Python
+
+
 async def test_apply_patch_is_all_or_nothing(project: Path) -> None:
     tools = box(project)
     good = "--- a/src/util.py\n+++ b/src/util.py\n@@ -1,2 +1,2 @@\n def helper():\n-    return 42\n+    return 7\n"
