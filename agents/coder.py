@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agents import prompts
+from agents.draft import draftable_files, write_draft
 from agents.loop import AgentLoop, Done, StepCheckpoint
 from agents.paths import PathRefused, read_text, resolve_inside
 from agents.repo import summarize_tree
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from orchestrator.gateway import ModelGateway
     from orchestrator.plan import Step
 
-__all__ = ["Coder", "file_contents", "initial_messages", "related_tests"]
+__all__ = ["Coder", "file_contents", "goal_text", "initial_messages", "related_tests", "shown_contents"]
 
 FILE_CHARS = 6000  # a file longer than this is not shown up front
 TOTAL_CHARS = 12000  # all shown files together (the embedded model has an 8k-token window)
@@ -36,20 +37,28 @@ def initial_messages(step: Step, *, task: str, tools: ToolBox, instructions: str
     messages = [Message(role="system", content=prompts.render("coder_system", how_to_reply=how))]
     if instructions:
         messages.append(Message(role="user", content=instructions))
-    # A step that is the whole task (a one-step or merged plan) states it once: the same text twice reads as two goals.
-    if " ".join(step.goal.split()) == " ".join(task.split()):
-        goal = prompts.render("coder_goal_whole", task=task)
-    else:
-        goal = prompts.render("coder_goal_part", task=task, step_id=step.id, goal=step.goal)
     first = prompts.render(
         "coder_task",
-        goal=goal,
+        goal=goal_text(step, task),
         files=", ".join(step.files) if step.files else "(not known: find them)",
         tree=summarize_tree(tools.root),
-        contents=file_contents(tools.root, [*step.files, *related_tests(tools.root, step.files)]),
+        contents=shown_contents(tools.root, step),
     )
     messages.append(Message(role="user", content=first))
     return messages
+
+
+def goal_text(step: Step, task: str) -> str:
+    """The task and the step's goal, for the coder's first message (and its draft)."""
+    # A step that is the whole task (a one-step or merged plan) states it once: the same text twice reads as two goals.
+    if " ".join(step.goal.split()) == " ".join(task.split()):
+        return prompts.render("coder_goal_whole", task=task)
+    return prompts.render("coder_goal_part", task=task, step_id=step.id, goal=step.goal)
+
+
+def shown_contents(root: Path, step: Step) -> str:
+    """The step's short files and their modules' tests, as shown up front (see :func:`file_contents`)."""
+    return file_contents(root, [*step.files, *related_tests(root, step.files)])
 
 
 def related_tests(root: Path, files: Sequence[str]) -> list[str]:
@@ -120,7 +129,10 @@ class Coder:
         messages = list(saved) if saved else initial_messages(
             step, task=task, tools=tools, instructions=instructions, native=native
         )
+        self.step, self.task, self.instructions, self.gateway = step, task, instructions, gateway
         self.tools = tools
+        # The first draft (agents.draft) opens a fresh conversation of a structured-output coder; a resumed one goes on.
+        self._draft_pending = settings.coder.draft and not native and not saved
         self.loop = AgentLoop(
             gateway=gateway, role="coder", tools=tools, messages=messages, max_turns=settings.coder.max_turns,
             checkpoint=checkpoint, native_tools=native, temperature=temperature,
@@ -139,8 +151,21 @@ class Coder:
             checkpoint.save(self.loop.messages)
 
     async def run(self) -> Done:
-        """Run the loop until the model is done. Raises :class:`~agents.loop.TurnLimit`."""
+        """Run the loop until the model is done (after the first draft, on the first run). Raises
+        :class:`~agents.loop.TurnLimit`."""
+        if self._draft_pending:
+            self._draft_pending = False
+            await self._draft()
         return await self.loop.run()
+
+    async def _draft(self) -> None:
+        files = draftable_files(self.tools.root, self.step.files, max_file=FILE_CHARS, max_total=TOTAL_CHARS)
+        if not files:
+            return
+        turns = await write_draft(gateway=self.gateway, goal=goal_text(self.step, self.task),
+                                  contents=shown_contents(self.tools.root, self.step), files=files, tools=self.tools,
+                                  instructions=self.instructions, temperature=self.loop.temperature)
+        self.loop.extend(turns)
 
     def revise_after_review(self, comments: list[str]) -> None:
         """Send the reviewer's comments back; the next :meth:`run` addresses them."""

@@ -188,8 +188,13 @@ class AgentLoop:
 
     def add_user(self, content: str) -> None:
         """Append a user message (feedback between rounds) and save."""
-        self.messages.append(Message(role="user", content=content))
-        self._save()
+        self.extend([Message(role="user", content=content)])
+
+    def extend(self, messages: Sequence[Message]) -> None:
+        """Append turns made outside the loop (the coder's first draft) and save."""
+        if messages:
+            self.messages.extend(messages)
+            self._save()
 
     # ------------------------------------------------------------------------------------------------- internals
 

@@ -72,6 +72,7 @@ class CoderConfig(_Section):
     max_turns: int = Field(default=30, ge=1)
     command_timeout_s: float = Field(default=300.0, gt=0)
     candidates: int = Field(default=1, ge=1)
+    draft: bool = True  # structured-output coders start with a whole-file draft (agents.draft)
 
 
 class SandboxConfig(_Section):

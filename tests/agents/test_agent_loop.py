@@ -52,7 +52,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def settings(**data: Any) -> Settings:
-    return Settings.model_validate(data)
+    # These tests script the action loop turn by turn; the first draft (agents.draft) has its own tests.
+    return Settings.model_validate({**data, "coder": {"draft": False, **data.get("coder", {})}})
 
 
 def coder_for(project: Path, model: ScriptedModel | FunctionModel, cfg: Settings | None = None,

@@ -58,7 +58,8 @@ def repo(tmp_path: Path) -> Path:
 class Run:
     def __init__(self, repo: Path, coder: list[str], reviewer: list[str], candidates: int, **config: Any) -> None:
         self.settings = Settings.model_validate(
-            {"validate": {"commands": ["python3 check.py"]}, "coder": {"candidates": candidates}, **config})
+            {"validate": {"commands": ["python3 check.py"]}, "coder": {"candidates": candidates, "draft": False},
+             **config})  # scripted turn by turn: no first draft (tests/agents/test_coder_draft.py)
         self.coder = ScriptedModel(coder, name="coder")
         self.reviewer = ScriptedModel(reviewer, name="reviewer")
         self.events = ListSink()

@@ -61,6 +61,8 @@ def repo(tmp_path: Path) -> Path:
 
 class Harness:
     def __init__(self, repo: Path, coder: list[str], reviewer: list[str], /, **config: Any) -> None:
+        # Scripted turn by turn: no first draft (tests/agents/test_coder_draft.py covers it).
+        config["coder"] = {"draft": False, **config.get("coder", {})}
         self.settings = Settings.model_validate({"validate": {"commands": ["python3 check.py"]}, **config})
         self.coder = ScriptedModel(coder, name="coder")
         self.reviewer = ScriptedModel(reviewer, name="reviewer")

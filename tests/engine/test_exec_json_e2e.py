@@ -41,8 +41,8 @@ APPROVE = {"checklist": [{"requirement": "reject non-positive deposits", "done":
 def _scripts(tmp: Path, *, plan: Any) -> dict[str, Path]:
     scripts = {
         "planner": [plan],
-        "coder": [json.dumps(act("edit", path="bank.py", search="    return balance + amount\n",
-                                 replace=VALIDATED.split("\n", 1)[1])),
+        # The first draft rewrites bank.py whole (the default for a structured-output coder), then done.
+        "coder": [f"bank.py\n```python\n{VALIDATED}```",
                   json.dumps(act("done", summary="deposit rejects non-positive amounts"))],
         # one verdict per reviewed change: the coder's edit (review-gated), then the review step's own look at it
         "reviewer": [json.dumps(APPROVE)] * 3,

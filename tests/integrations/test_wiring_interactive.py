@@ -21,7 +21,9 @@ def _scripts(tmp: Path) -> list[str]:
     replies = {
         "planner": [json.dumps({"summary": "make", "steps": [
             {"id": "make", "role": "coder", "goal": "make made.txt", "files": ["made.txt"]}]})],
-        "coder": [json.dumps({"action": "run", "command": "touch made.txt"}),
+        # The coder's first draft (plain text) writes nothing here; then its actions.
+        "coder": ["No code to write: made.txt is made by a command.",
+                  json.dumps({"action": "run", "command": "touch made.txt"}),
                   json.dumps({"action": "done", "summary": "made made.txt"})],
         "reviewer": [json.dumps(APPROVE)] * 3,
     }

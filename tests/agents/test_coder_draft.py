@@ -1,0 +1,109 @@
+"""The coder's first draft (agents.draft): code blocks in a plain reply become write_file turns; then the loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.draft import DraftFile, draftable_files, parse_draft
+from tests.agents.test_agent_loop import ListCheckpoint, act, coder_for, settings
+
+pytestmark = pytest.mark.anyio
+
+FIXED = "def add(a, b):\n    return a + b\n"
+
+
+@pytest.mark.parametrize("named", ["calc.py", "File: calc.py", "**calc.py**", "### `calc.py`", "calc.py:",
+                                   "Here is the new calc.py:"])
+def test_a_block_is_named_by_the_line_before_it(named: str) -> None:
+    reply = f"{named}\n```python\n{FIXED}```\n"
+    assert parse_draft(reply, ["calc.py", "test_calc.py"]) == [DraftFile("calc.py", FIXED)]
+
+
+def test_blocks_for_several_files_and_paths_in_the_fence() -> None:
+    reply = (f"calc.py\n```python\n{FIXED}```\n\n```test_calc.py\nfrom calc import add\n```\n"
+             "secrets.py\n```python\nx = 1\n```\n")  # not a file of the step: ignored
+    assert parse_draft(reply, ["calc.py", "test_calc.py"]) == [
+        DraftFile("calc.py", FIXED), DraftFile("test_calc.py", "from calc import add\n")]
+
+
+def test_a_lone_unnamed_block_is_the_steps_only_file_and_otherwise_ignored() -> None:
+    reply = f"```python\n{FIXED}```"
+    assert parse_draft(reply, ["calc.py"]) == [DraftFile("calc.py", FIXED)]
+    assert parse_draft(reply, ["calc.py", "test_calc.py"]) == []
+    assert parse_draft("I would change add to add.", ["calc.py"]) == []
+    assert parse_draft("calc.py\n```python\ndef add(a, b):\n    return a +", ["calc.py"]) == []  # cut off: no end
+
+
+def test_the_last_block_for_a_path_wins() -> None:
+    reply = "calc.py\n```\nold\n```\ncalc.py\n```\nnew\n```"
+    assert parse_draft(reply, ["calc.py"]) == [DraftFile("calc.py", "new\n")]
+
+
+def test_only_short_text_files_inside_the_root_or_new_ones_are_drafted(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "big.py").write_text("#\n" * 100)
+    (tmp_path / "blob.bin").write_bytes(b"\xff\xfe\x00\x01")
+    (tmp_path / "pkg").mkdir()
+    assert draftable_files(tmp_path, ["a.py", "new.py", "a.py"], max_file=50, max_total=100) == ["a.py", "new.py"]
+    for unsuitable in (["a.py", "big.py"], ["pkg"], ["../a.py"], ["blob.bin"]):
+        assert draftable_files(tmp_path, unsuitable, max_file=50, max_total=100) == []
+    (tmp_path / "b.py").write_text("y = 2\n" * 5)
+    assert draftable_files(tmp_path, ["a.py", "b.py"], max_file=50, max_total=31) == []  # together too long
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "calc.py").write_text("def add(a, b):\n    return a - b\n")
+    (tmp_path / "test_calc.py").write_text("from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n")
+    return tmp_path
+
+
+async def test_a_fresh_coder_drafts_the_file_whole_then_goes_on_with_actions(tmp_path: Path) -> None:
+    from orchestrator.testing import ScriptedModel
+
+    project = _project(tmp_path)
+    model = ScriptedModel([f"calc.py\n```python\n{FIXED}```", act("done", summary="add adds")])
+    checkpoint = ListCheckpoint()
+    coder = coder_for(project, model, settings(coder={"draft": True}), checkpoint=checkpoint)
+    assert (await coder.run()).summary == "add adds"
+    assert (project / "calc.py").read_text() == FIXED
+    draft_request = model.requests[0]
+    assert draft_request.response_schema is None  # plain text: code blocks, not a JSON action
+    asked = draft_request.messages[-1].content
+    assert "The overall task: fix the calculator\n\nYour goal (step s1): make add() add" in asked
+    assert "def add(a, b):\n    return a - b" in asked and "def test_add" in asked  # the file and its test
+    assert "(of: calc.py)" in asked
+    said, observed = coder.messages[-3:-1]  # then the done action (no observation in structured mode)
+    assert said.role == "assistant" and '"action": "write_file", "path": "calc.py"' in said.content
+    assert observed.content.startswith("overwrote calc.py (2 lines)")
+    assert checkpoint.saved == coder.messages  # the drafted turns are checkpointed like the loop's own
+
+
+async def test_a_draft_without_a_block_changes_nothing_and_the_loop_starts_as_usual(tmp_path: Path) -> None:
+    from orchestrator.testing import ScriptedModel
+
+    project = _project(tmp_path)
+    model = ScriptedModel(["I think add should add.",
+                           act("edit", path="calc.py", search="return a - b", replace="return a + b"),
+                           act("done", summary="fixed")])
+    coder = coder_for(project, model, settings(coder={"draft": True}))
+    before = len(coder.messages)
+    assert (await coder.run()).summary == "fixed"
+    assert (project / "calc.py").read_text() == FIXED
+    assert len(coder.messages) == before + 3  # the edit, its result, done: the draft left no trace
+
+
+async def test_no_draft_for_a_resumed_conversation_native_tools_or_when_turned_off(tmp_path: Path) -> None:
+    from orchestrator.testing import ScriptedModel
+
+    project = _project(tmp_path)
+    fresh = coder_for(project, ScriptedModel([]), settings(coder={"draft": True}))
+    resumed_model = ScriptedModel([act("done", summary="already fixed")])
+    resumed = coder_for(project, resumed_model, settings(coder={"draft": True}),
+                        checkpoint=ListCheckpoint(fresh.messages))
+    assert (await resumed.run()).summary == "already fixed" and len(resumed_model.requests) == 1
+    assert resumed_model.requests[0].response_schema is not None  # straight to actions
+    for cfg in (settings(coder={"draft": True}, models={"tool_mode": "native"}), settings(coder={"draft": False})):
+        model = ScriptedModel([act("done", summary="nothing to draft")])
+        assert (await coder_for(project, model, cfg).run()).summary == "nothing to draft"
