@@ -155,17 +155,21 @@ class Coder:
         :class:`~agents.loop.TurnLimit`."""
         if self._draft_pending:
             self._draft_pending = False
-            await self._draft()
+            drafted = await self._draft()
+            if drafted:  # the first round's work: the review and the checks come next (agents.draft)
+                return Done(f"wrote {', '.join(drafted)} whole (first draft)")
         return await self.loop.run()
 
-    async def _draft(self) -> None:
+    async def _draft(self) -> list[str]:
+        """The first draft (agents.draft); the files it wrote."""
         files = draftable_files(self.tools.root, self.step.files, max_file=FILE_CHARS, max_total=TOTAL_CHARS)
         if not files:
-            return
-        turns = await write_draft(gateway=self.gateway, goal=goal_text(self.step, self.task),
+            return []
+        draft = await write_draft(gateway=self.gateway, goal=goal_text(self.step, self.task),
                                   contents=shown_contents(self.tools.root, self.step), files=files, tools=self.tools,
                                   instructions=self.instructions, temperature=self.loop.temperature)
-        self.loop.extend(turns)
+        self.loop.extend(draft.turns)
+        return draft.paths
 
     def revise_after_review(self, comments: list[str]) -> None:
         """Send the reviewer's comments back; the next :meth:`run` addresses them."""

@@ -4,10 +4,11 @@ Measured with the embedded 1.5B model (``benchmarks/solve_rate.py``): asked once
 a code block, it solved 11 of 12 small tasks; driven through JSON actions it fumbled the same tasks (a ``def`` line as
 the search text, a test file rewritten twenty times). Code blocks are the format such a model writes best. So a fresh
 coder in structured-output mode first asks for exactly that: every file it changes, as its path and one code block.
-Each block becomes a ``write_file`` action, executed by the step's toolbox and recorded in the conversation as the
-model's own turns, and the usual loop goes on from there (done, or more changes), followed by the reviewer and the
-checks, whose feedback the coder then works through with its actions. A reply without a usable block changes nothing:
-the loop starts as it would have.
+Each block that changes a file becomes a ``write_file`` action, executed by the step's toolbox and recorded in the
+conversation as the model's own turns. A draft that changed something ends the coder's first round: the reviewer and
+the checks judge it, and their feedback goes to the coder's action loop, which continues this conversation. (Going on
+with actions at once was measured worse: the model copied the recorded writes, turn after turn, instead of saying
+done.) A reply without a usable block changes nothing: the loop starts as it would have.
 
 Only the step's files that the model was shown (or that do not exist yet) may be written; a block for any other path
 is ignored. A lone unnamed block is taken for the step's only file.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from agents.tools import ToolBox
     from orchestrator.gateway import ModelGateway
 
-__all__ = ["DraftFile", "draftable_files", "parse_draft", "write_draft"]
+__all__ = ["Draft", "DraftFile", "draftable_files", "parse_draft", "write_draft"]
 
 _BLOCK = re.compile(r"^```[ \t]*([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 _PATH_DECORATION = re.compile(r"^(?:#+\s*|[-*]\s+|(?:file|path)\s*:\s*)", re.IGNORECASE)
@@ -41,6 +42,14 @@ _THOUGHT = "Write the file whole with the change."
 class DraftFile:
     path: str
     content: str
+
+
+@dataclass
+class Draft:
+    """What a draft did: the turns to record in the coder's conversation, and the files it wrote."""
+
+    turns: list[Message] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
 
 
 def draftable_files(root: Path, files: Sequence[str], *, max_file: int, max_total: int) -> list[str]:
@@ -99,8 +108,8 @@ def _path_in(line: str, allowed: Sequence[str]) -> str | None:
 async def write_draft(
     *, gateway: ModelGateway, goal: str, contents: str, files: Sequence[str], tools: ToolBox,
     instructions: str | None = None, temperature: float | None = None,
-) -> list[Message]:
-    """Ask for the draft, write its files through ``tools``; the turns to record (assistant action, observation).
+) -> Draft:
+    """Ask for the draft and write its files through ``tools`` (each an assistant action and its observation).
 
     ``instructions`` are the AGENTS.md instructions the coder sees (the draft follows them too)."""
     request = [Message(role="system", content=prompts.load("coder_draft_system"))]
@@ -109,10 +118,23 @@ async def write_draft(
     request.append(Message(role="user", content=prompts.render("coder_draft_task", goal=goal, contents=contents,
                                                                files=", ".join(files))))
     response = await gateway.complete("coder", request, temperature=temperature)
-    turns: list[Message] = []
+    written = Draft()
     for draft in parse_draft(response.content, files):
         content = draft.content if draft.content.endswith("\n") or not draft.content else draft.content + "\n"
+        if _unchanged(tools.root, draft.path, content):
+            continue  # a file given back as it was (often the tests) is no change and no turn
         action = WriteFileAction(action="write_file", thought=_THOUGHT, path=draft.path, content=content)
         observation = await tools.execute(action)
-        turns += [Message(role="assistant", content=action.to_json()), Message(role="user", content=observation)]
-    return turns
+        written.turns += [Message(role="assistant", content=action.to_json()),
+                          Message(role="user", content=observation)]
+        if not observation.startswith("ERROR"):
+            written.paths.append(draft.path)
+    return written
+
+
+def _unchanged(root: Path, name: str, content: str) -> bool:
+    path = resolve_inside(root, name)
+    try:
+        return path.is_file() and read_text(path).replace("\r\n", "\n") == content.replace("\r\n", "\n")
+    except (ValueError, OSError):
+        return False

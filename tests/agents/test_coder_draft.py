@@ -59,25 +59,32 @@ def _project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-async def test_a_fresh_coder_drafts_the_file_whole_then_goes_on_with_actions(tmp_path: Path) -> None:
+async def test_a_fresh_coder_drafts_the_files_whole_and_that_ends_its_first_round(tmp_path: Path) -> None:
     from orchestrator.testing import ScriptedModel
 
     project = _project(tmp_path)
-    model = ScriptedModel([f"calc.py\n```python\n{FIXED}```", act("done", summary="add adds")])
+    test_file = (project / "test_calc.py").read_text()
+    model = ScriptedModel([f"calc.py\n```python\n{FIXED}```\n\ntest_calc.py\n```python\n{test_file}```",
+                           act("done", summary="checked again")])
     checkpoint = ListCheckpoint()
     coder = coder_for(project, model, settings(coder={"draft": True}), checkpoint=checkpoint)
-    assert (await coder.run()).summary == "add adds"
-    assert (project / "calc.py").read_text() == FIXED
+    started = len(coder.messages)
+    assert (await coder.run()).summary == "wrote calc.py whole (first draft)"
+    assert (project / "calc.py").read_text() == FIXED and model.remaining == 1
     draft_request = model.requests[0]
     assert draft_request.response_schema is None  # plain text: code blocks, not a JSON action
     asked = draft_request.messages[-1].content
     assert "The overall task: fix the calculator\n\nYour goal (step s1): make add() add" in asked
     assert "def add(a, b):\n    return a - b" in asked and "def test_add" in asked  # the file and its test
     assert "(of: calc.py)" in asked
-    said, observed = coder.messages[-3:-1]  # then the done action (no observation in structured mode)
+    said, observed = coder.messages[started:]  # the unchanged test file is no turn
     assert said.role == "assistant" and '"action": "write_file", "path": "calc.py"' in said.content
     assert observed.content.startswith("overwrote calc.py (2 lines)")
     assert checkpoint.saved == coder.messages  # the drafted turns are checkpointed like the loop's own
+
+    coder.revise_after_checks("pytest", "1 failed")
+    assert (await coder.run()).summary == "checked again"  # feedback goes to the action loop, in this conversation
+    assert model.requests[-1].response_schema is not None and model.requests[-1].messages[-3] == said
 
 
 async def test_a_draft_without_a_block_changes_nothing_and_the_loop_starts_as_usual(tmp_path: Path) -> None:

@@ -41,9 +41,9 @@ APPROVE = {"checklist": [{"requirement": "reject non-positive deposits", "done":
 def _scripts(tmp: Path, *, plan: Any) -> dict[str, Path]:
     scripts = {
         "planner": [plan],
-        # The first draft rewrites bank.py whole (the default for a structured-output coder), then done.
-        "coder": [f"bank.py\n```python\n{VALIDATED}```",
-                  json.dumps(act("done", summary="deposit rejects non-positive amounts"))],
+        # The first draft rewrites bank.py whole (the default for a structured-output coder); the review and the
+        # checks pass it, so the coder's action loop never runs.
+        "coder": [f"bank.py\n```python\n{VALIDATED}```"],
         # one verdict per reviewed change: the coder's edit (review-gated), then the review step's own look at it
         "reviewer": [json.dumps(APPROVE)] * 3,
         "validator": [],
