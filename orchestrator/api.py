@@ -31,7 +31,7 @@ from orchestrator.events import (
     UsageReported,
 )
 from orchestrator.plan import Plan, PlanInvalid, validate_plan
-from orchestrator.plan_merge import merge_small_plan
+from orchestrator.plan_merge import merge_small_plan, repair_paths
 from orchestrator.resume import BudgetGuard, Drift, SessionApprovals, accept_drift, detect_drift
 from orchestrator.scheduler import Scheduler
 from orchestrator.seams import Memory, Role
@@ -161,6 +161,7 @@ class Orchestrator:
             validate_plan(plan)
         except PlanInvalid as exc:
             raise ModelOutputError(f"the planner returned an invalid plan: {exc.message}") from None
+        plan = repair_paths(plan, files, root=self.cwd)
         limits = self.settings.planner
         merged = await anyio.to_thread.run_sync(
             lambda: merge_small_plan(plan, task, root=self.cwd, max_chars=limits.merge_chars,

@@ -14,11 +14,13 @@ project or not a regular file, or when the files are too many or too long to sho
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 
 from orchestrator.plan import Plan, Step
 
-__all__ = ["merge_small_plan"]
+__all__ = ["merge_small_plan", "repair_paths"]
 
 
 def merge_small_plan(plan: Plan, task: str, *, root: Path, max_chars: int, max_files: int) -> Plan | None:
@@ -54,3 +56,26 @@ def _fits(files: tuple[str, ...], root: Path, max_chars: int) -> bool:
         if total > max_chars:
             return False
     return True
+
+
+def repair_paths(plan: Plan, known: Sequence[str], *, root: Path) -> Plan:
+    """``plan`` with each step file that does not exist, but whose file name exactly one known file has, replaced by
+    that file's path.
+
+    A small planner names ``tests/test_temperature.py`` for the project's ``test_temperature.py``; a coder then
+    creates a second test module of the same name, and pytest refuses to collect both. ``known`` are the project's
+    files relative to ``root`` (the listing the planner was shown).
+    """
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for path in known:
+        by_name[PurePosixPath(path).name].append(path)
+
+    def repaired(path: str) -> str:
+        if path in by_name.get(PurePosixPath(path).name, ()) or (root / path).exists():
+            return path
+        same_name = by_name.get(PurePosixPath(path).name, [])
+        return same_name[0] if len(same_name) == 1 else path
+
+    steps = tuple(step.model_copy(update={"files": tuple(dict.fromkeys(map(repaired, step.files)))})
+                  for step in plan.steps)
+    return plan if steps == plan.steps else plan.model_copy(update={"steps": steps})

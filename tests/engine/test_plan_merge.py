@@ -13,7 +13,7 @@ from orchestrator.config_schema import Settings
 from orchestrator.events import ListSink
 from orchestrator.home import Home
 from orchestrator.plan import Plan, Step
-from orchestrator.plan_merge import merge_small_plan
+from orchestrator.plan_merge import merge_small_plan, repair_paths
 from orchestrator.testing import ScriptedModel, gateway_for
 from tests.engine.test_orchestrator_flow import EditingSteps, fixed_planner
 from tests.support import make_repo
@@ -103,3 +103,21 @@ def test_the_engine_runs_the_merged_plan_and_reports_it(tmp_path: Path) -> None:
         ("code", "make deposits validate their amount, with a test")]
     assert steps.calls == ["code"]
     assert (repo / "bank.py").read_text() == "def deposit(b, a):\n    return a\n"
+
+
+def test_a_planned_path_that_does_not_exist_becomes_the_one_file_of_that_name(tmp_path: Path) -> None:
+    # Seen with the embedded model: "tests/test_temperature.py" for the project's test_temperature.py; the coder
+    # created it, and pytest refused to collect two test modules of one name.
+    known = ["temperature.py", "test_temperature.py", "a/util.py", "b/util.py"]
+    for name in known:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    (tmp_path / "unlisted").mkdir()
+    (tmp_path / "unlisted" / "temperature.py").write_text("")  # exists, though the listing left it out: kept
+    plan = Plan(steps=(Step(id="s1", role="coder", goal="x", files=(
+        "temperature.py", "tests/test_temperature.py", "util.py", "new.py", "unlisted/temperature.py")),))
+    assert repair_paths(plan, known, root=tmp_path).steps[0].files == (
+        "temperature.py", "test_temperature.py", "util.py", "new.py", "unlisted/temperature.py")
+    dup = Plan(steps=(Step(id="s1", role="coder", goal="x", files=("test_temperature.py", "t/test_temperature.py")),))
+    assert repair_paths(dup, known, root=tmp_path).steps[0].files == ("test_temperature.py",)
+    assert repair_paths(SPLIT, ["stats.py"], root=tmp_path) is SPLIT  # nothing to repair: the same plan
