@@ -4,8 +4,8 @@ Measured with the embedded 1.5B model (``benchmarks/solve_rate.py``): asked once
 a code block, it solved 11 of 12 small tasks; driven through JSON actions it fumbled the same tasks (a ``def`` line as
 the search text, a test file rewritten twenty times). Code blocks are the format such a model writes best. So a fresh
 coder in structured-output mode first asks for exactly that: every file it changes, as its path and one code block.
-Each block that changes a file becomes a ``write_file`` action, executed by the step's toolbox and recorded in the
-conversation as the model's own turns. A draft that changed something ends the coder's first round: the reviewer and
+Each usable block becomes a ``write_file`` action executed by the step's toolbox, and the conversation records one
+note with the files as they now are. A draft that changed something ends the coder's first round: the reviewer and
 the checks judge it, and their feedback goes to the coder's action loop, which continues this conversation. (Going on
 with actions at once was measured worse: the model copied the recorded writes, turn after turn, instead of saying
 done.) A reply without a usable block changes nothing: the loop starts as it would have.
@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from agents import prompts
 from agents.actions import WriteFileAction
 from agents.paths import PathRefused, read_text, resolve_inside
+from agents.tools import dropped_definitions
 from orchestrator.seams import Message
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class DraftFile:
 
 @dataclass
 class Draft:
-    """What a draft did: the turns to record in the coder's conversation, and the files it wrote."""
+    """What a draft did: the message to record in the coder's conversation, and the files it wrote."""
 
     turns: list[Message] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
@@ -109,32 +110,78 @@ async def write_draft(
     *, gateway: ModelGateway, goal: str, contents: str, files: Sequence[str], tools: ToolBox,
     instructions: str | None = None, temperature: float | None = None,
 ) -> Draft:
-    """Ask for the draft and write its files through ``tools`` (each an assistant action and its observation).
+    """Ask for the draft and write its usable files through ``tools``; ``goal`` is the text the model was given.
 
-    ``instructions`` are the AGENTS.md instructions the coder sees (the draft follows them too)."""
+    Usable: a file that changes, and that is new only if the goal names it (a small planner lists files nobody asked
+    for, a README among them). A Python file that loses top-level definitions the goal does not name is asked for
+    once more with the loss pointed out, then left out if it still loses them: a rewritten module without the
+    functions nobody asked about is the small model's typical slip. ``instructions`` are the AGENTS.md instructions
+    the coder sees (the draft follows them too).
+    """
     request = [Message(role="system", content=prompts.load("coder_draft_system"))]
     if instructions:
         request.append(Message(role="user", content=instructions))
     request.append(Message(role="user", content=prompts.render("coder_draft_task", goal=goal, contents=contents,
                                                                files=", ".join(files))))
-    response = await gateway.complete("coder", request, temperature=temperature)
+    reply = (await gateway.complete("coder", request, temperature=temperature)).content
+    drafts = _usable(parse_draft(reply, files), tools.root, goal)
+    lost = {d.path: names for d in drafts if (names := _lost(tools.root, d, goal))}
+    if lost:
+        listing = "; ".join(f"{path} no longer defines {', '.join(names)}" for path, names in lost.items())
+        request += [Message(role="assistant", content=reply),
+                    Message(role="user", content=prompts.render("coder_draft_lost", lost=listing))]
+        again = (await gateway.complete("coder", request, temperature=temperature)).content
+        redone = {d.path: d for d in _usable(parse_draft(again, files), tools.root, goal)}
+        drafts = [redone.get(d.path, d) if d.path in lost else d for d in drafts]
+        drafts = [d for d in drafts if not _lost(tools.root, d, goal)]
     written = Draft()
-    for draft in parse_draft(response.content, files):
-        content = draft.content if draft.content.endswith("\n") or not draft.content else draft.content + "\n"
-        if _unchanged(tools.root, draft.path, content):
-            continue  # a file given back as it was (often the tests) is no change and no turn
-        action = WriteFileAction(action="write_file", thought=_THOUGHT, path=draft.path, content=content)
+    shown: list[str] = []
+    for draft in drafts:
+        action = WriteFileAction(action="write_file", thought=_THOUGHT, path=draft.path, content=draft.content)
         observation = await tools.execute(action)
-        written.turns += [Message(role="assistant", content=action.to_json()),
-                          Message(role="user", content=observation)]
-        if not observation.startswith("ERROR"):
-            written.paths.append(draft.path)
+        if observation.startswith("ERROR"):
+            continue
+        written.paths.append(draft.path)
+        shown.append(f"{draft.path}:\n```\n{draft.content}```")
+    if written.paths:
+        # One note with the files as they are now, not write_file turns: the model copies turns it sees (it went on
+        # rewriting every file, turn after turn), and the files shown in its first message are out of date.
+        written.turns.append(Message(role="user", content=prompts.render(
+            "coder_draft_written", files=", ".join(written.paths), contents="\n\n".join(shown))))
     return written
 
 
-def _unchanged(root: Path, name: str, content: str) -> bool:
+def _usable(drafts: list[DraftFile], root: Path, goal: str) -> list[DraftFile]:
+    usable = []
+    for draft in drafts:
+        content = draft.content if draft.content.endswith("\n") or not draft.content else draft.content + "\n"
+        current = _current(root, draft.path)
+        if current is None and not _mentions(goal, draft.path):
+            continue  # a new file the goal does not name
+        if current is not None and current == content.replace("\r\n", "\n"):
+            continue  # given back as it was (often the tests): no change
+        usable.append(DraftFile(draft.path, content))
+    return usable
+
+
+def _current(root: Path, name: str) -> str | None:
+    """The file's text (newlines unified), or None when it does not exist (or cannot be read as text)."""
     path = resolve_inside(root, name)
     try:
-        return path.is_file() and read_text(path).replace("\r\n", "\n") == content.replace("\r\n", "\n")
+        return read_text(path).replace("\r\n", "\n") if path.is_file() else None
     except (ValueError, OSError):
-        return False
+        return None
+
+
+def _lost(root: Path, draft: DraftFile, goal: str) -> list[str]:
+    """The top-level definitions of a Python file that the draft drops and the goal does not name."""
+    current = _current(root, draft.path)
+    if current is None or not draft.path.endswith(".py"):
+        return []
+    return [name for name in dropped_definitions(current, draft.content) if not _mentions(goal, name)]
+
+
+def _mentions(goal: str, name: str) -> bool:
+    """Whether the goal names ``name`` (a path, its file name, or an identifier) as a word of its own."""
+    return any(re.search(rf"(?<![\w./-]){re.escape(word)}(?![\w/-])", goal)
+               for word in dict.fromkeys([name, PurePosixPath(name).name]))

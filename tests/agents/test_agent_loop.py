@@ -57,12 +57,12 @@ def settings(**data: Any) -> Settings:
 
 
 def coder_for(project: Path, model: ScriptedModel | FunctionModel, cfg: Settings | None = None,
-              checkpoint: ListCheckpoint | None = None) -> Coder:
+              checkpoint: ListCheckpoint | None = None, step: Step = STEP) -> Coder:
     cfg = cfg or settings()
     runner = CommandRunner(gate=WordGate(), approver=ScriptedApprover(), sandbox=HostSandbox(), settings=cfg,
                            events=ListSink())
     tools = ToolBox(root=project, step_id="s1", commands=runner)
-    return Coder(STEP, task="fix the calculator", gateway=gateway_for(cfg, model), settings=cfg, tools=tools,
+    return Coder(step, task="fix the calculator", gateway=gateway_for(cfg, model), settings=cfg, tools=tools,
                  instructions=None, checkpoint=checkpoint)
 
 

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from agents.draft import DraftFile, draftable_files, parse_draft
+from orchestrator.plan import Step
+from orchestrator.testing import ScriptedModel
 from tests.agents.test_agent_loop import ListCheckpoint, act, coder_for, settings
 
 pytestmark = pytest.mark.anyio
@@ -60,8 +62,6 @@ def _project(tmp_path: Path) -> Path:
 
 
 async def test_a_fresh_coder_drafts_the_files_whole_and_that_ends_its_first_round(tmp_path: Path) -> None:
-    from orchestrator.testing import ScriptedModel
-
     project = _project(tmp_path)
     test_file = (project / "test_calc.py").read_text()
     model = ScriptedModel([f"calc.py\n```python\n{FIXED}```\n\ntest_calc.py\n```python\n{test_file}```",
@@ -77,19 +77,17 @@ async def test_a_fresh_coder_drafts_the_files_whole_and_that_ends_its_first_roun
     assert "The overall task: fix the calculator\n\nYour goal (step s1): make add() add" in asked
     assert "def add(a, b):\n    return a - b" in asked and "def test_add" in asked  # the file and its test
     assert "(of: calc.py)" in asked
-    said, observed = coder.messages[started:]  # the unchanged test file is no turn
-    assert said.role == "assistant" and '"action": "write_file", "path": "calc.py"' in said.content
-    assert observed.content.startswith("overwrote calc.py (2 lines)")
-    assert checkpoint.saved == coder.messages  # the drafted turns are checkpointed like the loop's own
+    (note,) = coder.messages[started:]  # one note with the files as they are now; the unchanged test file is not
+    assert note.role == "user" and note.content == f"Your first draft rewrote calc.py whole. Their content now:\n\n" \
+        f"calc.py:\n```\n{FIXED}```"
+    assert checkpoint.saved == coder.messages  # checkpointed like the loop's own turns
 
     coder.revise_after_checks("pytest", "1 failed")
     assert (await coder.run()).summary == "checked again"  # feedback goes to the action loop, in this conversation
-    assert model.requests[-1].response_schema is not None and model.requests[-1].messages[-3] == said
+    assert model.requests[-1].response_schema is not None and model.requests[-1].messages[-2] == note
 
 
 async def test_a_draft_without_a_block_changes_nothing_and_the_loop_starts_as_usual(tmp_path: Path) -> None:
-    from orchestrator.testing import ScriptedModel
-
     project = _project(tmp_path)
     model = ScriptedModel(["I think add should add.",
                            act("edit", path="calc.py", search="return a - b", replace="return a + b"),
@@ -102,8 +100,6 @@ async def test_a_draft_without_a_block_changes_nothing_and_the_loop_starts_as_us
 
 
 async def test_no_draft_for_a_resumed_conversation_native_tools_or_when_turned_off(tmp_path: Path) -> None:
-    from orchestrator.testing import ScriptedModel
-
     project = _project(tmp_path)
     fresh = coder_for(project, ScriptedModel([]), settings(coder={"draft": True}))
     resumed_model = ScriptedModel([act("done", summary="already fixed")])
@@ -114,3 +110,39 @@ async def test_no_draft_for_a_resumed_conversation_native_tools_or_when_turned_o
     for cfg in (settings(coder={"draft": True}, models={"tool_mode": "native"}), settings(coder={"draft": False})):
         model = ScriptedModel([act("done", summary="nothing to draft")])
         assert (await coder_for(project, model, cfg).run()).summary == "nothing to draft"
+
+
+MODULE = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
+
+
+async def test_a_draft_that_drops_definitions_the_goal_does_not_name_is_asked_for_again(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    (project / "calc.py").write_text(MODULE)
+    whole = MODULE.replace("return a - b", "return a + b", 1)
+    model = ScriptedModel([f"calc.py\n```python\n{FIXED}```", f"calc.py\n```python\n{whole}```"])
+    coder = coder_for(project, model, settings(coder={"draft": True}))
+    assert (await coder.run()).summary == "wrote calc.py whole (first draft)"
+    assert (project / "calc.py").read_text() == whole
+    assert model.requests[1].messages[-1].content.startswith(
+        "Your reply drops definitions that the goal does not mention: calc.py no longer defines sub.")
+
+    (project / "calc.py").write_text(MODULE)
+    stubborn = ScriptedModel([f"calc.py\n```python\n{FIXED}```"] * 2 + [act("done", summary="by hand")])
+    coder = coder_for(project, stubborn, settings(coder={"draft": True}))
+    assert (await coder.run()).summary == "by hand"  # still dropping it: no draft; the action loop starts
+    assert (project / "calc.py").read_text() == MODULE
+
+
+async def test_a_draft_may_drop_what_the_goal_names_and_create_only_files_it_names(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    (project / "calc.py").write_text(MODULE)
+    renamed = MODULE.replace("def sub", "def subtract")
+    reply = (f"calc.py\n```python\n{renamed}```\nREADME.md\n```\n# calc\n```\n"
+             "helpers.py\n```python\nX = 1\n```")
+    model = ScriptedModel([reply])
+    step = Step(id="s1", role="coder", goal="rename sub to subtract in calc.py, with constants in helpers.py",
+                files=("calc.py", "README.md", "helpers.py"))
+    coder = coder_for(project, model, settings(coder={"draft": True}), step=step)
+    assert (await coder.run()).summary == "wrote calc.py, helpers.py whole (first draft)"
+    assert (project / "calc.py").read_text() == renamed and len(model.requests) == 1  # `sub` is named: no re-ask
+    assert not (project / "README.md").exists()  # a new file the goal does not name
