@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agents import prompts
-from agents.draft import draftable_files, write_draft
+from agents.draft import draftable_files, named_files, write_draft
 from agents.loop import AgentLoop, Done, StepCheckpoint
 from agents.paths import PathRefused, read_text, resolve_inside
 from agents.repo import summarize_tree
@@ -163,9 +163,11 @@ class Coder:
     async def _draft(self) -> list[str]:
         """The first draft (agents.draft); the files it wrote."""
         files = draftable_files(self.tools.root, self.step.files, max_file=FILE_CHARS, max_total=TOTAL_CHARS)
+        goal = goal_text(self.step, self.task)
+        files = named_files(files, goal)
         if not files:
             return []
-        draft = await write_draft(gateway=self.gateway, goal=goal_text(self.step, self.task),
+        draft = await write_draft(gateway=self.gateway, goal=goal,
                                   contents=shown_contents(self.tools.root, self.step), files=files, tools=self.tools,
                                   instructions=self.instructions, temperature=self.loop.temperature)
         self.loop.extend(draft.turns)

@@ -10,8 +10,9 @@ the checks judge it, and their feedback goes to the coder's action loop, which c
 with actions at once was measured worse: the model copied the recorded writes, turn after turn, instead of saying
 done.) A reply without a usable block changes nothing: the loop starts as it would have.
 
-Only the step's files that the model was shown (or that do not exist yet) may be written; a block for any other path
-is ignored. A lone unnamed block is taken for the step's only file.
+Only the step's files that the model was shown (or that do not exist yet) may be written, and of those the ones the
+goal names when it names any; a block for any other path is ignored. A lone unnamed block is taken for the step's only
+file. A Python block that holds only some of the module's definitions is merged into it by name (agents.pymerge).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 from agents import prompts
 from agents.actions import WriteFileAction
 from agents.paths import PathRefused, read_text, resolve_inside
+from agents.pymerge import merge_definitions
 from agents.tools import dropped_definitions
 from orchestrator.seams import Message
 
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from agents.tools import ToolBox
     from orchestrator.gateway import ModelGateway
 
-__all__ = ["Draft", "DraftFile", "draftable_files", "parse_draft", "write_draft"]
+__all__ = ["Draft", "DraftFile", "draftable_files", "named_files", "parse_draft", "write_draft"]
 
 _BLOCK = re.compile(r"^```[ \t]*([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 _PATH_DECORATION = re.compile(r"^(?:#+\s*|[-*]\s+|(?:file|path)\s*:\s*)", re.IGNORECASE)
@@ -75,6 +77,17 @@ def draftable_files(root: Path, files: Sequence[str], *, max_file: int, max_tota
                 return []
         chosen.append(name)
     return chosen
+
+
+def named_files(files: Sequence[str], goal: str) -> list[str]:
+    """The files the goal names, when it names any; else all of ``files``.
+
+    The user's words say what to change; a planner's file list adds guesses (the tests, a README). A draft that
+    rewrote an unnamed test file broke it, and the step failed on its own test; what the goal needs beyond the named
+    files, the review and the checks ask for, and the action loop does.
+    """
+    named = [name for name in files if _mentions(goal, name)]
+    return named or list(files)
 
 
 def parse_draft(reply: str, allowed: Sequence[str]) -> list[DraftFile]:
@@ -124,14 +137,14 @@ async def write_draft(
     request.append(Message(role="user", content=prompts.render("coder_draft_task", goal=goal, contents=contents,
                                                                files=", ".join(files))))
     reply = (await gateway.complete("coder", request, temperature=temperature)).content
-    drafts = _usable(parse_draft(reply, files), tools.root, goal)
+    drafts = [_completed(tools.root, d, goal) for d in _usable(parse_draft(reply, files), tools.root, goal)]
     lost = {d.path: names for d in drafts if (names := _lost(tools.root, d, goal))}
     if lost:
         listing = "; ".join(f"{path} no longer defines {', '.join(names)}" for path, names in lost.items())
         request += [Message(role="assistant", content=reply),
                     Message(role="user", content=prompts.render("coder_draft_lost", lost=listing))]
         again = (await gateway.complete("coder", request, temperature=temperature)).content
-        redone = {d.path: d for d in _usable(parse_draft(again, files), tools.root, goal)}
+        redone = {d.path: _completed(tools.root, d, goal) for d in _usable(parse_draft(again, files), tools.root, goal)}
         drafts = [redone.get(d.path, d) if d.path in lost else d for d in drafts]
         drafts = [d for d in drafts if not _lost(tools.root, d, goal)]
     written = Draft()
@@ -171,6 +184,18 @@ def _current(root: Path, name: str) -> str | None:
         return read_text(path).replace("\r\n", "\n") if path.is_file() else None
     except (ValueError, OSError):
         return None
+
+
+def _completed(root: Path, draft: DraftFile, goal: str) -> DraftFile:
+    """A Python draft that lost definitions, read as the definitions to put into the module (agents.pymerge) when
+    that loses nothing; else the draft as it is."""
+    current = _current(root, draft.path)
+    if current is None or not _lost(root, draft, goal):
+        return draft
+    merged = merge_definitions(current, draft.content)
+    if merged is None or _lost(root, DraftFile(draft.path, merged), goal):
+        return draft
+    return DraftFile(draft.path, merged)
 
 
 def _lost(root: Path, draft: DraftFile, goal: str) -> list[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.draft import DraftFile, draftable_files, parse_draft
+from agents.draft import DraftFile, draftable_files, named_files, parse_draft
 from orchestrator.plan import Step
 from orchestrator.testing import ScriptedModel
 from tests.agents.test_agent_loop import ListCheckpoint, act, coder_for, settings
@@ -119,7 +119,8 @@ async def test_a_draft_that_drops_definitions_the_goal_does_not_name_is_asked_fo
     project = _project(tmp_path)
     (project / "calc.py").write_text(MODULE)
     whole = MODULE.replace("return a - b", "return a + b", 1)
-    model = ScriptedModel([f"calc.py\n```python\n{FIXED}```", f"calc.py\n```python\n{whole}```"])
+    lossy = f"calc.py\n```python\n{FIXED}\nprint(add(1, 2))\n```"  # not only definitions: not merged (pymerge)
+    model = ScriptedModel([lossy, f"calc.py\n```python\n{whole}```"])
     coder = coder_for(project, model, settings(coder={"draft": True}))
     assert (await coder.run()).summary == "wrote calc.py whole (first draft)"
     assert (project / "calc.py").read_text() == whole
@@ -127,7 +128,7 @@ async def test_a_draft_that_drops_definitions_the_goal_does_not_name_is_asked_fo
         "Your reply drops definitions that the goal does not mention: calc.py no longer defines sub.")
 
     (project / "calc.py").write_text(MODULE)
-    stubborn = ScriptedModel([f"calc.py\n```python\n{FIXED}```"] * 2 + [act("done", summary="by hand")])
+    stubborn = ScriptedModel([lossy] * 2 + [act("done", summary="by hand")])
     coder = coder_for(project, stubborn, settings(coder={"draft": True}))
     assert (await coder.run()).summary == "by hand"  # still dropping it: no draft; the action loop starts
     assert (project / "calc.py").read_text() == MODULE
@@ -146,3 +147,24 @@ async def test_a_draft_may_drop_what_the_goal_names_and_create_only_files_it_nam
     assert (await coder.run()).summary == "wrote calc.py, helpers.py whole (first draft)"
     assert (project / "calc.py").read_text() == renamed and len(model.requests) == 1  # `sub` is named: no re-ask
     assert not (project / "README.md").exists()  # a new file the goal does not name
+
+
+def test_a_draft_writes_the_files_the_goal_names_or_else_all_of_the_steps() -> None:
+    goal = "Your task: add peek() to the Stack class in stack.py"
+    assert named_files(["stack.py", "test_stack.py", "README.md"], goal) == ["stack.py"]
+    assert named_files(["pkg/stack.py", "test_stack.py"], goal) == ["pkg/stack.py"]  # named by its file name
+    assert named_files(["stack.py", "test_stack.py"], "Your task: add peek() to the Stack class") == [
+        "stack.py", "test_stack.py"]
+    assert named_files(["mystack.py"], goal) == ["mystack.py"]  # "stack.py" inside another name is not a mention
+
+
+async def test_a_draft_with_only_the_new_function_is_merged_into_the_module(tmp_path: Path) -> None:
+    # Seen with the embedded model: asked for text.py whole, it wrote only slugify(), twice; shout() would be lost.
+    project = _project(tmp_path)
+    (project / "calc.py").write_text(MODULE)
+    model = ScriptedModel(["calc.py\n```python\ndef mul(a, b):\n    return a * b\n```"])
+    step = Step(id="s1", role="coder", goal="add mul(a, b) to calc.py", files=("calc.py",))
+    coder = coder_for(project, model, settings(coder={"draft": True}), step=step)
+    assert (await coder.run()).summary == "wrote calc.py whole (first draft)"
+    assert (project / "calc.py").read_text() == MODULE + "\n\ndef mul(a, b):\n    return a * b\n"
+    assert len(model.requests) == 1  # merged: nothing lost, no second ask
