@@ -91,17 +91,23 @@ def named_files(files: Sequence[str], goal: str) -> list[str]:
 
 
 def parse_draft(reply: str, allowed: Sequence[str]) -> list[DraftFile]:
-    """The files in the model's reply: each code block whose path (on the line before it, or as the fence's info
-    string) is one of ``allowed``; a single block without a path when ``allowed`` has one file. Later blocks for the
-    same path win."""
+    """The files in the model's reply: each code block whose path (on the line before it, in a code block of its own
+    just before it, or as the fence's info string) is one of ``allowed``; a single block without a path when
+    ``allowed`` has one file. Later blocks for the same path win."""
     found: dict[str, str] = {}
     unnamed: list[str] = []
     previous_end = 0
+    named_by_block: str | None = None  # the path a block of its own named (the embedded model writes it so)
     for block in _BLOCK.finditer(reply):
         before = reply[previous_end : block.start()].strip().splitlines()
         previous_end = block.end()
         content = block.group(2)
-        path = _path_in(block.group(1), allowed) or (_path_in(before[-1], allowed) if before else None)
+        if content.strip() in allowed and "\n" not in content.strip():
+            named_by_block = content.strip()
+            continue
+        path = (_path_in(block.group(1), allowed) or (_path_in(before[-1], allowed) if before else None)
+                or (named_by_block if not before else None))
+        named_by_block = None
         if path is None:
             unnamed.append(content)
         else:

@@ -109,6 +109,7 @@ class AgentLoop:
     mcp_tools: tuple[ToolSpec, ...] = field(default=(), init=False)  # offered from the first run on
     _outcomes: Counter[tuple[str, str]] = field(default_factory=Counter, init=False, repr=False)
     _rewrites: Counter[str] = field(default_factory=Counter, init=False, repr=False)
+    _nudged: bool = field(default=False, init=False, repr=False)  # told to stop reading, this round
 
     async def run(self) -> Done:
         """Query and act until the model is done; return the :class:`Done`.
@@ -122,6 +123,7 @@ class AgentLoop:
         self.turns = 0
         self._outcomes = Counter()
         self._rewrites = Counter()
+        self._nudged = False
         while True:
             if self.turns >= self.max_turns:
                 raise TurnLimit(self.turns)
@@ -146,6 +148,13 @@ class AgentLoop:
         key = (turn.action.model_dump_json(exclude={"thought"}), observation)
         self._outcomes[key] += 1
         if self._outcomes[key] >= _STALL_REPEATS:
+            if not self.tools.changed and not self._nudged:
+                # Nothing changed yet: a small model re-reading the files it was shown needs telling, once a round,
+                # that reading is done (measured: without this the step failed having changed nothing).
+                self._nudged = True
+                self._outcomes.clear()
+                self._commit(turn.said, f"{observation}\n\n{prompts.load('coder_read_enough')}", turn.call_id)
+                return
             self._commit(turn.said, f"{observation}\n\n{prompts.load('coder_stalled')}", turn.call_id)
             raise Stalled(_STALL_REPEATS)
         if isinstance(turn.action, WriteFileAction) and not observation.startswith("ERROR"):

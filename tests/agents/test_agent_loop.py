@@ -228,22 +228,37 @@ async def test_old_observations_are_elided_when_the_history_outgrows_the_budget(
 
 
 async def test_the_same_action_with_the_same_result_three_times_stalls_the_loop(project: Path) -> None:
-    model = ScriptedModel([act("read_file", path="calc.py")] * 3)
+    model = ScriptedModel([act("edit", path="calc.py", search="a - b", replace="a + b")]
+                          + [act("read_file", path="calc.py")] * 3)
     coder = coder_for(project, model)
     with pytest.raises(Stalled):
         await coder.run()
-    assert len(model.requests) == 3
+    assert len(model.requests) == 4
     assert coder.messages[-1].content.startswith("calc.py (lines 1-2 of 2)")
     assert "done exactly this three times with the same result" in coder.messages[-1].content
+
+
+async def test_reading_over_and_over_before_any_change_is_told_once_to_make_it(project: Path) -> None:
+    # Seen with the embedded model: it re-read the two files it had been shown until the step failed.
+    read = act("read_file", path="calc.py")
+    model = ScriptedModel([read] * 3 + [act("edit", path="calc.py", search="a - b", replace="a + b"),
+                                        act("done", summary="fixed")])
+    coder = coder_for(project, model)
+    assert (await coder.run()).summary == "fixed"
+    assert "nothing is changed yet" in model.requests[3].messages[-1].content
+    stuck = ScriptedModel([read] * 6)
+    with pytest.raises(Stalled):
+        await coder_for(project, stuck).run()  # told once a round; then the round ends
+    assert len(stuck.requests) == 6
 
 
 async def test_interleaved_repeats_without_progress_stall_too(project: Path) -> None:
     noop = {"action": "edit", "path": "calc.py", "search": "return a - b", "replace": "return a - b"}
     read = {"action": "read_file", "path": "calc.py"}
-    model = ScriptedModel([json.dumps(x | {"thought": f"t{i}"}) for i, x in enumerate([noop, read] * 3)])
+    model = ScriptedModel([json.dumps(x | {"thought": f"t{i}"}) for i, x in enumerate([noop, read] * 5)])
     with pytest.raises(Stalled):
         await coder_for(project, model).run()
-    assert len(model.requests) == 5  # the third identical no-op edit ends the round
+    assert len(model.requests) == 10  # the third identical no-op edit: told once to make a change; then it ends
     assert "this edit changes nothing" in model.requests[1].messages[-1].content
 
 

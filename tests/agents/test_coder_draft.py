@@ -30,6 +30,12 @@ def test_blocks_for_several_files_and_paths_in_the_fence() -> None:
         DraftFile("calc.py", FIXED), DraftFile("test_calc.py", "from calc import add\n")]
 
 
+def test_a_path_in_a_block_of_its_own_names_the_next_block() -> None:
+    # The embedded model's usual shape, measured on the benchmark's tasks.
+    reply = f"```\ncalc.py\n```\n```\n{FIXED}```\n```\ntest_calc.py\n```\nSome words.\n```\nx = 1\n```"
+    assert parse_draft(reply, ["calc.py", "test_calc.py"]) == [DraftFile("calc.py", FIXED)]  # words in between
+
+
 def test_a_lone_unnamed_block_is_the_steps_only_file_and_otherwise_ignored() -> None:
     reply = f"```python\n{FIXED}```"
     assert parse_draft(reply, ["calc.py"]) == [DraftFile("calc.py", FIXED)]

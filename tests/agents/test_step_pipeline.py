@@ -197,7 +197,7 @@ async def test_a_stalled_coder_with_a_change_goes_to_review_and_checks(repo: Pat
 
 
 async def test_a_stalled_coder_without_a_change_fails(repo: Path) -> None:
-    h = Harness(repo, [act("read_file", path="calc.py")] * 3, [])
+    h = Harness(repo, [act("read_file", path="calc.py")] * 6, [])  # told once to stop reading, then stalled again
     outcome = await h.run()
     assert outcome.status == "failed" and "without changing anything" in outcome.reason
 
