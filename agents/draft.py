@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from agents import prompts
 from agents.actions import WriteFileAction
 from agents.paths import PathRefused, read_text, resolve_inside
-from agents.pymerge import merge_definitions
+from agents.pymerge import merge_definitions, renamed_definitions
 from agents.tools import dropped_definitions
 from orchestrator.seams import Message
 
@@ -39,6 +39,7 @@ __all__ = ["Draft", "DraftFile", "draftable_files", "named_files", "parse_draft"
 _BLOCK = re.compile(r"^```[ \t]*([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 _PATH_DECORATION = re.compile(r"^(?:#+\s*|[-*]\s+|(?:file|path)\s*:\s*)", re.IGNORECASE)
 _THOUGHT = "Write the file whole with the change."
+_REMOVAL = re.compile(r"\b(?:rename|remove|delete|drop|replace|change|move)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -205,11 +206,20 @@ def _completed(root: Path, draft: DraftFile, goal: str) -> DraftFile:
 
 
 def _lost(root: Path, draft: DraftFile, goal: str) -> list[str]:
-    """The top-level definitions of a Python file that the draft drops and the goal does not name."""
+    """The top-level definitions of a Python file that the draft drops by mistake.
+
+    A drop is meant when the draft renamed the definition (a new one has the same body), or when the goal names it
+    and asks for a removal or a rename; anything else is lost (naming it is not enough: "add double, keep square").
+    """
     current = _current(root, draft.path)
     if current is None or not draft.path.endswith(".py"):
         return []
-    return [name for name in dropped_definitions(current, draft.content) if not _mentions(goal, name)]
+    dropped = dropped_definitions(current, draft.content)
+    if not dropped:
+        return []
+    renamed = renamed_definitions(current, draft.content)
+    removing = _REMOVAL.search(goal) is not None
+    return [name for name in dropped if name not in renamed and not (removing and _mentions(goal, name))]
 
 
 def _mentions(goal: str, name: str) -> bool:

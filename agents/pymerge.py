@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-__all__ = ["merge_definitions"]
+__all__ = ["merge_definitions", "renamed_definitions"]
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _IMPORTS = (ast.Import, ast.ImportFrom)
@@ -78,3 +78,21 @@ def _insert_imports(module: str, imports: list[str]) -> str:
     lines = module.splitlines(keepends=True)
     lines[anchor:anchor] = imports
     return "".join(lines)
+
+
+def renamed_definitions(before: str, after: str) -> set[str]:
+    """Top-level definitions of ``before`` that ``after`` has under a new name: same body, same kind, old name gone."""
+    try:
+        old, new = ast.parse(before), ast.parse(after)
+    except SyntaxError:
+        return set()
+    new_names = {node.name for node in new.body if isinstance(node, _DEFINITIONS)}
+    old_names = {node.name for node in old.body if isinstance(node, _DEFINITIONS)}
+    bodies = {(type(node), _body(node)) for node in new.body
+              if isinstance(node, _DEFINITIONS) and node.name not in old_names}
+    return {node.name for node in old.body if isinstance(node, _DEFINITIONS) and node.name not in new_names
+            and (type(node), _body(node)) in bodies}
+
+
+def _body(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> str:
+    return "\n".join(ast.dump(statement) for statement in node.body)

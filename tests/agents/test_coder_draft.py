@@ -174,3 +174,14 @@ async def test_a_draft_with_only_the_new_function_is_merged_into_the_module(tmp_
     assert (await coder.run()).summary == "wrote calc.py whole (first draft)"
     assert (project / "calc.py").read_text() == MODULE + "\n\ndef mul(a, b):\n    return a * b\n"
     assert len(model.requests) == 1  # merged: nothing lost, no second ask
+
+
+async def test_naming_a_definition_without_asking_to_remove_it_does_not_allow_dropping_it(tmp_path: Path) -> None:
+    # Seen with the embedded model on "add double(x) (keep square)": the draft held double() alone.
+    project = _project(tmp_path)
+    (project / "calc.py").write_text(MODULE)
+    model = ScriptedModel(["calc.py\n```python\ndef mul(a, b):\n    return a * b\n```"])
+    step = Step(id="s1", role="coder", goal="add mul(a, b) to calc.py (keep add and sub)", files=("calc.py",))
+    coder = coder_for(project, model, settings(coder={"draft": True}), step=step)
+    await coder.run()
+    assert (project / "calc.py").read_text() == MODULE + "\n\ndef mul(a, b):\n    return a * b\n"

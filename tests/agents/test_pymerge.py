@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.pymerge import merge_definitions
+from agents.pymerge import merge_definitions, renamed_definitions
 
 MODULE = '''"""Text helpers."""
 
@@ -49,3 +49,11 @@ def test_a_definition_of_the_same_name_is_replaced_with_its_decorators() -> None
 def test_a_reply_that_is_not_only_definitions_is_not_merged(reply: str) -> None:
     assert merge_definitions(MODULE, reply) is None
     assert merge_definitions("def f(:\n", "def g():\n    pass\n") is None  # the module itself does not parse
+
+
+def test_a_definition_under_a_new_name_with_the_same_body_is_a_rename() -> None:
+    before = "def greet(name):\n    return f'Hello, {name}!'\n\n\ndef other():\n    return 1\n"
+    assert renamed_definitions(before, "def welcome(name):\n    return f'Hello, {name}!'\n") == {"greet"}
+    assert renamed_definitions(before, "def welcome(name):\n    return f'Welcome, {name}!'\n") == set()
+    assert renamed_definitions(before, "class greet2:\n    pass\n") == set()
+    assert renamed_definitions(before, "def (:") == set()
