@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from agents import prompts
 from agents.actions import WriteFileAction
 from agents.paths import PathRefused, read_text, resolve_inside
-from agents.pymerge import merge_definitions, renamed_definitions
+from agents.pymerge import merge_definitions, module_docstring, renamed_definitions
 from agents.tools import dropped_definitions
 from orchestrator.seams import Message
 
@@ -147,7 +147,7 @@ async def write_draft(
     drafts = [_completed(tools.root, d, goal) for d in _usable(parse_draft(reply, files), tools.root, goal)]
     lost = {d.path: names for d in drafts if (names := _lost(tools.root, d, goal))}
     if lost:
-        listing = "; ".join(f"{path} no longer defines {', '.join(names)}" for path, names in lost.items())
+        listing = "; ".join(f"{path} lost {', '.join(names)}" for path, names in lost.items())
         request += [Message(role="assistant", content=reply),
                     Message(role="user", content=prompts.render("coder_draft_lost", lost=listing))]
         again = (await gateway.complete("coder", request, temperature=temperature)).content
@@ -206,7 +206,7 @@ def _completed(root: Path, draft: DraftFile, goal: str) -> DraftFile:
 
 
 def _lost(root: Path, draft: DraftFile, goal: str) -> list[str]:
-    """The top-level definitions of a Python file that the draft drops by mistake.
+    """The top-level definitions (and the module docstring) of a Python file that the draft drops by mistake.
 
     A drop is meant when the draft renamed the definition (a new one has the same body), or when the goal names it
     and asks for a removal or a rename; anything else is lost (naming it is not enough: "add double, keep square").
@@ -214,12 +214,15 @@ def _lost(root: Path, draft: DraftFile, goal: str) -> list[str]:
     current = _current(root, draft.path)
     if current is None or not draft.path.endswith(".py"):
         return []
+    removing = _REMOVAL.search(goal) is not None
+    lost = []
+    if module_docstring(current) and not module_docstring(draft.content) and not (removing and "docstring" in goal):
+        lost.append("the module docstring")  # seen: the README demo's draft of bank.py left it out
     dropped = dropped_definitions(current, draft.content)
     if not dropped:
-        return []
+        return lost
     renamed = renamed_definitions(current, draft.content)
-    removing = _REMOVAL.search(goal) is not None
-    return [name for name in dropped if name not in renamed and not (removing and _mentions(goal, name))]
+    return lost + [name for name in dropped if name not in renamed and not (removing and _mentions(goal, name))]
 
 
 def _mentions(goal: str, name: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-__all__ = ["merge_definitions", "renamed_definitions"]
+__all__ = ["merge_definitions", "module_docstring", "renamed_definitions"]
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _IMPORTS = (ast.Import, ast.ImportFrom)
@@ -96,3 +96,11 @@ def renamed_definitions(before: str, after: str) -> set[str]:
 
 def _body(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> str:
     return "\n".join(ast.dump(statement) for statement in node.body)
+
+
+def module_docstring(text: str) -> str | None:
+    """The module's docstring (``None``: none, or the text does not parse)."""
+    try:
+        return ast.get_docstring(ast.parse(text))
+    except SyntaxError:
+        return None

@@ -131,7 +131,7 @@ async def test_a_draft_that_drops_definitions_the_goal_does_not_name_is_asked_fo
     assert (await coder.run()).summary == "wrote calc.py whole (first draft)"
     assert (project / "calc.py").read_text() == whole
     assert model.requests[1].messages[-1].content.startswith(
-        "Your reply drops definitions that the goal does not mention: calc.py no longer defines sub.")
+        "Your reply drops parts that the goal does not ask to remove: calc.py lost sub.")
 
     (project / "calc.py").write_text(MODULE)
     stubborn = ScriptedModel([lossy] * 2 + [act("done", summary="by hand")])
@@ -185,3 +185,15 @@ async def test_naming_a_definition_without_asking_to_remove_it_does_not_allow_dr
     coder = coder_for(project, model, settings(coder={"draft": True}), step=step)
     await coder.run()
     assert (project / "calc.py").read_text() == MODULE + "\n\ndef mul(a, b):\n    return a * b\n"
+
+
+async def test_a_draft_without_the_modules_docstring_keeps_it(tmp_path: Path) -> None:
+    # Seen on the README's demo: the draft of bank.py validated every method and left out the module docstring.
+    project = _project(tmp_path)
+    (project / "calc.py").write_text('"""Calculator."""\n\n\n' + MODULE)
+    validated = MODULE.replace("def sub(a, b):\n", "def sub(a, b):\n    assert a is not None\n")
+    model = ScriptedModel([f"calc.py\n```python\n{validated}```"])
+    coder = coder_for(project, model, settings(coder={"draft": True}))
+    await coder.run()
+    assert (project / "calc.py").read_text() == '"""Calculator."""\n\n\n' + validated
+    assert len(model.requests) == 1  # merged by name: nothing to ask again
