@@ -224,7 +224,7 @@ class Orchestrator:
         if task != session.meta.task:
             session.update_meta(task=task)
         session.save_plan(plan)
-        self.events.emit(PlanCreated(steps=tuple(
+        self.events.emit(PlanCreated(summary=plan.summary, steps=tuple(
             PlanStepInfo(id=s.id, role=s.role, goal=s.goal, depends_on=s.depends_on) for s in plan.steps)))
         return await self._execute(session, task, plan)
 

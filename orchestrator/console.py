@@ -193,9 +193,10 @@ def _log_line(event: Event) -> str | None:
     from rich.markup import escape
 
     if event.type == "plan.created":
-        return "plan: " + "; ".join(
+        steps = "; ".join(
             f"{escape(s.id)} ({s.role}{', after ' + ', '.join(s.depends_on) if s.depends_on else ''}): "
             f"{escape(s.goal)}" for s in event.steps)
+        return f"plan ({escape(event.summary)}): {steps}" if event.summary else f"plan: {steps}"
     if event.type == "step.started":
         return f"[yellow]▶[/] {escape(event.step_id)} ({event.role}, {escape(event.model)})"
     if event.type == "step.completed":

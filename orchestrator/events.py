@@ -108,6 +108,7 @@ class SessionResumed(BaseEvent):
 class PlanCreated(BaseEvent):
     type: Literal["plan.created"] = "plan.created"
     steps: tuple[PlanStepInfo, ...]
+    summary: str = ""  # the planner's one sentence (an extension of the contract's {steps})
 
 
 class StepStarted(BaseEvent):

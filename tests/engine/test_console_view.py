@@ -66,3 +66,11 @@ def test_a_terminal_console_leaves_progress_to_the_live_table() -> None:
     sink.emit(StepStarted(step_id="code", role="coder", model="local"))
     sink.stop()
     assert "plan:" not in buffer.getvalue() and "▶" not in buffer.getvalue()
+
+
+def test_the_plan_line_carries_the_planners_summary_such_as_a_merge_note() -> None:
+    console, buffer = _console(terminal=False)
+    merged = PLAN.model_copy(update={"summary": "validate [2 planned steps over 1 short files, run as one]"})
+    LiveView(console).emit(merged)
+    assert buffer.getvalue().splitlines()[0].startswith(
+        "plan (validate [2 planned steps over 1 short files, run as one]): code (coder): add [validation]")
