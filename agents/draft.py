@@ -18,7 +18,7 @@ file. A Python block that holds only some of the module's definitions is merged 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -144,16 +144,17 @@ async def write_draft(
     request.append(Message(role="user", content=prompts.render("coder_draft_task", goal=goal, contents=contents,
                                                                files=", ".join(files))))
     reply = (await gateway.complete("coder", request, temperature=temperature)).content
-    drafts = [_completed(tools.root, d, goal) for d in _usable(parse_draft(reply, files), tools.root, goal)]
-    lost = {d.path: names for d in drafts if (names := _lost(tools.root, d, goal))}
+    before = {name: _current(tools.root, name) for name in files}  # read once: nothing is written until the end
+    drafts = [_completed(d, before[d.path], goal) for d in _usable(parse_draft(reply, files), before, goal)]
+    lost = {d.path: names for d in drafts if (names := _lost(d, before[d.path], goal))}
     if lost:
         listing = "; ".join(f"{path} lost {', '.join(names)}" for path, names in lost.items())
         request += [Message(role="assistant", content=reply),
                     Message(role="user", content=prompts.render("coder_draft_lost", lost=listing))]
         again = (await gateway.complete("coder", request, temperature=temperature)).content
-        redone = {d.path: _completed(tools.root, d, goal) for d in _usable(parse_draft(again, files), tools.root, goal)}
+        redone = {d.path: _completed(d, before[d.path], goal) for d in _usable(parse_draft(again, files), before, goal)}
         drafts = [redone.get(d.path, d) if d.path in lost else d for d in drafts]
-        drafts = [d for d in drafts if not _lost(tools.root, d, goal)]
+        drafts = [d for d in drafts if not _lost(d, before[d.path], goal)]
     written = Draft()
     shown: list[str] = []
     for draft in drafts:
@@ -171,11 +172,12 @@ async def write_draft(
     return written
 
 
-def _usable(drafts: list[DraftFile], root: Path, goal: str) -> list[DraftFile]:
+def _usable(drafts: list[DraftFile], before: Mapping[str, str | None], goal: str) -> list[DraftFile]:
+    """The drafts that change a file, with a final newline; a new file only if the goal names it."""
     usable = []
     for draft in drafts:
         content = draft.content if draft.content.endswith("\n") or not draft.content else draft.content + "\n"
-        current = _current(root, draft.path)
+        current = before[draft.path]
         if current is None and not _mentions(goal, draft.path):
             continue  # a new file the goal does not name
         if current is not None and current == content.replace("\r\n", "\n"):
@@ -193,25 +195,23 @@ def _current(root: Path, name: str) -> str | None:
         return None
 
 
-def _completed(root: Path, draft: DraftFile, goal: str) -> DraftFile:
+def _completed(draft: DraftFile, current: str | None, goal: str) -> DraftFile:
     """A Python draft that lost definitions, read as the definitions to put into the module (agents.pymerge) when
-    that loses nothing; else the draft as it is."""
-    current = _current(root, draft.path)
-    if current is None or not _lost(root, draft, goal):
+    that loses nothing; else the draft as it is. ``current`` is the file's text before the draft."""
+    if current is None or not _lost(draft, current, goal):
         return draft
     merged = merge_definitions(current, draft.content)
-    if merged is None or _lost(root, DraftFile(draft.path, merged), goal):
+    if merged is None or _lost(DraftFile(draft.path, merged), current, goal):
         return draft
     return DraftFile(draft.path, merged)
 
 
-def _lost(root: Path, draft: DraftFile, goal: str) -> list[str]:
+def _lost(draft: DraftFile, current: str | None, goal: str) -> list[str]:
     """The top-level definitions (and the module docstring) of a Python file that the draft drops by mistake.
 
     A drop is meant when the draft renamed the definition (a new one has the same body), or when the goal names it
     and asks for a removal or a rename; anything else is lost (naming it is not enough: "add double, keep square").
     """
-    current = _current(root, draft.path)
     if current is None or not draft.path.endswith(".py"):
         return []
     removing = _REMOVAL.search(goal) is not None
