@@ -165,7 +165,10 @@ def test_unanalysable_script_is_not_allowed_even_when_rules_allow_everything_vis
         ("ls &> /var/log/x", "prompt"),
     ],
 )
-def test_redirect_targets_outside_writable_roots_are_writes(script: str, decision: str) -> None:
+def test_redirect_targets_outside_writable_roots_are_writes(script: str, decision: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # `~` expands to HOME; a HOME under /tmp (a writable root) would make `~/.bashrc` a workspace write.
+    monkeypatch.setenv("HOME", "/home/orchestrate-test-user")
     assert _script(_gate(), script).decision == decision
 
 
