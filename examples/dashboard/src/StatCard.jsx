@@ -1,0 +1,7 @@
+export default function StatCard({ label, value }) {
+  return (
+    <div className="stat-card">
+      <span>{label}</span>: <strong data-testid={label}>{value}</strong>
+    </div>
+  );
+}
