@@ -98,7 +98,8 @@ class LiveView:
             self.view.update(event)
             line = _line(event) or (None if self.console.is_terminal else _log_line(event))
             if line:
-                self.console.print(line, highlight=False)
+                # A log (file, pipe, CI) keeps each line whole; only a terminal wraps to its width.
+                self.console.print(line, highlight=False, soft_wrap=not self.console.is_terminal)
             if event.type == "plan.created":
                 self._start()
             elif event.type == "session.completed":
@@ -193,10 +194,11 @@ def _log_line(event: Event) -> str | None:
     from rich.markup import escape
 
     if event.type == "plan.created":
-        steps = "; ".join(
-            f"{escape(s.id)} ({s.role}{', after ' + ', '.join(s.depends_on) if s.depends_on else ''}): "
+        steps = "".join(
+            f"\n  {escape(s.id)} ({s.role}{', after ' + ', '.join(s.depends_on) if s.depends_on else ''}): "
             f"{escape(s.goal)}" for s in event.steps)
-        return f"plan ({escape(event.summary)}): {steps}" if event.summary else f"plan: {steps}"
+        count = f"{len(event.steps)} step{'s' if len(event.steps) != 1 else ''}"
+        return f"plan, {count}: {escape(event.summary)}{steps}" if event.summary else f"plan, {count}:{steps}"
     if event.type == "step.started":
         return f"[yellow]▶[/] {escape(event.step_id)} ({event.role}, {escape(event.model)})"
     if event.type == "step.completed":

@@ -38,9 +38,9 @@ def merge_small_plan(plan: Plan, task: str, *, root: Path, max_chars: int, max_f
     first = next(step for step in plan.steps if step.role == "coder")
     summary = plan.summary
     if len(plan.steps) > 1:  # say so where the plan is shown: the user sees one step where the planner made several
-        note = (f"{len(plan.steps)} planned steps over {len(files)} short files, run as one "
-                "(planner.merge_chars = 0: as planned)")
-        summary = f"{summary} [{note}]" if summary else f"[{note}]"
+        note = (f"{len(plan.steps)} planned steps over {len(files)} short files run as one step; "
+                "planner.merge_chars = 0 keeps them apart")
+        summary = f"{summary} ({note})" if summary else note
     merged = Plan(summary=summary, steps=(Step(id=first.id, role="coder", goal=task, files=files),))
     return None if merged == plan else merged
 

@@ -51,7 +51,8 @@ def test_a_log_console_gets_one_line_per_transition_and_the_final_table() -> Non
                   SessionCompleted(status="succeeded")):
         sink.emit(event)
     lines = buffer.getvalue().splitlines()
-    assert lines[0] == "plan: code (coder): add [validation]; check (validator, after code): run the tests"
+    assert lines[:3] == ["plan, 2 steps:", "  code (coder): add [validation]",
+                         "  check (validator, after code): run the tests"]
     assert "▶ code (coder, local)" in lines
     assert "$ bash -lc 'pytest -q' → allow, exit 0" in lines  # as a shell would take it back
     assert "✓ code: applied bank.py" in lines
@@ -70,7 +71,14 @@ def test_a_terminal_console_leaves_progress_to_the_live_table() -> None:
 
 def test_the_plan_line_carries_the_planners_summary_such_as_a_merge_note() -> None:
     console, buffer = _console(terminal=False)
-    merged = PLAN.model_copy(update={"summary": "validate [2 planned steps over 1 short files, run as one]"})
-    LiveView(console).emit(merged)
-    assert buffer.getvalue().splitlines()[0].startswith(
-        "plan (validate [2 planned steps over 1 short files, run as one]): code (coder): add [validation]")
+    summary = "validate (2 planned steps over 1 short files run as one step; planner.merge_chars = 0 keeps them apart)"
+    LiveView(console).emit(PLAN.model_copy(update={"summary": summary}))
+    assert buffer.getvalue().splitlines()[:2] == [f"plan, 2 steps: {summary}", "  code (coder): add [validation]"]
+
+
+def test_log_lines_are_never_wrapped_at_the_consoles_width() -> None:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=False, width=80, color_system=None)
+    goal = "add [validation] " + "and more words " * 12
+    LiveView(console).emit(PLAN.model_copy(update={"steps": (PLAN.steps[0].model_copy(update={"goal": goal}),)}))
+    assert f"  code (coder): {goal}" in buffer.getvalue().splitlines()

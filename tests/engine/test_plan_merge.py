@@ -41,8 +41,8 @@ def repo(tmp_path: Path) -> Path:
 
 def test_a_small_split_plan_becomes_one_coder_step_with_the_task_as_its_goal(repo: Path) -> None:
     merged = _merge(SPLIT, repo)
-    assert merged == Plan(summary="fix and test [3 planned steps over 2 short files, run as one "
-                                  "(planner.merge_chars = 0: as planned)]",
+    assert merged == Plan(summary="fix and test (3 planned steps over 2 short files run as one step; "
+                                  "planner.merge_chars = 0 keeps them apart)",
                           steps=(Step(id="fix", role="coder", goal=TASK, files=("stats.py", "test_stats.py")),))
 
 
@@ -102,7 +102,7 @@ def test_the_engine_runs_the_merged_plan_and_reports_it(tmp_path: Path) -> None:
     (created,) = [e for e in sink.events if e.type == "plan.created"]
     assert [(s.id, s.goal) for s in created.steps] == [  # type: ignore[attr-defined]
         ("code", "make deposits validate their amount, with a test")]
-    assert created.summary.startswith("[2 planned steps over 2 short files, run as one")  # type: ignore[attr-defined]
+    assert created.summary.startswith("2 planned steps over 2 short files run as one step")  # type: ignore[attr-defined]
     assert steps.calls == ["code"]
     assert (repo / "bank.py").read_text() == "def deposit(b, a):\n    return a\n"
 
