@@ -19,6 +19,7 @@ __all__ = [
     "BaseEvent",
     "GitInfo",
     "PlanStepInfo",
+    "CheckInfo",
     "UsageTotals",
     "SessionStarted",
     "SessionResumed",
@@ -82,6 +83,15 @@ class PlanStepInfo(BaseModel):
     depends_on: tuple[str, ...] = ()
 
 
+class CheckInfo(BaseModel):
+    """A check the validator runs and why it was chosen (``plan.created``'s ``checks``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    command: str
+    reason: str
+
+
 class UsageTotals(BaseModel):
     """A session's token usage and cost, in total and per role."""
 
@@ -109,6 +119,7 @@ class PlanCreated(BaseEvent):
     type: Literal["plan.created"] = "plan.created"
     steps: tuple[PlanStepInfo, ...]
     summary: str = ""  # the planner's one sentence (an extension of the contract's {steps})
+    checks: tuple[CheckInfo, ...] = ()  # the checks found for the project, and why (an extension too)
 
 
 class StepStarted(BaseEvent):
