@@ -81,14 +81,42 @@ def _normalise(argv: Sequence[str]) -> list[str]:
     return ["run", *args]
 
 
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one insertion, deletion, substitution or swap of two neighbours."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                                  and a[diff[1]] == b[diff[0]])
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+
+
+def _mistyped_command(normalised: Sequence[str]) -> str | None:
+    """The subcommand a default-command ``TASK`` of one word most likely meant (``sesions`` → ``sessions``)."""
+    words = [a for a in normalised[1:] if not a.startswith("-")]
+    if normalised[:1] != ["run"] or len(words) != 1 or len(words[0].split()) != 1:
+        return None
+    word = words[0].lower()
+    return next((name for name in SUBCOMMANDS if word == name or one_edit_apart(word, name)), None)
+
+
 def cli(argv: Sequence[str] | None = None, ctx: CliContext | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); returns the exit code (DESIGN.md)."""
     raw = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in raw
     raw = [a for a in raw if a != "--debug"]
     parser = build_parser()
+    normalised = _normalise(raw) if raw else ["run"]
+    meant = _mistyped_command(normalised) if raw[:1] != ["run"] else None
+    if meant is not None:  # a typo must not start a model run and leave a session behind
+        task = next(a for a in normalised[1:] if not a.startswith("-"))
+        print(f"orchestrate: unknown command '{task}'; did you mean `orchestrate {meant}`? "
+              f"(to run it as a task: orchestrate run {task})", file=sys.stderr)
+        return 2
     try:
-        args = parser.parse_args(_normalise(raw) if raw else ["run"])
+        args = parser.parse_args(normalised)
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
     if ctx is None:  # after parsing: `--help` and usage errors need no rich console (start-up time)

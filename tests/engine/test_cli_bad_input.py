@@ -98,3 +98,19 @@ def test_the_sessions_table_never_cuts_an_id_on_a_narrow_terminal(bank_repo: Pat
     shown = subprocess.run([sys.executable, "-m", "orchestrator", "sessions"], cwd=bank_repo, env=env,
                            capture_output=True, text=True, timeout=120, check=True).stdout
     assert session_id in shown.split(), shown
+
+
+@pytest.mark.parametrize(("word", "meant"), [("sesions", "sessions"), ("exce", "exec"), ("Plan", "plan"),
+                                            ("modles", "models"), ("trsut", "trust")])
+def test_a_mistyped_subcommand_is_not_run_as_a_task(word: str, meant: str, tmp_path: Path) -> None:
+    proc = orchestrate(word, cwd=tmp_path, home=tmp_path / "home")
+    assert proc.returncode == 2
+    assert f"did you mean `orchestrate {meant}`" in _one_clean_line(proc)
+    assert not (tmp_path / "home" / "sessions").exists()  # no model run, no session named after the typo
+
+
+def test_one_edit_apart_counts_insertions_deletions_substitutions_and_swaps() -> None:
+    from orchestrator.cli.main import one_edit_apart
+
+    assert all(one_edit_apart(a, "sessions") for a in ("sesions", "sessionss", "sessiors", "sessinos"))
+    assert not any(one_edit_apart(a, "sessions") for a in ("sessions", "sesion", "snoisses", "refactor"))
