@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, str] = {
     "untrust": "orchestrator.cli.trust",
     "models": "orchestrator.cli.models",
     "mcp-server": "orchestrator.cli.mcp_server",
+    "batch": "orchestrator.cli.batch",
 }
 
 
