@@ -22,6 +22,7 @@ __all__ = [
     "MemoryConfig",
     "SessionsConfig",
     "LocalModelConfig",
+    "BatchConfig",
     "ProjectConfig",
     "McpServerConfig",
     "Settings",
@@ -104,6 +105,17 @@ class LocalModelConfig(_Section):
     threads: int = Field(default=0, ge=0)  # 0: all cores
 
 
+class BatchConfig(_Section):
+    backend: Literal["local", "ray"] = "local"
+    max_concurrency: int = Field(default=2, ge=1)
+    ray_address: str = ""
+    ray_num_cpus: float = Field(default=1.0, gt=0)
+    work_dir: str = ""  # empty: OUT/work
+    task_timeout_s: float = Field(default=0.0, ge=0)  # 0: no limit
+    check_timeout_s: float = Field(default=1800.0, gt=0)
+    forward_env: tuple[str, ...] = ()  # fnmatch patterns of variables copied into every task's environment
+
+
 class ProjectConfig(_Section):
     trust_level: Literal["trusted", "untrusted"]
 
@@ -139,6 +151,7 @@ class _Overridable(_Section):
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)
     local: LocalModelConfig = Field(default_factory=LocalModelConfig)
+    batch: BatchConfig = Field(default_factory=BatchConfig)
     mcp_servers: dict[str, McpServerConfig] = Field(default_factory=dict)
 
 
