@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agents import prompts
 from agents.candidates import sample
+from agents.checks import CheckFinder
 from agents.coder import Coder
 from agents.docs import StepDocs
 from agents.loop import Stalled, StepCheckpoint, TurnLimit
@@ -47,6 +48,7 @@ class StepDeps:
     memory: Memory
     events: EventSink
     cwd: Path  # the session's cwd (AGENTS.md composition); a staging root mirrors it
+    checks: CheckFinder | None = None  # the run's checks (one interpreter probe a run); None: found per staging
 
 
 class StepOutcome(BaseModel):
@@ -99,6 +101,12 @@ class _CoderStep:
         return coder, tools
 
     async def run(self) -> StepOutcome:
+        try:
+            return await self._run()
+        except ChecksCannotStart as exc:  # no coder round can fix the environment
+            return _failed(exc.message)
+
+    async def _run(self) -> StepOutcome:
         summary: str | None = None  # None: the coder (still) has to work
         if self.candidates > 1:
             picked = await self._sample()
@@ -186,10 +194,26 @@ class _CoderStep:
         return await _checks(self.step, self.staging, self.deps)
 
 
+class ChecksCannotStart(Exception):
+    """A check could not start (an environment error) and nobody replaced it: the step fails with ``message``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 async def _checks(step: Step, staging: Staging, deps: StepDeps) -> ValidationResult:
-    result = await run_checks(step.id, staging.root, commands=deps.commands, settings=deps.settings)
-    deps.events.emit(ValidationCompleted(step_id=step.id, passed=result.passed, output_tail=result.output_tail))
-    return result
+    """The checks' result (one validation.completed each run); raises :class:`ChecksCannotStart` for a check that
+    cannot start, unless the user (interactive) replaces or drops it, and then checks again."""
+    while True:
+        result = await run_checks(step.id, staging.root, commands=deps.commands, settings=deps.settings,
+                                  finder=deps.checks)
+        deps.events.emit(ValidationCompleted(step_id=step.id, passed=result.passed, output_tail=result.output_tail))
+        broken = result.cannot_start
+        if broken is None:
+            return result
+        if deps.checks is None or not await deps.checks.fix(broken.command, broken.environment):
+            raise ChecksCannotStart(broken.environment)
 
 
 async def _review_dependencies(
@@ -209,7 +233,10 @@ async def _review_dependencies(
 
 async def _validate_dependencies(step: Step, staging: Staging, deps: StepDeps) -> StepOutcome:
     """A validator step: the project's checks on the state its dependencies left."""
-    result = await _checks(step, staging, deps)
+    try:
+        result = await _checks(step, staging, deps)
+    except ChecksCannotStart as exc:
+        return _failed(exc.message)
     if result.passed:
         return StepOutcome(status="succeeded", summary=f"checks passed: {len(result.checks)}")
     return _failed(f"checks failed: {', '.join(result.failing)}")

@@ -1,33 +1,28 @@
 """The validator: the project's checks, run in a staging root through the command path, with a bounded output tail.
 
-Checks are ``validate.commands`` when configured, else (with ``validate.discover``) what the project shows:
-pytest when there are tests, ``npm test`` when package.json defines a real test script, ``cargo test``,
-``go test ./...``, ``make test``. Every check goes through the :class:`~orchestrator.commands.CommandRunner` (gate,
-approval, sandbox, events) like any agent command. A check that could not run at all (refused, blocked by the
-sandbox) makes the result ``blocked``: the coder cannot fix that, so the pipeline fails the step instead of looping.
+Which checks, and why, is :mod:`agents.checks` (configured ``validate.commands``, else discovered: the project's own
+interpreter with pytest or unittest, the lockfile's package manager, cargo, go, make). Every check goes through the
+:class:`~orchestrator.commands.CommandRunner` (gate, approval, sandbox, events) like any agent command. The coder
+cannot fix a check that did not run, so two kinds of result make the pipeline stop instead of looping: ``blocked``
+(refused by the policy or the user, blocked by the sandbox) and ``cannot_start`` (an environment error such as a
+missing program or test runner, :mod:`agents.check_env`).
 """
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from agents.paths import iter_files
+from agents.check_env import cannot_start
+from agents.checks import Check, CheckFinder
 
 if TYPE_CHECKING:
     from orchestrator.commands import CommandRunner
     from orchestrator.config_schema import Settings
 
-__all__ = ["CheckResult", "ValidationResult", "discover_checks", "run_checks", "PYTEST"]
-
-PYTEST = "python -m pytest -q"
-_PYTEST_NO_TESTS = 5  # pytest's exit code when it collected nothing: not a failure of the change
-_NPM_PLACEHOLDER = "no test specified"
-_MAKE_TEST = re.compile(r"^test\s*:", re.MULTILINE)
+__all__ = ["CheckResult", "ValidationResult", "run_checks", "tail_bytes"]
 
 
 class CheckResult(BaseModel):
@@ -38,6 +33,7 @@ class CheckResult(BaseModel):
     exit_code: int | None
     output: str  # the check's observation: command, output, exit code
     blocked: bool = False  # it did not run (refused by policy or the user, blocked by the sandbox)
+    environment: str = ""  # it could not start: what went wrong and the fix (one line), else ""
 
 
 class ValidationResult(BaseModel):
@@ -52,68 +48,45 @@ class ValidationResult(BaseModel):
         return any(c.blocked for c in self.checks)
 
     @property
+    def cannot_start(self) -> CheckResult | None:
+        """The first check that could not start (an environment error), if any."""
+        return next((c for c in self.checks if c.environment), None)
+
+    @property
     def failing(self) -> list[str]:
         return [c.command for c in self.checks if not c.passed]
 
 
-def discover_checks(root: Path, settings: Settings) -> list[str]:
-    """The check commands for the project at ``root``: configured ones, else discovered ones (possibly none)."""
-    configured = list(settings.validate_.commands)
-    if configured or not settings.validate_.discover:
-        return configured
-    checks: list[str] = []
-    if _has_python_tests(root):
-        checks.append(PYTEST)
-    if _npm_test_script(root / "package.json"):
-        checks.append("npm test")
-    if (root / "Cargo.toml").is_file():
-        checks.append("cargo test")
-    if (root / "go.mod").is_file():
-        checks.append("go test ./...")
-    makefile = root / "Makefile"
-    if makefile.is_file() and _MAKE_TEST.search(makefile.read_text(encoding="utf-8", errors="replace")):
-        checks.append("make test")
-    return checks
+async def run_checks(step_id: str, root: Path, *, commands: CommandRunner, settings: Settings,
+                     finder: CheckFinder | None = None) -> ValidationResult:
+    """Run every check of the tree at ``root`` (all of them, so the coder sees every failure at once).
 
-
-def _has_python_tests(root: Path) -> bool:
-    if (root / "tests").is_dir() or (root / "test").is_dir():
-        return True
-    return any(iter_files(root, root.resolve(), "test_*.py")) or any(iter_files(root, root.resolve(), "*_test.py"))
-
-
-def _npm_test_script(package_json: Path) -> bool:
-    if not package_json.is_file():
-        return False
-    try:
-        data = json.loads(package_json.read_text(encoding="utf-8"))
-    except (ValueError, OSError):
-        return False
-    scripts = data.get("scripts") if isinstance(data, dict) else None
-    script = scripts.get("test") if isinstance(scripts, dict) else None
-    return isinstance(script, str) and bool(script.strip()) and _NPM_PLACEHOLDER not in script
-
-
-async def run_checks(step_id: str, root: Path, *, commands: CommandRunner, settings: Settings) -> ValidationResult:
-    """Run every check in ``root`` (all of them, so the coder sees every failure at once)."""
-    checks = discover_checks(root, settings)
+    ``finder`` is the run's :class:`CheckFinder` (its interpreter probe and the user's replacements); without one,
+    the checks are found for ``root`` alone.
+    """
+    checks = (finder or CheckFinder(root, settings)).find(root)
     if not checks:
         return ValidationResult(passed=True, output_tail="no checks configured or discovered")
-    results: list[CheckResult] = []
-    for command in checks:
-        outcome = await commands.run(
-            step_id, command, cwd=root, workspace=root, timeout_s=settings.validate_.timeout_s
-        )
-        passed = outcome.ok or (command == PYTEST and outcome.exit_code == _PYTEST_NO_TESTS and not outcome.denied)
-        results.append(
-            CheckResult(command=command, passed=passed, exit_code=outcome.exit_code, output=outcome.observation(),
-                        blocked=outcome.refused or outcome.denied)
-        )
+    results = [await _run_one(step_id, check, root, commands, settings) for check in checks]
     failing = [r for r in results if not r.passed]
     text = "\n\n".join(r.output for r in failing) if failing else "\n\n".join(r.output for r in results)
     return ValidationResult(
         passed=not failing, checks=tuple(results), output_tail=tail_bytes(text, settings.validate_.output_tail_bytes)
     )
+
+
+async def _run_one(step_id: str, check: Check, root: Path, commands: CommandRunner, settings: Settings) -> CheckResult:
+    outcome = await commands.run(step_id, check.command, cwd=root, workspace=root,
+                                 timeout_s=settings.validate_.timeout_s)
+    ran = not (outcome.refused or outcome.denied or outcome.timed_out)
+    problem = cannot_start(outcome.exit_code, outcome.output, root) if ran else None
+    passed = outcome.ok or (ran and check.no_tests_exit is not None and outcome.exit_code == check.no_tests_exit)
+    output = outcome.observation()
+    environment = problem.describe(check.command) if problem is not None else ""
+    if environment:
+        output += f"\n[{environment}]"
+    return CheckResult(command=check.command, passed=passed and not environment, exit_code=outcome.exit_code,
+                       output=output, blocked=outcome.refused or outcome.denied, environment=environment)
 
 
 def tail_bytes(text: str, limit: int) -> str:

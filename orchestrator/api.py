@@ -20,6 +20,7 @@ import anyio
 
 from orchestrator.errors import InputError, ModelOutputError, OrchestrateError
 from orchestrator.events import (
+    CheckInfo,
     ErrorEvent,
     Event,
     EventSink,
@@ -68,6 +69,14 @@ class GatewayLike(Protocol):
     async def aclose(self) -> None: ...
 
 
+class CheckSource(Protocol):
+    """What the engine needs of ``agents.checks.CheckFinder``: the project's checks, and a check of the config."""
+
+    def infos(self) -> tuple[CheckInfo, ...]: ...
+
+    def preflight(self) -> None: ...
+
+
 class SessionEvents:
     """The run's event sink: the caller's sink, plus the active session's store (attached while it runs).
 
@@ -96,8 +105,9 @@ class Orchestrator:
                  planner: PlanFn, run_step: StepFn, deps: Any = None, events: SessionEvents | None = None,
                  store: Store | None = None, diff_reviewer: DiffReviewer | None = None,
                  plan_reviewer: PlanReviewer | None = None, approvals: SessionApprovals | None = None,
-                 session_options: Mapping[str, Any] | None = None) -> None:
+                 session_options: Mapping[str, Any] | None = None, checks: CheckSource | None = None) -> None:
         self.settings = settings
+        self.checks = checks  # which checks the validator runs here, and why (None: not known to the engine)
         self.cwd = cwd.resolve()
         self.home = home
         self.gateway = gateway
@@ -183,8 +193,10 @@ class Orchestrator:
 
     # ------------------------------------------------------------------------------------------------ running
     async def run(self, task: str) -> SessionResult:
-        """Plan and run ``task`` in a new session."""
+        """Plan and run ``task`` in a new session (a configured check that can never run is a ConfigError first)."""
         task = _checked(task)
+        if self.checks is not None:
+            self.checks.preflight()
         git = await anyio.to_thread.run_sync(self.workspace.git_info)
         session = self.store.create(cwd=self.cwd, task=task, profile=self.settings.profile, git=git,
                                     keep_days=self.settings.sessions.keep_days, options=self._session_options)
@@ -225,7 +237,8 @@ class Orchestrator:
             session.update_meta(task=task)
         session.save_plan(plan)
         self.events.emit(PlanCreated(summary=plan.summary, steps=tuple(
-            PlanStepInfo(id=s.id, role=s.role, goal=s.goal, depends_on=s.depends_on) for s in plan.steps)))
+            PlanStepInfo(id=s.id, role=s.role, goal=s.goal, depends_on=s.depends_on) for s in plan.steps),
+            checks=self.checks.infos() if self.checks is not None else ()))
         return await self._execute(session, task, plan)
 
     async def _repair_and_check(self, session: SessionStore, *, force: bool,

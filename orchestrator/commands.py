@@ -1,6 +1,6 @@
 """The one path every agent command takes: policy gate → (approval) → sandbox → events → an outcome for the model.
 
-A command is a shell string run as ``["bash", "-lc", command]``. The gate decides ``allow``, ``prompt`` or
+A command is a shell string run as ``["bash", "-c", command]``. The gate decides ``allow``, ``prompt`` or
 ``forbidden`` (after the approval policy); a prompt goes to the :class:`~orchestrator.seams.Approver`, whose answer
 may be remembered for the session or persisted as a rule. Allowed commands run in the sandbox with the workspace
 writable; only a verdict with ``bypass_sandbox`` (or the user approving a retry after a sandbox denial under
@@ -36,8 +36,9 @@ PersistRule = Callable[[Sequence[str], str | None], None]
 
 
 def shell_argv(command: str) -> list[str]:
-    """The argv a shell-string command runs as."""
-    return ["bash", "-lc", command]
+    """The argv a shell-string command runs as: ``bash -c`` (not a login shell, whose /etc/profile resets PATH and
+    loses the user's virtualenv, pyenv or node version manager; the gate parses ``-c`` and ``-lc`` alike)."""
+    return ["bash", "-c", command]
 
 
 class CommandOutcome(BaseModel):

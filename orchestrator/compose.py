@@ -75,6 +75,7 @@ def usage_reporter(events: EventSink) -> Any:
 def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, console: Console | None,
                         events: EventSink, environ: Mapping[str, str]) -> dict[str, Any]:
     """Keyword arguments for :class:`orchestrator.api.Orchestrator` (all but ``events``), built from ``loaded``."""
+    from agents.checks import CheckFinder
     from agents.pipeline import StepDeps, run_step
     from agents.planner import make_plan
     from memory import build_memory
@@ -103,16 +104,19 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
         extras.notices = tuple(policy_gate.notices)
         extras.mcp = McpSession.from_settings(settings, home=home, cwd=cwd, environ=environ, approver=approver,
                                               events=events)
-    deps = StepDeps(settings=settings, gateway=gateway, commands=commands, memory=memory, events=events, cwd=cwd)
+    checks = CheckFinder(cwd, settings, environ=environ)
+    deps = StepDeps(settings=settings, gateway=gateway, commands=commands, memory=memory, events=events, cwd=cwd,
+                    checks=checks)
     parts: dict[str, Any] = {
         "settings": settings, "cwd": cwd, "home": home, "gateway": gateway, "memory": memory,
-        "planner": make_plan, "run_step": run_step, "deps": deps, "approvals": gate,
+        "planner": make_plan, "run_step": run_step, "deps": deps, "approvals": gate, "checks": checks,
     }
     if interactive and console is not None:
         from orchestrator.console import ConsoleReviewer
 
         reviewer = ConsoleReviewer(console, _live_view(getattr(events, "user", None)))
         parts["plan_reviewer"] = reviewer
+        checks.fixer = reviewer  # a check that cannot start: the user may name another command
         if settings.review.user_approves_diff and settings.approval_policy != "never":
             parts["diff_reviewer"] = reviewer
     return parts

@@ -153,7 +153,8 @@ def _line(event: Event) -> str | None:
 
 
 class ConsoleReviewer:
-    """Asks the user about the plan and about each step's diff (one question at a time)."""
+    """Asks the user about the plan, about each step's diff, and for another command when a check cannot start
+    (one question at a time)."""
 
     def __init__(self, console: Console, view: LiveView | None = None) -> None:
         self.console = console
@@ -177,6 +178,20 @@ class ConsoleReviewer:
     async def review_diff(self, step: Step, diff: str) -> bool:
         async with self._asking:
             return await anyio.to_thread.run_sync(self._ask_diff, step, diff)
+
+    async def fix_check(self, command: str, reason: str) -> str:
+        """A check cannot start (``reason`` names it and the fix): the command to run instead, "" for no checks."""
+        async with self._asking:
+            return await anyio.to_thread.run_sync(self._ask_check, reason)
+
+    def _ask_check(self, reason: str) -> str:
+        from rich.markup import escape
+        from rich.prompt import Prompt
+
+        with self.view.paused() if self.view is not None else _nothing():
+            self.console.print(f"[yellow]{escape(reason)}[/]", highlight=False, soft_wrap=True)
+            return Prompt.ask("Enter another command, or leave empty to skip checks", default="",
+                              show_default=False, console=self.console)
 
     def _ask_diff(self, step: Step, diff: str) -> bool:
         from rich.markup import escape

@@ -9,7 +9,8 @@ Orchestrator with its MCP servers, and the start-up lines for the human.
   prompts count only in a trusted project. An unknown name is an InputError (exit 2) listing the known ones.
 * **Start-up lines**, printed once on the human console (stderr for ``exec``/``plan``): the config's and the policy
   gate's notices as ``note:`` lines (an untrusted project is one line, whatever it holds), then which model a role
-  gets by default, if any.
+  gets by default, if any, then which checks the validator will run and why (``checks: …``, or that there are none
+  and the run is review only).
 * **MCP**: the session's servers (if any are configured) are offered to the coders through
   :data:`~orchestrator.mcp_session.ACTIVE_MCP` and closed when the session completes.
 """
@@ -75,6 +76,11 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
     default = describe_default(loaded.settings, ctx.environ)
     if default:
         human.print(f"[dim]{escape(default)}[/]", highlight=False, soft_wrap=True)
+    if orch.checks is not None:
+        from agents.checks import describe
+
+        human.print(f"[dim]{escape(describe(orch.checks.infos(), loaded.settings))}[/]", highlight=False,
+                    soft_wrap=True)
     # Set here, before the run's event loop starts, so that every step task inherits it (None clears a previous run's).
     ACTIVE_MCP.set(extras.mcp)
     if extras.mcp is not None:

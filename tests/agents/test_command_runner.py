@@ -38,7 +38,7 @@ async def test_allowed_command_runs_in_the_sandbox_and_reports(tmp_path: Path) -
     assert _types(events) == ["command.decided", "command.executed"]
     executed = events.events[1]
     assert isinstance(executed, CommandExecuted)
-    assert executed.argv == ("bash", "-lc", "echo hello > out.txt && cat out.txt")
+    assert executed.argv == ("bash", "-c", "echo hello > out.txt && cat out.txt")
     assert (executed.step_id, executed.decision, executed.sandbox, executed.exit_code) == ("s1", "allow", "test", 0)
     assert sandbox.policies[0].mode == "workspace-write" and sandbox.policies[0].workspace == tmp_path
     assert "[exit code 0]" in outcome.observation()
@@ -57,7 +57,7 @@ async def test_prompt_approved_once_runs_and_is_not_remembered(tmp_path: Path) -
     runner = _runner(gate, approver, HostSandbox(), events)
     outcome = await runner.run("s1", "touch made", cwd=tmp_path, workspace=tmp_path, timeout_s=30)
     assert outcome.ok and (tmp_path / "made").exists()
-    assert approver.requests[0].argv == ("bash", "-lc", "touch made") and not approver.requests[0].retry_unsandboxed
+    assert approver.requests[0].argv == ("bash", "-c", "touch made") and not approver.requests[0].retry_unsandboxed
     assert gate.session == []
     decided, executed = events.events
     assert isinstance(decided, CommandDecided) and decided.decision == "prompt"
