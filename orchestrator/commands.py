@@ -3,8 +3,9 @@
 A command is a shell string run as ``["bash", "-c", command]``. The gate decides ``allow``, ``prompt`` or
 ``forbidden`` (after the approval policy); a prompt goes to the :class:`~orchestrator.seams.Approver`, whose answer
 may be remembered for the session or persisted as a rule. Allowed commands run in the sandbox with the workspace
-writable; only a verdict with ``bypass_sandbox`` (or the user approving a retry after a sandbox denial under
-``on-failure``) runs unconfined. Refusals are not exceptions: they become text the model reads and works around.
+writable, whatever rule allowed them: only a verdict with ``bypass_sandbox``, honoured only when the user opted
+commands out by name (``[sandbox] unconfined_prefixes``), or the user approving a retry after a sandbox denial under
+``on-failure``, runs unconfined. Refusals are not exceptions: they become text the model reads and works around.
 An unavailable sandbox is (``SandboxUnavailableError``): commands never silently run unconfined.
 """
 
@@ -124,11 +125,14 @@ class CommandRunner:
             if answer.choice == "deny":
                 return base.model_copy(update={"refused": True, "reason": _denial(answer)})
         policy = self._policy(workspace)
-        if verdict.bypass_sandbox:
+        # "Allowed" never implies "unconfined" (a Codex-style gate may say so for any allow rule): the user's opt-in is
+        # checked here too, so no gate implementation can take a command out of the sandbox on its own.
+        bypass = verdict.bypass_sandbox and bool(self._settings.sandbox.unconfined_prefixes)
+        if bypass:
             policy = _unconfined(policy)
         result = await self._execute(step_id, argv, decision=verdict.decision, policy=policy, cwd=cwd,
                                      timeout_s=timeout_s)
-        if result.denied and not verdict.bypass_sandbox and self._settings.approval_policy == "on-failure":
+        if result.denied and not bypass and self._settings.approval_policy == "on-failure":
             answer = await self._ask(step_id, argv, cwd, verdict, retry_unsandboxed=True)
             if answer.choice != "deny":
                 result = await self._execute(step_id, argv, decision="prompt", policy=_unconfined(policy), cwd=cwd,

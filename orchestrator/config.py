@@ -200,6 +200,11 @@ def load_config(
             f"{root} is not trusted: its .orchestrate/config.toml was not loaded (run `orchestrate trust {root}`)"
         )
     elif project_files:
+        project_files, skipped = _committed_nested(root, project_files)
+        if skipped:
+            from policies.loading import nested_notice
+
+            notices.append(nested_notice(skipped))
         for path in project_files:
             data = _read_toml(path)
             if "projects" in data:
@@ -220,6 +225,16 @@ def load_config(
 
     settings = _validate(merged)
     return LoadedConfig(settings, root, trust, tuple(files), tuple(notices))
+
+
+def _committed_nested(root: Path, files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(files to load, skipped): a ``.orchestrate/config.toml`` below the project root counts only when git tracks it
+    unmodified, since an agent can create one anywhere in the workspace (:mod:`policies.loading`)."""
+    from policies.loading import committed_files
+
+    nested = [p for p in files if p.parent.parent != root]
+    committed = committed_files(root, nested) if nested else set()
+    return [p for p in files if p not in nested or p in committed], [p for p in nested if p not in committed]
 
 
 def _chain(root: Path, cwd: Path) -> list[Path]:

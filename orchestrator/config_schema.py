@@ -81,6 +81,7 @@ class SandboxConfig(_Section):
     writable_roots: tuple[str, ...] = ()
     protect_git: bool = True
     allow_unconfined: bool = False
+    unconfined_prefixes: tuple[tuple[str, ...], ...] = ()  # see config/default.toml and policies.placement
     env_allow: tuple[str, ...] = ()
     env_deny: tuple[str, ...] = ()
     backend: Literal["auto", "bwrap", "landlock"] = "auto"

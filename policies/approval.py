@@ -3,7 +3,9 @@
 :class:`ConsoleApprover` asks the person at the terminal (rich prompts, one question at a time even when steps run in
 parallel): allow once, allow for this session, always allow (appends the proposed ``prefix_rule`` to the rules file
 they choose, user-global or this project's: the answer names the file, and the command runner appends the rule with
-:func:`policies.amend.append_allow_rule`), or deny with a message for the agent.
+:func:`policies.amend.append_allow_rule`), or deny with a message for the agent. "Always allow" means "run without
+asking, in the sandbox": only ``[sandbox] unconfined_prefixes`` lets a command out, and the prompt says so when it
+would.
 :class:`NonInteractiveApprover` (``orchestrate exec``) denies, telling the agent why.
 """
 
@@ -93,10 +95,13 @@ class ConsoleApprover:
         self.console.print(f"  [bold]$ {escape(_command_text(request))}[/]")
         if verdict.reason:
             self.console.print(f"  [dim]why:[/] {escape(verdict.reason)}")
+        if verdict.bypass_sandbox and not request.retry_unsandboxed:
+            self.console.print("  [bold red]runs outside the sandbox[/] [dim]([sandbox] unconfined_prefixes)[/]")
         amendment = verdict.proposed_amendment
         options = {"y": "allow once", "s": "allow for this session"}
         if amendment:
-            options["a"] = f"always allow `{shlex.join(amendment)}`"
+            # An allow rule means "without asking, in the sandbox": it never lets a command out of the sandbox.
+            options["a"] = f"always allow `{shlex.join(amendment)}` (in the sandbox)"
         options["n"] = "deny (and tell the agent why)"
         for key, label in options.items():
             self.console.print(f"  [cyan]{key}[/] {escape(label)}")

@@ -4,8 +4,10 @@ For one argv (usually ``["bash", "-lc", script]``) the gate finds every simple c
 (:mod:`policies.shell`), matches each against the rules (:mod:`policies.policy`, the wrapper too), falls back to
 heuristics and the approval policy for a command no rule matched, and takes the strictest answer. A script that cannot
 be fully analysed, or that redirects into a file outside the writable roots, is never allowed by rules alone: it
-prompts (and under ``never`` a prompt is refused). The sandbox is bypassed only when every command hit an explicit
-allow rule and the approval policy is not ``untrusted``.
+prompts (and under ``never`` a prompt is refused). ``allow`` means "run in the sandbox without asking"; a verdict
+bypasses the sandbox only under the user's explicit opt-in (``[sandbox] unconfined_prefixes``) for a command the agent
+cannot bend into running something else (:mod:`policies.placement`). Git commands are also matched in their other
+spellings (:mod:`policies.gitargv`), so ``git -C . push`` or ``git push origin +main`` meet the rules about them.
 
 Approval policies mean what they mean in Codex: ``untrusted`` asks for anything not known safe; ``on-failure`` runs
 everything sandboxed and asks only for destructive commands (the command runner asks again to retry unsandboxed when
@@ -24,53 +26,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.seams import ApprovalPolicy, Decision, GateVerdict, SandboxMode
+from policies.gitargv import git_forms, git_overrides, unknown_subcommand
 from policies.heuristics import danger, is_known_safe, propose_prefix
+from policies.loading import build_gate, load_rules, rule_files
+from policies.placement import unconfined_ok
 from policies.policy import DECISION_RANK, Policy, RuleMatch
 from policies.shell import Analysis, SimpleCommand, analyse
 
 if TYPE_CHECKING:
     from orchestrator.config_schema import Settings
-    from orchestrator.home import Home
 
 __all__ = ["Gate", "build_gate", "gate_for", "rule_files", "load_rules"]
 
 _DEVICES = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty")
-
-
-def rule_files(home: Home, cwd: Path, project_root: Path, *, trusted: bool) -> tuple[list[Path], list[Path]]:
-    """(files to load in order, project rules files skipped because the project is not trusted).
-
-    Order: the shipped ``config/default.rules``, ``$ORCHESTRATE_HOME/rules/*.rules``, then each ``.orchestrate/rules``
-    from the project root down to ``cwd``; each directory sorted by name.
-    """
-    from orchestrator.home import resource_path
-
-    files = [resource_path("default.rules")]
-    files.extend(sorted(home.rules_dir.glob("*.rules")))
-    chain = [project_root]
-    if cwd != project_root and project_root in cwd.parents:
-        chain += [project_root.joinpath(*cwd.relative_to(project_root).parts[:i + 1])
-                  for i in range(len(cwd.relative_to(project_root).parts))]
-    project = [p for d in chain for p in sorted((d / ".orchestrate" / "rules").glob("*.rules"))]
-    return (files + project, []) if trusted else (files, project)
-
-
-def load_rules(home: Home, cwd: Path, project_root: Path, *, trusted: bool) -> tuple[Policy, list[Path], list[str]]:
-    """Load the rules for a run: (policy, files loaded, notices for the user). Raises ``PolicyLoadError``."""
-    from policies.rules import load_policy
-
-    files, skipped = rule_files(home, cwd, project_root, trusted=trusted)
-    notices = []
-    if skipped:
-        notices.append(f"{project_root} is not trusted: its .orchestrate/rules were not loaded "
-                       f"(run `orchestrate trust {project_root}`)")
-    return load_policy(files), files, notices
-
-
-def build_gate(settings: Settings, *, home: Home, cwd: Path, project_root: Path, trusted: bool) -> Gate:
-    """The gate for a run in ``cwd``: rules loaded (a load error raises ``PolicyLoadError``), policy from settings."""
-    policy, files, notices = load_rules(home, cwd, project_root, trusted=trusted)
-    return gate_for(policy, settings, notices=tuple(notices), rule_files=tuple(files))
 
 
 def gate_for(policy: Policy, settings: Settings, *, notices: tuple[str, ...] = (),
@@ -79,7 +47,7 @@ def gate_for(policy: Policy, settings: Settings, *, notices: tuple[str, ...] = (
     roots = tuple(Path(os.path.expanduser(r)) for r in settings.sandbox.writable_roots)
     return Gate(policy, approval_policy=settings.approval_policy, sandbox_mode=settings.sandbox_mode,
                 writable_roots=roots, protect_git=settings.sandbox.protect_git, notices=notices,
-                rule_files=rule_files)
+                rule_files=rule_files, unconfined=settings.sandbox.unconfined_prefixes)
 
 
 @dataclass
@@ -92,7 +60,7 @@ class _Finding:
 @dataclass
 class _Outcome:
     findings: list[_Finding] = field(default_factory=list)
-    explicit_allow: bool = True  # every leaf command matched an allow rule
+    explicit_allow: bool = True  # every leaf command matched an allow rule (or was approved for the session)
     amendment: tuple[str, ...] | None = None
     prompt_rule: bool = False  # a rule itself prompts: always-allowing a prefix would not help
 
@@ -102,8 +70,10 @@ class Gate:
 
     def __init__(self, policy: Policy, *, approval_policy: ApprovalPolicy = "on-request",
                  sandbox_mode: SandboxMode = "workspace-write", writable_roots: Sequence[Path] = (),
-                 protect_git: bool = True, notices: tuple[str, ...] = (), rule_files: tuple[Path, ...] = ()) -> None:
+                 protect_git: bool = True, notices: tuple[str, ...] = (), rule_files: tuple[Path, ...] = (),
+                 unconfined: Sequence[Sequence[str]] = ()) -> None:
         self.policy = policy
+        self.unconfined = tuple(tuple(p) for p in unconfined if p)
         self.approval_policy: ApprovalPolicy = approval_policy
         self.sandbox_mode: SandboxMode = sandbox_mode
         self.protect_git = protect_git
@@ -132,7 +102,7 @@ class Gate:
         analysis = analyse(argv)
         outcome = _Outcome()
         for command in analysis.commands:
-            self._judge(command, outcome)
+            self._judge(command, analysis, outcome, cwd)
         self._script_findings(analysis, cwd, outcome)
         leaves = analysis.leaves
         # Approved for the session as a whole script, or every command in it was: prompts no longer apply.
@@ -148,9 +118,9 @@ class Gate:
         reason = "; ".join(dict.fromkeys(f.reason for f in findings if f.decision == decision)) or "nothing to run"
         if decision == "prompt" and self.approval_policy == "never":
             decision, reason = "forbidden", f"approval required but the approval policy is `never`: {reason}"
-        bypass = (decision == "allow" and outcome.explicit_allow and bool(leaves) and not analysis.opaque
-                  and self.approval_policy != "untrusted"
-                  and all(f.record.get("kind") != "write" for f in findings))
+        bypass = self._unconfined(analysis, decision, outcome.explicit_allow or session_script, cwd)
+        if bypass:
+            reason += "; runs outside the sandbox ([sandbox] unconfined_prefixes)"
         amendment = outcome.amendment if decision == "prompt" and not outcome.prompt_rule else None
         # Built from values of exactly the declared types (test_verdicts_are_valid_models checks it), so pydantic's
         # validation, a tenth of a plain command's cost, is skipped on this hot path.
@@ -163,9 +133,21 @@ class Gate:
             matched_rules=tuple(f.record for f in findings),
         )
 
-    def _judge(self, command: SimpleCommand, outcome: _Outcome) -> None:
+    def _unconfined(self, analysis: Analysis, decision: Decision, explicit: bool, cwd: Path) -> bool:
+        """Outside the sandbox only by the user's opt-in (``unconfined_prefixes``), for a command the user permitted
+        by name (an allow rule, a session approval) or is about to approve at a prompt, never by heuristics or the
+        approval policy alone, and never for a command the agent can bend (:mod:`policies.placement`)."""
+        if not self.unconfined or decision == "forbidden" or (decision == "allow" and not explicit):
+            return False
+        return unconfined_ok(analysis, self.unconfined, (str(cwd), *self._roots)) is None
+
+    def _judge(self, command: SimpleCommand, analysis: Analysis, outcome: _Outcome, cwd: Path) -> None:
         argv = command.argv
         matches = self.policy.gate_matches(argv, wild=command.wild, open_tail=command.open_tail)
+        git = os.path.basename(argv[0]) == "git" and self._restricts("git")
+        if git:
+            matches += self._git_restrictions(command, matches)
+            self._git_alias(command, analysis, matches, outcome)
         session = self._session_match(argv)
         if matches:
             self._rule_findings(argv, matches, session, outcome, wrapper=command.wrapper)
@@ -175,10 +157,45 @@ class Gate:
         if session:
             outcome.findings.append(_Finding("allow", f"`{_show(argv)}` was allowed for this session",
                                              {"kind": "session", "command": list(argv), "decision": "allow"}))
-            outcome.explicit_allow = False
             return
         outcome.explicit_allow = False
-        self._heuristic_finding(command, outcome)
+        self._heuristic_finding(command, outcome, cwd)
+
+    def _restricts(self, program: str) -> bool:
+        return any(r.decision != "allow" for r in self.policy.rules_by_program.get(program, ()))
+
+    def _git_restrictions(self, command: SimpleCommand, found: list[RuleMatch]) -> list[RuleMatch]:
+        """Restrictive rules matched by other spellings of a git command (:func:`policies.gitargv.git_forms`)."""
+        seen = {id(m.rule) for m in found}
+        extra: list[RuleMatch] = []
+        for form, wild in git_forms(command.argv, command.wild):
+            for m in self.policy.gate_matches(form, wild=wild, open_tail=command.open_tail):
+                if m.decision != "allow" and id(m.rule) not in seen:
+                    seen.add(id(m.rule))
+                    extra.append(m)
+        return extra
+
+    def _git_alias(self, command: SimpleCommand, analysis: Analysis, matches: list[RuleMatch],
+                   outcome: _Outcome) -> None:
+        """``git NAME`` where git has no command NAME is an alias (or a ``git-NAME`` program): what it runs is in
+        git configuration, so a rule restricting git cannot be checked. An allow rule naming it exactly vouches for
+        it, unless the agent could have redefined it (``-c``, ``-C``, ``GIT_*`` variables)."""
+        name = unknown_subcommand(command.argv)
+        if name is None or command.wrapper:
+            return
+        vouched = any(m.decision == "allow" for m in matches)
+        overrides = git_overrides(command.argv, command.env) + sorted(n for n in analysis.assigned
+                                                                      if n.startswith("GIT_"))
+        if vouched and not overrides:
+            return
+        reason = (f"`{_show(command.argv)}`: `{name}` is not a git command; it may be an alias for one a rule "
+                  "restricts")
+        outcome.findings.append(_Finding("prompt", reason, {"kind": "git-alias", "command": list(command.argv),
+                                                            "decision": "prompt"}))
+        if overrides:
+            outcome.prompt_rule = True  # an allow rule would not help: the alias is redefined on the spot
+        elif outcome.amendment is None:
+            outcome.amendment = tuple(command.argv[:command.argv.index(name) + 1])
 
     def _rule_findings(self, argv: Sequence[str], matches: list[RuleMatch], session: bool, outcome: _Outcome,
                        *, wrapper: bool) -> None:
@@ -197,12 +214,13 @@ class Gate:
         if not wrapper and strictest != DECISION_RANK["allow"]:
             outcome.explicit_allow = False
 
-    def _heuristic_finding(self, command: SimpleCommand, outcome: _Outcome) -> None:
+    def _heuristic_finding(self, command: SimpleCommand, outcome: _Outcome, cwd: Path) -> None:
         argv = command.argv
         dynamic = bool(command.wild) or command.open_tail
         record: dict[str, Any] = {"kind": "heuristic", "command": list(argv)}
         decision: Decision
-        safe = is_known_safe(argv, dynamic=dynamic)
+        # A program the agent could have written (`./ls`, a path in the workspace) is never known to be safe.
+        safe = is_known_safe(argv, dynamic=dynamic, env=command.env) and not self._writable_program(argv[0], cwd)
         why = None if safe else danger(argv, dynamic=dynamic)
         hidden = None if safe or why else self._hidden_restriction(argv)
         if safe:
@@ -213,7 +231,8 @@ class Gate:
             decision, kind, reason = "prompt", "hidden-command", hidden
         elif self.approval_policy == "untrusted":
             decision, kind = "prompt", "approval-policy"
-            reason = f"`{_show(argv)}` is not a known-safe command (approval policy `untrusted`)"
+            setting = f" (with {', '.join(command.env)} set)" if command.env else ""
+            reason = f"`{_show(argv)}`{setting} is not a known-safe command (approval policy `untrusted`)"
         else:
             decision, kind = "allow", "approval-policy"
             reason = f"`{_show(argv)}` runs in the sandbox (approval policy `{self.approval_policy}`)"
@@ -222,6 +241,13 @@ class Gate:
         outcome.findings.append(_Finding(decision, reason, record))
         if decision == "prompt" and outcome.amendment is None:
             outcome.amendment = propose_prefix(argv)
+
+    def _writable_program(self, program: str, cwd: Path) -> bool:
+        if "/" not in program:
+            return False
+        path = os.path.normpath(os.path.expanduser(program))
+        roots = (str(cwd), *self._roots)
+        return not os.path.isabs(path) or any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
     def _hidden_restriction(self, argv: Sequence[str]) -> str | None:
         """An argument that starts a command a rule restricts (``stdbuf -o0 git push``): unknown wrappers must not

@@ -19,13 +19,27 @@ __all__ = ["is_known_safe", "danger", "propose_prefix", "INTERPRETERS"]
 # Safe whatever their arguments (they only read and print).
 _SAFE_ANY_ARGS = frozenset({
     "cat", "cd", "cut", "echo", "expr", "false", "grep", "head", "id", "ls", "nl", "paste", "pwd", "rev", "seq",
-    "stat", "tail", "tr", "true", "uname", "uniq", "wc", "which", "whoami", "numfmt", "tac",
-    "basename", "dirname", "realpath", "readlink", "test", "[", "cmp", "du", "df", "file", "date",
-    "sha256sum", "sha1sum", "md5sum", "printf", "egrep", "fgrep",
+    "stat", "tail", "tr", "true", "uname", "wc", "which", "whoami", "numfmt", "tac",
+    "basename", "dirname", "realpath", "readlink", "test", "[", "cmp", "du", "df",
+    "sha256sum", "sha1sum", "md5sum", "egrep", "fgrep",
 })
+# Safe unless an option (any spelling: `-o F`, `-oF`, `-uo F`, `--output=F`) writes, runs a program or changes state.
+# Values: (short options that take a value, unsafe short options, unsafe long options).
+_SAFE_UNLESS: dict[str, tuple[str, str, frozenset[str]]] = {
+    "sort": ("kotST", "o", frozenset({"--output", "--compress-program", "--files0-from"})),
+    "file": ("emfFP", "Cmf", frozenset({"--compile", "--magic-file", "--files-from"})),
+    "date": ("dfrsI", "sf", frozenset({"--set", "--file"})),
+    "printf": ("v", "v", frozenset()),
+    "base64": ("wo", "o", frozenset({"--output"})),
+}
+# Variables that only change how a program formats its output: they do not make it run or write anything else.
+_HARMLESS_ENV = re.compile(r"^(LANG|LANGUAGE|LC_[A-Z]+|TZ|NO_COLOR|CLICOLOR|CLICOLOR_FORCE|FORCE_COLOR|COLUMNS|LINES)$")
 _UNSAFE_FIND = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fls", "-fprint", "-fprint0", "-fprintf"})
 _GIT_GLOBAL_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env"})
-_UNSAFE_GIT_FLAGS = frozenset({"--output", "--ext-diff", "--textconv", "--exec", "--paginate"})
+_UNSAFE_GIT_FLAGS = frozenset({"--output", "--ext-diff", "--textconv", "--exec", "--paginate", "-p", "--no-index"})
+# git global options that make it read another repository's (or the agent's) configuration, which can name programs.
+_UNSAFE_GIT_GLOBALS = ("-c", "--config-env", "--git-dir", "--work-tree", "--exec-path", "--super-prefix",
+                       "--attr-source")
 _SED_N = re.compile(r"^(\d+,)?\d+p$")
 _INTERPRETER = re.compile(r"^(python[0-9.]*|pypy[0-9.]*|node|nodejs|deno|bun|ruby|perl|php|lua|luajit|Rscript|"
                           r"bash|sh|zsh|dash|ksh|fish|pwsh|powershell|tclsh|osascript|java|npx|uvx|pipx|env|sudo|"
@@ -55,13 +69,15 @@ def _git_subcommand(argv: Sequence[str]) -> tuple[int, str] | None:
 
 
 def _git_safe(argv: Sequence[str]) -> bool:
-    if any(a in ("-c", "--config-env") or (a.startswith("-c") and len(a) > 2) or a.startswith("--config-env=")
-           for a in argv[1:]):
-        return False
     found = _git_subcommand(argv)
     if found is None or found[1] not in ("status", "log", "diff", "show", "branch"):
         return False
     index, sub = found
+    for i, token in enumerate(argv[1:index], start=1):
+        if token.split("=", 1)[0] in _UNSAFE_GIT_GLOBALS or (token.startswith("-c") and len(token) > 2):
+            return False
+        if token == "-C" and (i + 1 >= index or argv[i + 1] != "."):
+            return False  # another directory's repository brings its own configuration (diff.external, pagers)
     args = argv[index + 1:]
     if any(a in _UNSAFE_GIT_FLAGS or a.startswith(("--output=", "--exec=")) for a in args):
         return False
@@ -71,16 +87,39 @@ def _git_safe(argv: Sequence[str]) -> bool:
     return all(a in read_only or a.startswith("--format=") for a in args)
 
 
-def is_known_safe(argv: Sequence[str], *, dynamic: bool = False) -> bool:
-    """Known to only read (and print). ``dynamic``: some arguments are only known at run time."""
+def _unsafe_option(argv: Sequence[str], values: str, unsafe: str, unsafe_long: frozenset[str]) -> bool:
+    """Whether ``argv`` uses one of the unsafe options, spelled any way getopt accepts."""
+    for token in argv[1:]:
+        if token == "--":
+            return False
+        if token.startswith("--"):
+            name = token.split("=", 1)[0]
+            if any(name == u or (len(name) > 3 and u.startswith(name)) for u in unsafe_long):
+                return True  # getopt_long accepts unambiguous abbreviations (--out, --compress)
+        elif token.startswith("-") and token != "-":
+            for letter in token[1:]:
+                if letter in unsafe:
+                    return True
+                if letter in values:
+                    break
+    return False
+
+
+def is_known_safe(argv: Sequence[str], *, dynamic: bool = False, env: Sequence[str] = ()) -> bool:
+    """Known to only read (and print). ``dynamic``: some arguments are only known at run time; ``env``: variables
+    assigned for the command (any but a few formatting ones can make a program run another: ``PAGER``,
+    ``GIT_EXTERNAL_DIFF``, ``LD_PRELOAD``)."""
+    if any(not _HARMLESS_ENV.match(name) for name in env):
+        return False
     name = _name(argv)
     if name in _SAFE_ANY_ARGS:
         return True
     if dynamic:
         return False
-    if name == "base64":
-        return not any(a in ("-o", "--output") or a.startswith("--output=") or (a.startswith("-o") and a != "-o")
-                       for a in argv[1:])
+    if name in _SAFE_UNLESS:
+        return not _unsafe_option(argv, *_SAFE_UNLESS[name])
+    if name == "uniq":  # `uniq IN OUT` writes OUT
+        return len([a for a in argv[1:] if not a.startswith("-") or a == "-"]) <= 1
     if name == "find":
         return not any(a in _UNSAFE_FIND for a in argv)
     if name == "rg":
@@ -90,8 +129,6 @@ def is_known_safe(argv: Sequence[str], *, dynamic: bool = False) -> bool:
         return _git_safe(argv)
     if name == "sed":
         return len(argv) <= 4 and len(argv) > 2 and argv[1] == "-n" and bool(_SED_N.match(argv[2]))
-    if name == "sort":
-        return not any(a in ("-o", "--output") or a.startswith(("--output=", "-o")) for a in argv[1:])
     return False
 
 
@@ -121,8 +158,7 @@ def danger(argv: Sequence[str], *, dynamic: bool = False) -> str | None:
             return f"`git {sub or '--force'}` can discard work"
         if sub == "clean" and any("f" in o[1:] for o in options if not o.startswith("--")):
             return "`git clean -f` deletes untracked files"
-        if sub == "push" and any(o in ("-f", "--force", "--force-with-lease", "--mirror", "--delete", "-d")
-                                 for o in options):
+        if sub == "push" and _push_rewrites(argv[found[0] + 1:] if found else ()):
             return "`git push` rewriting or deleting remote history"
         if sub == "checkout" and "--" in argv and "." in argv:
             return "`git checkout -- .` discards changes"
@@ -136,6 +172,22 @@ def danger(argv: Sequence[str], *, dynamic: bool = False) -> str | None:
     if name in ("chmod", "chown", "chgrp") and any(o in ("-R", "--recursive") for o in options):
         return f"recursive `{name}`"
     return None
+
+
+def _push_rewrites(args: Sequence[str]) -> bool:
+    """``git push`` arguments that force or delete: ``--force[-with-lease[=..]]``, ``-f`` in a cluster, ``--mirror``,
+    ``--delete``/``-d``, ``--prune``, and refspecs ``+src:dst`` (force) or ``:dst`` (delete)."""
+    for token in args:
+        if token == "--":
+            continue
+        name = token.split("=", 1)[0]
+        if name.startswith("--force") or name in ("--mirror", "--delete", "--prune"):
+            return True
+        if token.startswith("-") and not token.startswith("--") and set(token[1:]) & {"f", "d"}:
+            return True
+        if token.startswith("+") or (token.startswith(":") and len(token) > 1):
+            return True
+    return False
 
 
 def propose_prefix(argv: Sequence[str]) -> tuple[str, ...] | None:

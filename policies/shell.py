@@ -19,11 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.wrappers import Inner, Opaque, Script, Stdin, unwrap
+from policies.wrappers import SHELLS, Inner, Opaque, Runs, Script, Stdin, unwrap
 
-__all__ = ["SimpleCommand", "Analysis", "analyse", "MAX_DEPTH"]
+__all__ = ["SimpleCommand", "Analysis", "analyse", "MAX_DEPTH", "MAX_NESTING"]
 
 MAX_DEPTH = 12  # nested wrappers / `bash -c` levels analysed before giving up (and prompting)
+MAX_NESTING = 64  # nested syntax ($( ( { if ...) followed before giving up (and prompting), far below the stack limit
 _WRITE_OPS = frozenset({">", ">>", "&>", "&>>", ">|", "<>"})
 _GLOB = frozenset("*?[")
 _local = threading.local()
@@ -35,6 +36,8 @@ class SimpleCommand:
     wild: frozenset[int] = frozenset()
     open_tail: bool = False
     wrapper: bool = False  # its inner command is listed after it
+    env: tuple[str, ...] = ()  # variables assigned for it: `A=1 cmd`, `env A=1 cmd`, `sudo A=1 cmd`
+    via: tuple[str, ...] = ()  # wrappers it was reached through (not counting the shell running the whole script)
 
 
 @dataclass
@@ -43,6 +46,8 @@ class Analysis:
     opaque: list[str] = field(default_factory=list)  # reasons the script cannot be fully analysed
     writes: list[str | None] = field(default_factory=list)  # redirect targets written; None: only known at run time
     cd_targets: list[str | None] = field(default_factory=list)  # directories the script cd's into; None: unknown
+    assigned: set[str] = field(default_factory=set)  # every variable the script assigns or exports
+    functions: bool = False  # the script defines shell functions (which can shadow any program name)
 
     @property
     def leaves(self) -> list[SimpleCommand]:
@@ -61,9 +66,16 @@ def _parser() -> Any:
 
 
 def analyse(argv: Sequence[str]) -> Analysis:
-    """The commands ``argv`` runs (``argv`` itself first). Plain programs never touch the parser."""
+    """The commands ``argv`` runs (``argv`` itself first). Plain programs never touch the parser. Never raises for
+    what the script says: a script nested too deeply to follow is reported as opaque."""
     result = Analysis()
-    _Walker(result).expand(tuple(argv), frozenset(), False, None, 0)
+    walker = _Walker(result)
+    # The shell that runs a whole script (`bash -lc SCRIPT`, how agent commands run) is the harness, not a wrapper.
+    walker.harness = len(argv) > 2 and os.path.basename(argv[0]) in SHELLS
+    try:
+        walker.expand(tuple(argv), frozenset(), False, None, 0)
+    except RecursionError:  # a last resort: MAX_NESTING normally stops well before the interpreter's limit
+        result.opaque.append("the script is nested too deeply to analyse")
     return result
 
 
@@ -109,6 +121,10 @@ def _unescape_double(text: str) -> str:
 class _Walker:
     def __init__(self, result: Analysis) -> None:
         self.result = result
+        self.harness = False
+        self.nesting = 0
+        self.env: tuple[str, ...] = ()  # assignments of the command being expanded
+        self.via: tuple[str, ...] = ()  # wrappers crossed to reach it
 
     # ------------------------------------------------------------------------------------------ argv level
 
@@ -117,15 +133,30 @@ class _Walker:
         if not argv:
             return
         unwrapped = unwrap(argv, wild)
-        self.result.commands.append(SimpleCommand(argv, wild, open_tail, wrapper=unwrapped is not None))
+        is_wrapper = unwrapped is not None and not isinstance(unwrapped, Runs)
+        self.result.commands.append(SimpleCommand(argv, wild, open_tail, is_wrapper, self.env, self.via))
         if unwrapped is None:
             self._note_cd(argv, wild)
             return
         if depth >= MAX_DEPTH:
             self.result.opaque.append(f"wrappers nested more than {MAX_DEPTH} deep")
-        elif isinstance(unwrapped, Inner):
+            return
+        outer = (self.env, self.via)
+        harness = self.harness and depth == 0
+        self.via = self.via if harness else (*self.via, os.path.basename(argv[0]))
+        try:
+            for item in unwrapped.items if isinstance(unwrapped, Runs) else (unwrapped,):
+                self._run(argv, item, open_tail, stdin, depth)
+        finally:
+            self.env, self.via = outer
+
+    def _run(self, argv: tuple[str, ...], unwrapped: Inner | Script | Stdin | Opaque, open_tail: bool,
+             stdin: str | None, depth: int) -> None:
+        if isinstance(unwrapped, Inner):
+            self.env = (*self.env, *unwrapped.env)
             self.expand(unwrapped.argv, unwrapped.wild, unwrapped.open_tail or open_tail, stdin, depth + 1)
         elif isinstance(unwrapped, Script):
+            self.env = ()
             self.script(unwrapped.text, depth + 1)
         elif isinstance(unwrapped, Stdin):
             if stdin is None:
@@ -155,7 +186,23 @@ class _Walker:
     # ----------------------------------------------------------------------------------------- tree level
 
     def walk(self, node: Any, depth: int) -> None:
+        if self.nesting >= MAX_NESTING:
+            self.result.opaque.append(f"the script nests more than {MAX_NESTING} levels deep")
+            return
+        self.nesting += 1
+        try:
+            self._walk(node, depth)
+        finally:
+            self.nesting -= 1
+
+    def _walk(self, node: Any, depth: int) -> None:
         kind = node.type
+        if kind == "variable_assignment":
+            name = node.child_by_field_name("name")
+            if name is not None:
+                self.result.assigned.add(name.text.decode(errors="replace"))
+        elif kind == "function_definition":
+            self.result.functions = True
         if kind == "command":
             self.command(node, (), depth)
         elif kind == "redirected_statement":
@@ -185,6 +232,7 @@ class _Walker:
         wild: set[int] = set()
         name_node = None
         stdin: str | None = None
+        assigns: list[str] = []
         for child in node.named_children:
             kind = child.type
             if kind == "command_name":
@@ -196,6 +244,8 @@ class _Walker:
                                               "known at run time")
             elif kind == "variable_assignment":
                 self.walk(child, depth)
+                name = child.child_by_field_name("name")
+                assigns.append(name.text.decode(errors="replace") if name is not None else "")
             elif kind in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
                 text = self.redirect(child, depth)
                 stdin = text if text is not None else stdin
@@ -210,7 +260,11 @@ class _Walker:
             text = self.redirect(redirect, depth)
             stdin = text if text is not None else stdin
         if name_node is not None and 0 not in wild:
-            self.expand(tuple(argv), frozenset(wild), False, stdin, depth)
+            outer, self.env = self.env, tuple(assigns)
+            try:
+                self.expand(tuple(argv), frozenset(wild), False, stdin, depth)
+            finally:
+                self.env = outer
 
     def redirect(self, node: Any, depth: int) -> str | None:
         """Record what a redirect writes; returns the text a heredoc/herestring feeds to stdin when static."""

@@ -13,9 +13,12 @@ import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Inner", "Script", "Stdin", "Opaque", "Unwrapped", "SHELLS", "unwrap"]
+__all__ = ["Inner", "Script", "Stdin", "Opaque", "Runs", "Unwrapped", "SHELLS", "unwrap", "is_assignment",
+           "skip_options"]
 
-SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh"})
+SHELLS = frozenset({"bash", "sh", "zsh", "dash", "ksh", "ash", "mksh", "yash", "posh", "rbash"})
+# Shells whose -c script is not bash syntax: what they run cannot be analysed here.
+_FOREIGN_SHELLS = frozenset({"fish", "csh", "tcsh", "pwsh", "powershell", "nu", "xonsh", "elvish", "rc", "es"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +26,7 @@ class Inner:
     argv: tuple[str, ...]
     wild: frozenset[int] = frozenset()  # positions only known at run time
     open_tail: bool = False  # more arguments are appended at run time (xargs)
+    env: tuple[str, ...] = ()  # environment variables the wrapper sets for it (env A=1, sudo A=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +44,14 @@ class Opaque:
     reason: str
 
 
-Unwrapped = Inner | Script | Stdin | Opaque
+@dataclass(frozen=True, slots=True)
+class Runs:
+    """A program that is a command in its own right *and* runs others (``find -exec``, ``git rebase -x``)."""
+
+    items: tuple[Inner | Script | Opaque, ...]
+
+
+Unwrapped = Inner | Script | Stdin | Opaque | Runs
 
 
 def _inner(argv: Sequence[str], wild: frozenset[int], start: int, open_tail: bool = False) -> Inner | Opaque | None:
@@ -53,12 +64,12 @@ def _inner(argv: Sequence[str], wild: frozenset[int], start: int, open_tail: boo
     return Inner(tuple(argv[start:]), shifted, open_tail)
 
 
-def _is_assignment(token: str) -> bool:
+def is_assignment(token: str) -> bool:
     name, sep, _ = token.partition("=")
     return bool(sep) and name.replace("_", "a").isalnum() and not name[0].isdigit()
 
 
-def _skip_options(argv: Sequence[str], start: int, with_value: frozenset[str], long_with_value: frozenset[str]) -> int:
+def skip_options(argv: Sequence[str], start: int, with_value: frozenset[str], long_with_value: frozenset[str]) -> int:
     """Index of the first operand after getopt-style options (``--`` ends them)."""
     i = start
     while i < len(argv):
@@ -81,36 +92,78 @@ def _skip_options(argv: Sequence[str], start: int, with_value: frozenset[str], l
     return i
 
 
+def _split_string(args: list[str], wild: frozenset[int], i: int, consumed: int, value: str
+                  ) -> tuple[frozenset[int], Opaque | None]:
+    """Splice ``env -S VALUE`` into ``args`` at ``i`` (GNU env splits it like a shell; ``${X}`` expands at run time)."""
+    try:
+        parts = shlex.split(value)
+    except ValueError:
+        return wild, Opaque("`env -S` string does not split")
+    args[i : i + consumed] = parts
+    shift = len(parts) - consumed
+    moved = {w if w < i else w + shift for w in wild if w < i or w >= i + consumed}
+    return frozenset(moved | {i + k for k, part in enumerate(parts) if "$" in part}), None
+
+
 def _env(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
+    """GNU/BSD env: option clusters (``-iS 'git push'``), long options with ``=`` or a separate value, ``-S``
+    strings spliced in and parsed again, then ``NAME=value`` assignments, then the command."""
     args = list(argv)
     i = 1
-    while i < len(args):
+    while i < len(args) and i not in wild:
         token = args[i]
-        if i in wild:
-            break
-        if token.startswith(("-S", "--split-string")):
-            value = token.split("=", 1)[1] if token.startswith("--split-string=") else token[2:]
-            consumed = 1
-            if not value and token in ("-S", "--split-string"):
-                value, consumed = (args[i + 1] if i + 1 < len(args) else ""), 2
-            try:
-                args[i : i + consumed] = shlex.split(value)
-            except ValueError:
-                return Opaque("`env -S` string does not split")
-            wild = frozenset()  # positions after a split no longer line up; split strings are static text
-            continue
         if token == "--":
             i += 1
             break
-        if token in ("-u", "--unset", "-C", "--chdir"):
-            i += 2
-        elif (token.startswith("-") and token != "-") or token == "-" or _is_assignment(token):
+        if token.startswith("--"):
+            name, eq, value = token.partition("=")
+            if name in ("--split-string", "--unset", "--chdir") and not eq:
+                value, eq = (args[i + 1] if i + 1 < len(args) else ""), "+"
+            consumed = 2 if eq == "+" else 1
+            if name == "--split-string":
+                wild, bad = _split_string(args, wild, i, consumed, value)
+                if bad:
+                    return bad
+                continue
+            i += consumed
+            continue
+        if token.startswith("-") and token != "-":
+            split = _env_cluster(args, wild, i)
+            if isinstance(split, Opaque):
+                return split
+            if isinstance(split, frozenset):
+                wild = split
+                continue
+            i += split
+            continue
+        if token == "-" or is_assignment(token):
             i += 1
-        else:
-            break
-    while i < len(args) and _is_assignment(args[i]) and i not in wild:
+            continue
+        break
+    while i < len(args) and is_assignment(args[i]) and i not in wild:
         i += 1
-    return _inner(args, wild, i)
+    names = [t.partition("=")[0] for t in args[1:i] if is_assignment(t)]
+    inner = _inner(args, wild, i)
+    return Inner(inner.argv, inner.wild, inner.open_tail, tuple(names)) if isinstance(inner, Inner) else inner
+
+
+def _env_cluster(args: list[str], wild: frozenset[int], i: int) -> int | frozenset[int] | Opaque:
+    """One short-option cluster at ``args[i]``: how many tokens it takes, or the new wild set after a ``-S`` split."""
+    token = args[i]
+    for j, letter in enumerate(token[1:], start=2):
+        if letter in "uCS":
+            value, consumed = token[j:], 1
+            if not value:
+                value, consumed = (args[i + 1] if i + 1 < len(args) else ""), 2
+            if letter != "S":
+                return consumed
+            prefix = "-" + token[1:j - 1]
+            if prefix != "-":  # keep the flags before S (e.g. -i) as their own token
+                args[i:i + consumed] = [prefix, *args[i:i + consumed]]
+                i, wild = i + 1, frozenset(w + 1 if w >= i else w for w in wild)
+            new_wild, bad = _split_string(args, wild, i, consumed, value)
+            return bad if bad else new_wild
+    return 1
 
 
 _SUDO_VALUE = frozenset("ugCDprtTUh")
@@ -125,16 +178,18 @@ def _sudo(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
         if token in ("-e", "--edit", "-l", "--list", "-v", "--validate", "-k", "-K", "--reset-timestamp",
                      "--remove-timestamp", "-V", "--version"):
             return None  # sudoedit, listing, credential upkeep: not running the operand
-    i = _skip_options(argv, 1, _SUDO_VALUE, _SUDO_LONG)
-    while i < len(argv) and _is_assignment(argv[i]) and i not in wild:
+    start = i = skip_options(argv, 1, _SUDO_VALUE, _SUDO_LONG)
+    while i < len(argv) and is_assignment(argv[i]) and i not in wild:
         i += 1
     if i >= len(argv) and any(t in ("-s", "--shell", "-i", "--login") for t in argv[1:]):
         return Stdin()
-    return _inner(argv, wild, i)
+    inner = _inner(argv, wild, i)
+    names = tuple(t.partition("=")[0] for t in argv[start:i])
+    return Inner(inner.argv, inner.wild, inner.open_tail, names) if isinstance(inner, Inner) and names else inner
 
 
 def _timeout(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
-    i = _skip_options(argv, 1, frozenset("sk"), frozenset({"--signal", "--kill-after"}))
+    i = skip_options(argv, 1, frozenset("sk"), frozenset({"--signal", "--kill-after"}))
     return _inner(argv, wild, i + 1)  # skip DURATION
 
 
@@ -160,7 +215,7 @@ def _command(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
 
 
 def _exec(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
-    return _inner(argv, wild, _skip_options(argv, 1, frozenset("a"), frozenset()))
+    return _inner(argv, wild, skip_options(argv, 1, frozenset("a"), frozenset()))
 
 
 def _plain(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
@@ -169,16 +224,16 @@ def _plain(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
 
 
 def _ionice(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
-    return _inner(argv, wild, _skip_options(argv, 1, frozenset("cnpPu"), frozenset({"--class", "--classdata"})))
+    return _inner(argv, wild, skip_options(argv, 1, frozenset("cnpPu"), frozenset({"--class", "--classdata"})))
 
 
 def _time(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
-    i = _skip_options(argv, 1, frozenset("fo"), frozenset({"--format", "--output"}))
+    i = skip_options(argv, 1, frozenset("fo"), frozenset({"--format", "--output"}))
     return _inner(argv, wild, i)
 
 
 def _stdbuf(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
-    return _inner(argv, wild, _skip_options(argv, 1, frozenset("ioe"), frozenset({"--input", "--output", "--error"})))
+    return _inner(argv, wild, skip_options(argv, 1, frozenset("ioe"), frozenset({"--input", "--output", "--error"})))
 
 
 _XARGS_VALUE = frozenset("adEILnPs")
@@ -187,7 +242,7 @@ _XARGS_LONG = frozenset({"--arg-file", "--delimiter", "--max-lines", "--max-args
 
 
 def _xargs(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
-    i = _skip_options(argv, 1, _XARGS_VALUE, _XARGS_LONG)
+    i = skip_options(argv, 1, _XARGS_VALUE, _XARGS_LONG)
     replace = None
     for j, token in enumerate(argv[1:i], start=1):
         if token == "-I" and j + 1 < len(argv):
@@ -245,7 +300,7 @@ def _eval(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
 
 _WRAPPERS = {
     "env": _env, "sudo": _sudo, "doas": _sudo, "timeout": _timeout, "nice": _nice, "ionice": _ionice,
-    "nohup": _plain, "setsid": _plain, "command": _command, "exec": _exec, "xargs": _xargs, "time": _time,
+    "nohup": _plain, "command": _command, "exec": _exec, "xargs": _xargs, "time": _time,
     "stdbuf": _stdbuf, "eval": _eval, "builtin": _plain,
 }
 
@@ -257,5 +312,12 @@ def unwrap(argv: Sequence[str], wild: frozenset[int] = frozenset()) -> Unwrapped
     name = argv[0].rsplit("/", 1)[-1]
     if name in SHELLS:
         return _shell(argv, wild)
+    if name in _FOREIGN_SHELLS:
+        foreign = any(t.lower() in ("-c", "-command", "--command") for t in argv[1:])
+        return Opaque(f"`{name}` runs a script in another shell language") if foreign else None
     handler = _WRAPPERS.get(name)
-    return handler(argv, wild) if handler else None
+    if handler is not None:
+        return handler(argv, wild)
+    from policies.runners import runs
+
+    return runs(name, argv, wild)

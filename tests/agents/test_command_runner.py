@@ -138,9 +138,16 @@ async def test_bypass_verdict_runs_unconfined_without_asking(tmp_path: Path) -> 
             return super().evaluate(argv, cwd=cwd).model_copy(update={"bypass_sandbox": True})
 
     sandbox = HostSandbox(blocked_words=["needs-host"])
-    runner = _runner(BypassGate(), ScriptedApprover(), sandbox, ListSink())
+    opted_in = Settings(sandbox={"unconfined_prefixes": [["echo"]]})
+    runner = CommandRunner(gate=BypassGate(), approver=ScriptedApprover(), sandbox=sandbox, settings=opted_in,
+                           events=ListSink())
     outcome = await runner.run("s1", "echo needs-host", cwd=tmp_path, workspace=tmp_path, timeout_s=30)
     assert outcome.ok and [p.mode for p in sandbox.policies] == ["danger-full-access"]
+    # Without the user's opt-in a bypass verdict still runs sandboxed (a gate alone cannot unconfine a command).
+    sandbox = HostSandbox(blocked_words=["needs-host"])
+    runner = _runner(BypassGate(), ScriptedApprover(), sandbox, ListSink())
+    outcome = await runner.run("s1", "echo needs-host", cwd=tmp_path, workspace=tmp_path, timeout_s=30)
+    assert outcome.denied and [p.mode for p in sandbox.policies] == ["workspace-write"]
 
 
 async def test_timeout_is_reported(tmp_path: Path) -> None:

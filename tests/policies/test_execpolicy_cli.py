@@ -114,7 +114,12 @@ def test_shell_mode_policies_and_amendment(rules: Path) -> None:
     _, out, _ = _inproc("--shell", "-r", str(rules), "-a", "never", "--", "rm -rf build")
     assert json.loads(out)["decision"] == "forbidden"
     _, out, _ = _inproc("--shell", "-r", str(rules), "--", "git", "status")
+    assert json.loads(out)["bypass_sandbox"] is False  # allowed by rule: without asking, in the sandbox
+    opt_in = ("-c", 'sandbox.unconfined_prefixes=[["git", "status"]]')
+    _, out, _ = _inproc("--shell", "-r", str(rules), *opt_in, "--", "git", "status")
     assert json.loads(out)["bypass_sandbox"] is True
+    _, out, _ = _inproc("--shell", "-r", str(rules), *opt_in, "--", "GIT_PAGER=./x.sh git status")
+    assert json.loads(out)["bypass_sandbox"] is False
 
 
 def test_shell_mode_without_rules_uses_the_run_rules(orchestrate_home: Path, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from orchestrator.seams import ApprovalPolicy, GateVerdict, PolicyGate, SandboxM
 from policies.gate import Gate, build_gate
 from policies.rules import RulesLoader
 from policies.shell import analyse
+from tests.support import make_repo
 
 RULES = """
 prefix_rule(pattern=["git", "push"], decision="forbidden", justification="pushing is the user's call")
@@ -22,10 +23,11 @@ prefix_rule(pattern=["docker"], decision="prompt")
 """
 
 
-def _gate(policy: ApprovalPolicy = "on-request", mode: SandboxMode = "workspace-write", rules: str = RULES) -> Gate:
+def _gate(policy: ApprovalPolicy = "on-request", mode: SandboxMode = "workspace-write", rules: str = RULES,
+          unconfined: tuple[tuple[str, ...], ...] = ()) -> Gate:
     loader = RulesLoader()
     loader.load_text("test.rules", rules)
-    return Gate(loader.policy, approval_policy=policy, sandbox_mode=mode)
+    return Gate(loader.policy, approval_policy=policy, sandbox_mode=mode, unconfined=unconfined)
 
 
 def _script(gate: Gate, script: str, cwd: Path = Path("/work/project")) -> GateVerdict:
@@ -107,11 +109,16 @@ def test_strictest_decision_over_all_commands_wins() -> None:
     assert _script(_gate(), "docker ps; git push").decision == "forbidden"
 
 
-def test_bypass_only_when_every_command_hits_an_allow_rule() -> None:
-    gate = _gate()
+def test_allow_rules_run_sandboxed_and_only_the_unconfined_opt_in_bypasses() -> None:
+    # Issue 12 item 2: `allow` means "without asking", not "outside the sandbox" (Codex's meaning, which let
+    # `GIT_EXTERNAL_DIFF=./x.sh git diff` run x.sh unconfined under an allow rule for `git diff`).
+    assert _script(_gate(), "git status && cargo test").bypass_sandbox is False
+    gate = _gate(unconfined=(("git", "status"), ("cargo", "test"), ("docker", "ps")))
     assert _script(gate, "git status && cargo test").bypass_sandbox is True
-    assert _script(gate, "git status && ls").bypass_sandbox is False  # ls: heuristics only
-    assert _gate("untrusted").evaluate(["git", "status"], cwd=Path("/w")).bypass_sandbox is False
+    assert _script(gate, "git status && ls").bypass_sandbox is False  # ls: heuristics only, not permitted by name
+    prompted = _script(gate, "git status && docker ps")  # a prompt: the user approves this very script
+    assert prompted.decision == "prompt" and prompted.bypass_sandbox is True
+    assert _script(_gate("never", unconfined=(("docker", "ps"),)), "docker ps").bypass_sandbox is False
     both = _script(gate, "git status > /etc/motd")
     assert both.decision == "prompt" and both.bypass_sandbox is False
 
@@ -259,17 +266,17 @@ def test_session_approval_of_a_whole_script_covers_its_unanalysable_parts() -> N
     assert gate.evaluate(argv, cwd=Path("/w")).decision == "allow"
 
 
-def test_add_allow_rule_takes_effect_and_can_bypass() -> None:
-    gate = _gate()
+def test_add_allow_rule_takes_effect_but_stays_sandboxed() -> None:
+    gate = _gate("untrusted")
     gate.add_allow_rule(["make", "test"], "user.rules:1")
     verdict = gate.evaluate(["make", "test", "-j4"], cwd=Path("/w"))
-    assert verdict.decision == "allow" and verdict.bypass_sandbox is True
+    assert verdict.decision == "allow" and verdict.bypass_sandbox is False  # "always allow" never unconfines
 
 
 def test_host_executable_allowlist_governs_basename_allow_rules_but_not_restrictions() -> None:
     rules = ('prefix_rule(pattern=["git", "status"])\nprefix_rule(pattern=["git", "push"], decision="forbidden")\n'
              'host_executable(name="git", paths=["/usr/bin/git"])')
-    gate = _gate(rules=rules)
+    gate = _gate(rules=rules, unconfined=(("git", "status"),))
     assert gate.evaluate(["/usr/bin/git", "status"], cwd=Path("/w")).bypass_sandbox is True
     assert gate.evaluate(["/tmp/evil/git", "status"], cwd=Path("/w")).bypass_sandbox is False
     assert gate.evaluate(["/tmp/evil/git", "push"], cwd=Path("/w")).decision == "forbidden"
@@ -298,13 +305,13 @@ def _write(path: Path, text: str) -> Path:
 
 def test_build_gate_loads_user_and_trusted_project_rules_in_order(tmp_path: Path, orchestrate_home: Path) -> None:
     home = Home(orchestrate_home)
-    project = tmp_path / "proj"
-    (project / ".git").mkdir(parents=True)
-    cwd = project / "pkg"
+    cwd = tmp_path / "proj" / "pkg"
     _write(home.rules_dir / "b.rules", 'prefix_rule(pattern=["make"], decision="prompt")\n')
     _write(home.rules_dir / "a.rules", 'prefix_rule(pattern=["make", "deploy"], decision="forbidden")\n')
-    _write(project / ".orchestrate" / "rules" / "p.rules", 'prefix_rule(pattern=["npm", "test"])\n')
-    _write(cwd / ".orchestrate" / "rules" / "q.rules", 'prefix_rule(pattern=["npm", "test"], decision="prompt")\n')
+    # The nested pkg/.orchestrate is committed: a nested one is honoured only then (issue 12 item 5).
+    project = make_repo(tmp_path / "proj", {
+        ".orchestrate/rules/p.rules": 'prefix_rule(pattern=["npm", "test"])\n',
+        "pkg/.orchestrate/rules/q.rules": 'prefix_rule(pattern=["npm", "test"], decision="prompt")\n'})
     settings = load_config(cwd=cwd, home=home, environ={}).settings
     trusted = build_gate(settings, home=home, cwd=cwd, project_root=project, trusted=True)
     names = [p.name for p in trusted.rule_files]

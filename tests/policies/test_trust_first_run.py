@@ -36,12 +36,13 @@ def test_untrusted_rules_only_project_is_named_in_a_note(tmp_path: Path, orchest
     assert cli(["execpolicy", "check", "--shell", "-C", str(project), "--", "ls"], ctx) == 0
     notes = [line for line in err.getvalue().splitlines() if line.startswith("note:")]
     assert len(notes) == 1 and "not trusted" in notes[0] and ".orchestrate/rules" in notes[0], err.getvalue()
-    assert '"bypass_sandbox":false' in out.getvalue()  # the project's allow rule was not loaded
+    assert "allowed by rule" not in out.getvalue()  # the project's allow rule was not loaded
     (orchestrate_home / "config.toml").write_text(f'[projects."{project}"]\ntrust_level = "trusted"\n')
     out2, err2 = io.StringIO(), io.StringIO()
     ctx2 = CliContext(out=Console(file=out2, width=400), err=Console(file=err2, width=400), environ=dict(os.environ))
     assert cli(["execpolicy", "check", "--shell", "-C", str(project), "--", "ls"], ctx2) == 0
-    assert "note:" not in err2.getvalue() and '"bypass_sandbox":true' in out2.getvalue()
+    assert "note:" not in err2.getvalue() and "team.rules:1" in out2.getvalue()
+    assert '"bypass_sandbox":false' in out2.getvalue()  # an allow rule runs it without asking, in the sandbox
 
 
 def test_first_interactive_run_in_an_unknown_directory_asks_then_loads_the_trusted_config(
