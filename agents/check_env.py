@@ -65,6 +65,10 @@ def _not_found(output: str, root: Path) -> EnvironmentProblem:
     match = _NOT_FOUND.search(output)
     name = match["name"] if match else None
     what = f"`{name}` was not found (exit 127)" if name else "a program it runs was not found (exit 127)"
+    if name and name.startswith("/") and Path(name).exists():
+        return EnvironmentProblem(f"`{name}` exists, but not inside the sandbox (exit 127)",
+                                  "keep the project and its tools out of /tmp (the sandbox has a private /tmp) and of "
+                                  "sandbox.hide_paths, or set validate.commands")
     if (root / "package.json").is_file() and not (root / "node_modules").is_dir() and name not in _JS_MANAGERS:
         return EnvironmentProblem(what + "; the project's node_modules/ is missing", _install_js(root))
     if name == "python":
