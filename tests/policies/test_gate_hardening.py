@@ -35,7 +35,7 @@ def _gate(policy: ApprovalPolicy = "on-request", *, unconfined: tuple[tuple[str,
     loader = RulesLoader()
     loader.load_file(resource_path("default.rules"))
     loader.load_text("readme.rules", README_RULES)
-    return Gate(loader.policy, approval_policy=policy, **({"unconfined": unconfined} if unconfined else {}))
+    return Gate(loader.policy, approval_policy=policy, unconfined=unconfined)
 
 
 def _check(gate: Gate, script: str, cwd: Path = Path("/work/project")) -> GateVerdict:
@@ -155,7 +155,6 @@ def test_a_forbidden_git_push_is_found_through_git_options_aliases_and_wrappers(
 def test_what_cannot_be_followed_prompts(script: str) -> None:
     verdict = _check(_gate(), script)
     assert verdict.decision in ("prompt", "forbidden"), verdict.reason
-    assert verdict.decision != "allow"
 
 
 def test_a_git_alias_prompts_while_a_rule_restricts_git_unless_an_allow_rule_vouches_for_it() -> None:
