@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from policies.shellwords import unescape_double, unescape_word
 from policies.wrappers import SHELLS, Inner, Opaque, Runs, Script, Stdin, unwrap
 
 __all__ = ["SimpleCommand", "Analysis", "analyse", "MAX_DEPTH", "MAX_NESTING"]
@@ -26,7 +27,6 @@ __all__ = ["SimpleCommand", "Analysis", "analyse", "MAX_DEPTH", "MAX_NESTING"]
 MAX_DEPTH = 12  # nested wrappers / `bash -c` levels analysed before giving up (and prompting)
 MAX_NESTING = 64  # nested syntax ($( ( { if ...) followed before giving up (and prompting), far below the stack limit
 _WRITE_OPS = frozenset({">", ">>", "&>", "&>>", ">|", "<>"})
-_GLOB = frozenset("*?[")
 _local = threading.local()
 
 
@@ -77,45 +77,6 @@ def analyse(argv: Sequence[str]) -> Analysis:
     except RecursionError:  # a last resort: MAX_NESTING normally stops well before the interpreter's limit
         result.opaque.append("the script is nested too deeply to analyse")
     return result
-
-
-def _unescape_word(text: str) -> tuple[str, bool]:
-    """An unquoted word's value and whether it is static (no glob characters)."""
-    if "\\" not in text:  # the common case, without the per-character loop (the gate's hot path)
-        return text, _GLOB.isdisjoint(text)
-    out: list[str] = []
-    static = True
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            if text[i + 1] != "\n":
-                out.append(text[i + 1])
-            i += 2
-            continue
-        if ch in _GLOB:
-            static = False
-        out.append(ch)
-        i += 1
-    # `~` stays as written: rules name it literally, and the gate expands it where a path is needed.
-    return "".join(out), static
-
-
-def _unescape_double(text: str) -> str:
-    if "\\" not in text:
-        return text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text) and text[i + 1] in '$`"\\\n':
-            if text[i + 1] != "\n":
-                out.append(text[i + 1])
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
 
 
 class _Walker:
@@ -302,7 +263,7 @@ class _Walker:
         kind = node.type
         text = node.text.decode("utf-8", errors="replace")
         if kind == "word":
-            return _unescape_word(text)
+            return unescape_word(text)
         if kind == "number":
             return text, True
         if kind == "raw_string":
@@ -317,7 +278,7 @@ class _Walker:
             static = True
             for child in node.named_children:
                 if child.type == "string_content":
-                    parts.append(_unescape_double(child.text.decode("utf-8", errors="replace")))
+                    parts.append(unescape_double(child.text.decode("utf-8", errors="replace")))
                     continue
                 value, child_static = self.word(child, depth)
                 parts.append(value)

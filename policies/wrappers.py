@@ -9,7 +9,6 @@ so ``sudo -u root env A=1 timeout -s KILL 5 git push`` reaches ``git push``. Pur
 from __future__ import annotations
 
 import os
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -90,80 +89,6 @@ def skip_options(argv: Sequence[str], start: int, with_value: frozenset[str], lo
         else:
             i += 1
     return i
-
-
-def _split_string(args: list[str], wild: frozenset[int], i: int, consumed: int, value: str
-                  ) -> tuple[frozenset[int], Opaque | None]:
-    """Splice ``env -S VALUE`` into ``args`` at ``i`` (GNU env splits it like a shell; ``${X}`` expands at run time)."""
-    try:
-        parts = shlex.split(value)
-    except ValueError:
-        return wild, Opaque("`env -S` string does not split")
-    args[i : i + consumed] = parts
-    shift = len(parts) - consumed
-    moved = {w if w < i else w + shift for w in wild if w < i or w >= i + consumed}
-    return frozenset(moved | {i + k for k, part in enumerate(parts) if "$" in part}), None
-
-
-def _env(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
-    """GNU/BSD env: option clusters (``-iS 'git push'``), long options with ``=`` or a separate value, ``-S``
-    strings spliced in and parsed again, then ``NAME=value`` assignments, then the command."""
-    args = list(argv)
-    i = 1
-    while i < len(args) and i not in wild:
-        token = args[i]
-        if token == "--":
-            i += 1
-            break
-        if token.startswith("--"):
-            name, eq, value = token.partition("=")
-            if name in ("--split-string", "--unset", "--chdir") and not eq:
-                value, eq = (args[i + 1] if i + 1 < len(args) else ""), "+"
-            consumed = 2 if eq == "+" else 1
-            if name == "--split-string":
-                wild, bad = _split_string(args, wild, i, consumed, value)
-                if bad:
-                    return bad
-                continue
-            i += consumed
-            continue
-        if token.startswith("-") and token != "-":
-            split = _env_cluster(args, wild, i)
-            if isinstance(split, Opaque):
-                return split
-            if isinstance(split, frozenset):
-                wild = split
-                continue
-            i += split
-            continue
-        if token == "-" or is_assignment(token):
-            i += 1
-            continue
-        break
-    while i < len(args) and is_assignment(args[i]) and i not in wild:
-        i += 1
-    names = [t.partition("=")[0] for t in args[1:i] if is_assignment(t)]
-    inner = _inner(args, wild, i)
-    return Inner(inner.argv, inner.wild, inner.open_tail, tuple(names)) if isinstance(inner, Inner) else inner
-
-
-def _env_cluster(args: list[str], wild: frozenset[int], i: int) -> int | frozenset[int] | Opaque:
-    """One short-option cluster at ``args[i]``: how many tokens it takes, or the new wild set after a ``-S`` split."""
-    token = args[i]
-    for j, letter in enumerate(token[1:], start=2):
-        if letter in "uCS":
-            value, consumed = token[j:], 1
-            if not value:
-                value, consumed = (args[i + 1] if i + 1 < len(args) else ""), 2
-            if letter != "S":
-                return consumed
-            prefix = "-" + token[1:j - 1]
-            if prefix != "-":  # keep the flags before S (e.g. -i) as their own token
-                args[i:i + consumed] = [prefix, *args[i:i + consumed]]
-                i, wild = i + 1, frozenset(w + 1 if w >= i else w for w in wild)
-            new_wild, bad = _split_string(args, wild, i, consumed, value)
-            return bad if bad else new_wild
-    return 1
 
 
 _SUDO_VALUE = frozenset("ugCDprtTUh")
@@ -299,7 +224,7 @@ def _eval(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
 
 
 _WRAPPERS = {
-    "env": _env, "sudo": _sudo, "doas": _sudo, "timeout": _timeout, "nice": _nice, "ionice": _ionice,
+    "sudo": _sudo, "doas": _sudo, "timeout": _timeout, "nice": _nice, "ionice": _ionice,
     "nohup": _plain, "command": _command, "exec": _exec, "xargs": _xargs, "time": _time,
     "stdbuf": _stdbuf, "eval": _eval, "builtin": _plain,
 }

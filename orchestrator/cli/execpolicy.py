@@ -4,7 +4,10 @@
 ``codex execpolicy check`` prints for the same rules and argv. ``--shell`` evaluates CMD the way an agent's command is
 evaluated (one argument is a shell script, run as ``bash -lc SCRIPT``; several are an argv) under ``-a POLICY -s MODE``
 and prints ``{"decision", "commands", "bypass_sandbox", "reason", "proposed_amendment"}``; without ``--rules`` it
-loads the run's rules (built-in, user, trusted project).
+loads the run's rules (built-in, user, trusted project). ``bypass_sandbox`` is orchestrate's narrower grant, not
+Codex's: true only for a command listed in ``[sandbox] unconfined_prefixes`` (``-c`` sets it here too) that the agent
+cannot bend into running something else; an ``allow`` rule alone means "in the sandbox, without asking"
+(docs/rules.md).
 """
 
 from __future__ import annotations
