@@ -144,7 +144,7 @@ class Gate:
     def _judge(self, command: SimpleCommand, analysis: Analysis, outcome: _Outcome, cwd: Path) -> None:
         argv = command.argv
         matches = self.policy.gate_matches(argv, wild=command.wild, open_tail=command.open_tail)
-        git = os.path.basename(argv[0]) == "git" and self._restricts("git")
+        git = (argv[0] == "git" or argv[0].endswith("/git")) and self._restricts("git")
         if git:
             matches += self._git_restrictions(command, matches)
             self._git_alias(command, analysis, matches, outcome)

@@ -268,9 +268,21 @@ _RUNNERS: dict[str, _Parser] = {
 }
 
 
-def runs(name: str, argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
+class _Runs:
+    """:func:`runs` with the program names it knows (``names``), so callers skip the call for any other program."""
+
+    names = frozenset(_RUNNERS)
+
+    def __call__(self, name: str, argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
+        return _runs(name, argv, wild)
+
+
+def _runs(name: str, argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
     """What ``argv`` (program basename ``name``) runs besides itself, or ``None`` when it runs nothing we know of."""
     handler = _RUNNERS.get(name)
     if handler is None and name.startswith("git-") and len(name) > 4:
         return git_runs(("git", name[4:], *argv[1:]), frozenset(w + 1 for w in wild), renamed=True)
     return handler(argv, wild) if handler else None
+
+
+runs = _Runs()

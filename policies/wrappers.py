@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Protocol
 
 __all__ = ["Inner", "Script", "Stdin", "Opaque", "Runs", "Unwrapped", "SHELLS", "unwrap", "is_assignment",
            "skip_options"]
@@ -223,6 +225,12 @@ def _eval(argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None:
     return Script(" ".join(argv[1:]))
 
 
+class _RunsFn(Protocol):
+    names: frozenset[str]
+
+    def __call__(self, name: str, argv: Sequence[str], wild: frozenset[int]) -> Unwrapped | None: ...
+
+
 _WRAPPERS = {
     "sudo": _sudo, "doas": _sudo, "timeout": _timeout, "nice": _nice, "ionice": _ionice,
     "nohup": _plain, "command": _command, "exec": _exec, "xargs": _xargs, "time": _time,
@@ -243,6 +251,13 @@ def unwrap(argv: Sequence[str], wild: frozenset[int] = frozenset()) -> Unwrapped
     handler = _WRAPPERS.get(name)
     if handler is not None:
         return handler(argv, wild)
+    runs = _runners()
+    return runs(name, argv, wild) if name in runs.names or name.startswith("git-") else None
+
+
+@cache
+def _runners() -> _RunsFn:
+    """:func:`policies.runners.runs`, imported once (it imports this module) and kept: the gate's hot path."""
     from policies.runners import runs
 
-    return runs(name, argv, wild)
+    return runs
