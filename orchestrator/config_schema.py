@@ -87,9 +87,17 @@ class SandboxConfig(_Section):
     backend: Literal["auto", "bwrap", "landlock"] = "auto"
     hide_paths: tuple[str, ...] = (
         "~/.ssh", "~/.gnupg", "~/.aws", "~/.azure", "~/.config/gcloud", "~/.kube", "~/.docker", "~/.config/gh",
-        "~/.netrc", "~/.git-credentials", "~/.pypirc",
+        "~/.config/hub", "~/.netrc", "~/.git-credentials", "~/.config/git/credentials", "~/.pypirc", "~/.npmrc",
+        "~/.yarnrc", "~/.yarnrc.yml", "~/.pgpass", "~/.my.cnf", "~/.cargo/credentials", "~/.cargo/credentials.toml",
+        "~/.gem/credentials", "~/.vault-token", "~/.terraform.d/credentials.tfrc.json", "~/.password-store",
+        "~/.local/share/keyrings", "~/.m2/settings.xml", "~/.gradle/gradle.properties", "~/.bash_history",
+        "~/.zsh_history", "~/.history", "~/.sh_history", "~/.python_history", "~/.node_repl_history",
+        "~/.psql_history", "~/.mysql_history", "~/.sqlite_history", "~/.lesshst", "~/.local/share/fish/fish_history",
     )
 
+    max_processes: int = Field(default=2048, ge=0)  # 0: unbounded
+    max_memory_mb: int = Field(default=8192, ge=0)
+    tmpfs_size_mb: int = Field(default=1024, ge=0)
 
 class MemoryConfig(_Section):
     max_bytes: int = Field(default=32768, ge=0)

@@ -63,7 +63,7 @@ def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
     def warn(message: str) -> None:
         ctx.err.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
-    sandbox = build_sandbox(settings, backends=[args.backend] if args.backend else None, on_warning=warn)
+    sandbox = build_sandbox(settings, backends=[args.backend] if args.backend else None, on_warning=warn, home=ctx.home)
     policy = policy_for(settings, cwd)
     import asyncio  # lazily: `orchestrate --help` stays fast
 
@@ -83,6 +83,10 @@ def handle_status(args: argparse.Namespace, ctx: CliContext) -> int:
         status = found.status(name)
         mark = "[green]works[/]" if status.available else "[red]unavailable[/]"
         ctx.out.print(f"{name}: {mark} ({escape(status.detail)})", highlight=False, soft_wrap=True)
+    from policies.sandbox.factory import build_sandbox
+
+    for line in build_sandbox(ctx.load_config(args).settings).describe_limits():
+        ctx.out.print(f"limits: {escape(line)}", highlight=False, soft_wrap=True)
     if not any(found.status(n).available for n in BACKENDS):
         ctx.out.print(f"no sandbox mechanism works: {escape(FIX_HINT)}", highlight=False, soft_wrap=True)
         return 1

@@ -3,9 +3,17 @@
 The layout, in mount order (later mounts cover earlier ones, so order matters):
 
 1. ``--ro-bind / /``: the whole host, read-only.
-2. ``--tmpfs /tmp``, ``--dev /dev`` (a minimal /dev with null, zero, tty, pts, ...), ``--tmpfs /dev/shm``,
-   ``--proc /proc`` (of the new pid namespace: processes outside are invisible, hence not ptrace-able), and the
-   hidden credential paths (``sandbox.hide_paths``) that contain the workspace, covered by empty private tmpfs.
+2. ``--tmpfs /tmp``, ``--dev /dev`` (a minimal /dev with null, zero, tty, pts, ...), ``--tmpfs /dev/shm`` (both
+   tmpfs sized by ``sandbox.tmpfs_size_mb``), ``--proc /proc`` (of the new pid namespace: processes outside are
+   invisible, hence not ptrace-able) remounted **read-only**, and the hidden credential paths
+   (``sandbox.hide_paths``) that contain the workspace, covered by empty private tmpfs.
+
+   Why ``/proc`` read-only: run as root, bubblewrap maps uid 0 inside to the real uid 0, and sysctls are guarded by
+   DAC alone, so without capabilities a command could still write ``/proc/sys/kernel/core_pattern`` (a host-wide
+   knob: the next crash runs any program as root). bubblewrap covers ``/proc/sys`` only when it *looks* writable
+   (``access(W_OK)`` on the 0555 directory says no), so it stays writable; a read-only ``/proc`` closes every knob
+   under it at once (``/proc/sys``, ``/proc/sysrq-trigger``, ``/proc/irq``, ``/proc/bus``, ``/proc/fs``, ...).
+   ``/sys`` and every other mount are read-only through ``--ro-bind / /``.
 3. ``--ro-bind`` the working directory when it sits under ``/tmp`` (it would otherwise vanish under the tmpfs).
 4. ``--bind`` the workspace and each writable root (``workspace-write``), or ``--ro-bind`` the workspace
    (``read-only``): after the tmpfs, so a workspace under ``/tmp`` stays the real one.
@@ -28,7 +36,7 @@ from pathlib import Path
 from orchestrator.seams import SandboxPolicy
 from policies.sandbox.gitpaths import protected_paths
 
-__all__ = ["ISOLATION_FLAGS", "bwrap_argv", "writable_paths"]
+__all__ = ["ISOLATION_FLAGS", "bwrap_argv", "expand_hidden", "writable_paths"]
 
 ISOLATION_FLAGS: tuple[str, ...] = (
     "--new-session",
@@ -56,6 +64,24 @@ def _hide(paths: Sequence[Path], *, read_only: bool) -> list[str]:
     return out
 
 
+def expand_hidden(hidden: Sequence[Path], bound: Sequence[Path]) -> list[Path]:
+    """``hidden`` with every tree that holds a ``bound`` path replaced by its entries minus that path's ancestors,
+    recursively: what to cover so that everything hidden stays hidden and the bound paths stay reachable, for a
+    mechanism that cannot re-expose a path below a cover (the Landlock helper). A tree's entries are read now."""
+    out: list[Path] = []
+    for path in hidden:
+        inner = [b for b in bound if _under(b, path)]
+        if not inner:
+            out.append(path)
+        elif path not in inner and path.is_dir() and not path.is_symlink():
+            try:
+                entries = sorted(path.iterdir())
+            except OSError:
+                continue
+            out += expand_hidden(entries, inner)
+    return out
+
+
 def writable_paths(policy: SandboxPolicy) -> tuple[Path, ...]:
     """Existing directories the command may write under ``policy`` (besides the private /tmp)."""
     if policy.mode != "workspace-write":
@@ -73,13 +99,17 @@ def bwrap_argv(
     seccomp_fd: int | None,
     status_fd: int | None,
     hidden: Sequence[Path] = (),
+    tmpfs_mb: int = 0,
 ) -> list[str]:
     """The full command line: ``bwrap [flags] -- argv``. ``cwd`` and the workspace must be resolved paths; ``hidden``
-    paths (credentials) appear empty: directories as an empty read-only tmpfs, files as ``/dev/null``."""
+    paths (credentials) appear empty: directories as an empty read-only tmpfs, files as ``/dev/null``. ``tmpfs_mb``
+    bounds ``/tmp`` and ``/dev/shm`` (0: the kernel's default, half of RAM each)."""
     out = [bwrap, *ISOLATION_FLAGS]
     if not policy.network:
         out.append("--unshare-net")
-    out += ["--ro-bind", "/", "/", "--tmpfs", "/tmp", "--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc"]
+    size = ["--size", str(tmpfs_mb << 20)] if tmpfs_mb else []
+    out += ["--ro-bind", "/", "/", *size, "--tmpfs", "/tmp", "--dev", "/dev", *size, "--tmpfs", "/dev/shm",
+            "--proc", "/proc", "--remount-ro", "/proc"]
     # A hidden tree that holds the workspace (or cwd) is covered first, so the workspace binds show through it;
     # every other hidden path is covered last, so a workspace that holds it (say, the home directory) does not.
     bound = (cwd, policy.workspace, *policy.writable_roots)

@@ -2,10 +2,11 @@
 
 A failed confined command counts as denied when its output shows an error the confinement produces: under
 bubblewrap, writes outside the writable binds fail with ``EROFS`` and cross-mount hard links with ``EXDEV``; under
-Landlock, writes fail with ``EACCES``; the seccomp filter answers network syscalls with ``EPERM``; with the network
-namespace, connections fail with ``ENETUNREACH``/``ECONNREFUSED`` and names do not resolve. A process killed by
-``SIGSYS`` tripped the filter. The result is a best guess from the output, which is what the engine needs to offer a
-retry outside the sandbox (approval policy ``on-failure``) or to tell the model why its command failed.
+Landlock, writes fail with ``EACCES`` (``EROFS`` from the helper's read-only mounts as root); the seccomp filter
+answers network syscalls with ``EPERM``; with the network namespace, connections fail with
+``ENETUNREACH``/``ECONNREFUSED`` and names do not resolve. A process killed by ``SIGSYS`` tripped the filter. The
+result is a best guess from the output, which is what the engine needs to offer a retry outside the sandbox
+(approval policy ``on-failure``) or to tell the model why its command failed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ __all__ = ["detect_denial"]
 
 _FILESYSTEM: dict[str, tuple[str, ...]] = {
     "bwrap": ("Read-only file system", "Invalid cross-device link", "Operation not permitted"),
-    "landlock": ("Permission denied", "Invalid cross-device link", "Operation not permitted"),
+    "landlock": ("Permission denied", "Read-only file system", "Invalid cross-device link", "Operation not permitted"),
 }
 _NETWORK = (
     "Network is unreachable",

@@ -6,11 +6,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from orchestrator.config_schema import Settings
+from orchestrator.home import Home
 from orchestrator.seams import SandboxPolicy
+from policies.sandbox.limits import Limits
 from policies.sandbox.probe import BACKENDS
 from policies.sandbox.runner import SandboxRunner
 
-__all__ = ["build_sandbox", "policy_for"]
+__all__ = ["build_sandbox", "limits_for", "policy_for"]
 
 
 def build_sandbox(
@@ -18,13 +20,27 @@ def build_sandbox(
     *,
     backends: Sequence[str] | None = None,
     on_warning: Callable[[str], None] | None = None,
+    home: Home | None = None,
 ) -> SandboxRunner:
     """The ``seams.Sandbox`` for ``settings``: ``sandbox.backend`` ``"auto"`` prefers bubblewrap then Landlock; a named
-    backend is the only one allowed. ``backends`` overrides that (``[]``: none, to exercise the refusal)."""
+    backend is the only one allowed. ``backends`` overrides that (``[]``: none, to exercise the refusal).
+
+    Besides ``sandbox.hide_paths``, ``home``'s (default: ``$ORCHESTRATE_HOME``'s) ``sessions/`` is always hidden:
+    other sessions' transcripts and stagings. A command whose workspace is a staging under it still sees that
+    staging (the runner re-exposes the paths a command works in)."""
     if backends is None:
         configured = settings.sandbox.backend
         backends = BACKENDS if configured == "auto" else (configured,)
-    return SandboxRunner(backends=backends, on_warning=on_warning, hide_paths=settings.sandbox.hide_paths)
+    sessions = (home or Home.from_env()).sessions_dir
+    return SandboxRunner(backends=backends, on_warning=on_warning, hide_paths=(*settings.sandbox.hide_paths, sessions),
+                         limits=limits_for(settings))
+
+
+def limits_for(settings: Settings) -> Limits:
+    """The ``[sandbox]`` resource limits."""
+    sandbox = settings.sandbox
+    return Limits(max_processes=sandbox.max_processes, max_memory_mb=sandbox.max_memory_mb,
+                  tmpfs_size_mb=sandbox.tmpfs_size_mb)
 
 
 def policy_for(settings: Settings, workspace: Path) -> SandboxPolicy:

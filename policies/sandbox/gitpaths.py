@@ -9,15 +9,24 @@ the repository: the nearest ``.git`` above it counts.
 The workspace is writable by the command, so a ``.git`` file is untrusted input: a git dir outside the workspace is
 only accepted when it points back at this workspace (a worktree's ``gitdir`` file) or is a submodule's dir inside the
 superproject's ``modules/``; anything else is ignored rather than exposed.
+
+Nested ``.git`` and ``.orchestrate/`` anywhere below the workspace (a vendored repository, ``sub/.orchestrate/``
+that a later run would load) are protected too. The search is breadth-first and bounded (:data:`SCAN_BUDGET`
+directory entries, symlinks not followed, no descent into a ``.git``): a huge tree is not walked to its end, and what
+lies past the budget is not protected.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ProtectedPaths", "protected_paths"]
+__all__ = ["ProtectedPaths", "protected_paths", "nested_metadata", "SCAN_BUDGET"]
+
+SCAN_BUDGET = 20000  # directory entries looked at per command (~10 ms): bounds the cost on huge trees
+_METADATA_NAMES = (".git", ".orchestrate")
 
 
 @dataclass(frozen=True)
@@ -84,4 +93,29 @@ def protected_paths(workspace: Path) -> ProtectedPaths:
     orchestrate_dir = workspace / ".orchestrate"
     if orchestrate_dir.is_dir():
         metadata.append(orchestrate_dir)
+    metadata.extend(p for p in nested_metadata(workspace) if p not in metadata)
     return ProtectedPaths(metadata=tuple(metadata), git_dirs=git_dirs)
+
+
+def nested_metadata(workspace: Path, budget: int = SCAN_BUDGET) -> list[Path]:
+    """``.git`` (file or directory) and ``.orchestrate/`` below ``workspace`` (not its own), shallowest first, found
+    breadth-first within ``budget`` directory entries."""
+    found: list[Path] = []
+    queue = deque([str(workspace)])
+    while queue and budget > 0:
+        directory = queue.popleft()
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    budget -= 1
+                    if entry.name in _METADATA_NAMES:
+                        if directory != str(workspace) and (entry.is_dir(follow_symlinks=False)
+                                                            or entry.is_file(follow_symlinks=False)):
+                            found.append(Path(entry.path))
+                    elif entry.is_dir(follow_symlinks=False):
+                        queue.append(entry.path)
+                    if budget <= 0:
+                        break
+        except OSError:
+            continue
+    return found

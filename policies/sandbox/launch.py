@@ -19,10 +19,11 @@ from pathlib import Path
 
 from orchestrator.seams import SandboxPolicy
 from policies.sandbox import seccomp
-from policies.sandbox.bwrap import bwrap_argv, writable_paths
+from policies.sandbox.bwrap import bwrap_argv, expand_hidden, writable_paths
 from policies.sandbox.gitpaths import protected_paths
+from policies.sandbox.limits import Limits
 
-__all__ = ["Launch", "BackendReport", "prepare_bwrap", "prepare_landlock", "prepare_unconfined", "HELPER"]
+__all__ = ["Bounds", "Launch", "BackendReport", "prepare_bwrap", "prepare_landlock", "prepare_unconfined", "HELPER"]
 
 HELPER = Path(__file__).with_name("exec_helper.py")
 _TMP_VARS = ("TMPDIR", "TMP", "TEMP")
@@ -115,26 +116,70 @@ def _seccomp_memfd() -> int:
     return fd
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """What one launch enforces: the limits, the cgroup to join (if any), and whether rlimits stand in for it."""
+
+    limits: Limits = field(default_factory=Limits)
+    cgroup_procs: tuple[Path, ...] = ()
+    nproc: int = 0  # RLIMIT_NPROC to set (0: none)
+    data_mb: int = 0  # RLIMIT_DATA to set (0: none)
+
+
+def _bwrap_prefix(bounds: Bounds) -> list[str]:
+    """Join the cgroup and set the rlimits in the process that then ``exec``s bubblewrap (no race: nothing of the
+    command runs before)."""
+    prefix: list[str] = []
+    if bounds.cgroup_procs:
+        joins = " && ".join(f'echo 0 > "${i + 1}"' for i in range(len(bounds.cgroup_procs)))
+        script = (f'{joins} || {{ echo "bwrap: orchestrate could not join its cgroup" >&2; exit 125; }}; '
+                  f'shift {len(bounds.cgroup_procs)}; exec "$@"')
+        prefix += ["/bin/sh", "-c", script, "sh", *map(str, bounds.cgroup_procs)]
+    prlimit = shutil.which("prlimit") if bounds.nproc or bounds.data_mb else None
+    if prlimit is not None:
+        prefix.append(prlimit)
+        if bounds.nproc:
+            prefix.append(f"--nproc={bounds.nproc}")
+        if bounds.data_mb:
+            prefix.append(f"--data={bounds.data_mb << 20}")
+        prefix.append("--")
+    return prefix
+
+
 def prepare_bwrap(bwrap: str, argv: Sequence[str], *, policy: SandboxPolicy, cwd: Path,
-                  hidden: Sequence[Path] = ()) -> Launch:
+                  hidden: Sequence[Path] = (), bounds: Bounds | None = None) -> Launch:
+    bounds = bounds or Bounds()
     seccomp_fd = None if policy.network else _seccomp_memfd()
     status_read, status_write = os.pipe()
     command = bwrap_argv(bwrap, argv, policy=policy, cwd=cwd, seccomp_fd=seccomp_fd, status_fd=status_write,
-                         hidden=hidden)
+                         hidden=hidden, tmpfs_mb=bounds.limits.tmpfs_size_mb)
     fds = (status_write,) if seccomp_fd is None else (seccomp_fd, status_write)
-    return Launch(backend="bwrap", argv=command, child_fds=fds, status_read=status_read)
+    return Launch(backend="bwrap", argv=[*_bwrap_prefix(bounds), *command], child_fds=fds, status_read=status_read)
 
 
-def prepare_landlock(argv: Sequence[str], *, policy: SandboxPolicy) -> Launch:
-    """The helper command line; the private temp dir stands in for bubblewrap's private ``/tmp`` (via ``TMPDIR``)."""
+def prepare_landlock(argv: Sequence[str], *, policy: SandboxPolicy, cwd: Path | None = None,
+                     hidden: Sequence[Path] = (), bounds: Bounds | None = None) -> Launch:
+    """The helper command line; the private temp dir stands in for bubblewrap's private ``/tmp`` (via ``TMPDIR``).
+    ``hidden``, the protected paths and the tmpfs size take effect only when the helper runs as root."""
+    bounds = bounds or Bounds()
     temp_dir = Path(tempfile.mkdtemp(prefix="orchestrate-sbx-"))
-    writable = [str(p) for p in writable_paths(policy)]
+    writable = list(writable_paths(policy))
+    protected = protected_paths(policy.workspace)
     if policy.mode == "workspace-write" and not policy.protect_git:
-        writable += [str(p) for p in protected_paths(policy.workspace).git_dirs]
-    writable.append(str(temp_dir))
+        writable += [p for p in protected.git_dirs if p not in writable]
+    keep = [] if policy.mode == "workspace-write" and not policy.protect_git else list(protected.metadata)
+    options: list[str] = [] if not policy.network else ["-n"]
+    options += [item for p in writable for item in ("-w", str(p))]
+    options += ["-t", str(temp_dir)]
+    options += [item for p in keep for item in ("-p", str(p))]
+    bound = [cwd or policy.workspace, policy.workspace, *writable]
+    options += [item for p in expand_hidden(hidden, bound) for item in ("-H", str(p))]
+    options += [item for p in bounds.cgroup_procs for item in ("-c", str(p))]
+    for flag, value in (("-s", bounds.limits.tmpfs_size_mb), ("-u", bounds.nproc), ("-d", bounds.data_mb)):
+        if value:
+            options += [flag, str(value)]
     status_read, status_write = os.pipe()
-    network = "1" if policy.network else "0"
-    command = [sys.executable, "-I", "-S", str(HELPER), str(status_write), network, *writable, "--", *argv]
+    command = [sys.executable, "-I", "-S", str(HELPER), str(status_write), *options, "--", *argv]
     return Launch(
         backend="landlock",
         argv=command,

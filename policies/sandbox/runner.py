@@ -26,8 +26,11 @@ from policies.sandbox.capture import BoundedCapture
 from policies.sandbox.denial import detect_denial
 from policies.sandbox.env import scrub_env
 from policies.sandbox.gitpaths import protected_paths
-from policies.sandbox.launch import Launch, prepare_bwrap, prepare_landlock, prepare_unconfined
+from policies.sandbox.launch import Bounds, Launch, prepare_bwrap, prepare_landlock, prepare_unconfined
+from policies.sandbox.limits import Cgroup, LimitPlan, Limits, create_cgroup, plan_limits
+from policies.sandbox.mountns import can_confine_mounts
 from policies.sandbox.probe import BACKENDS, FIX_HINT, Probe, probe
+from policies.sandbox.reaper import kill_tree
 
 __all__ = ["SandboxRunner", "Stdio"]
 
@@ -43,7 +46,8 @@ class SandboxRunner:
     ``backends``: the mechanisms allowed, in preference order (``[]`` forces "no mechanism": confining modes then
     refuse, or run unconfined with ``allow_unconfined``). ``on_warning`` receives every warning (default: the
     ``orchestrate.sandbox`` logger). ``max_output_bytes`` bounds :attr:`ExecResult.output`. ``hide_paths``
-    (``~`` expanded per command) are credential paths confined commands see empty (bubblewrap only).
+    (``~`` expanded per command) are credential paths confined commands see empty (bubblewrap; Landlock when run as
+    root). ``limits`` bound processes, memory and tmpfs (:mod:`policies.sandbox.limits`; default: its defaults).
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class SandboxRunner:
         on_warning: Callable[[str], None] | None = None,
         max_output_bytes: int = 1 << 20,
         hide_paths: Sequence[str | Path] = (),
+        limits: Limits | None = None,
     ) -> None:
         unknown = [b for b in backends if b not in BACKENDS]
         if unknown:
@@ -61,7 +66,19 @@ class SandboxRunner:
         self._warn = on_warning or _log.warning
         self._max_output = max_output_bytes
         self._hide = tuple(Path(p) for p in hide_paths)
+        self._limits = limits or Limits()
+        self._plan: LimitPlan | None = None
         self._announced: set[str] = set()
+
+    def describe_limits(self) -> list[str]:
+        """What bounds each resource limit here, one line each (``orchestrate sandbox status``)."""
+        return self.limit_plan().describe(self._limits, root=os.geteuid() == 0)
+
+    def limit_plan(self) -> LimitPlan:
+        """Which mechanism enforces each limit here (computed once)."""
+        if self._plan is None:
+            self._plan = plan_limits(self._limits)
+        return self._plan
 
     @property
     def backends(self) -> tuple[str, ...]:
@@ -115,6 +132,8 @@ class SandboxRunner:
             return await self._execute(job, timeout_s, stdin, stdio)
         finally:
             job.launch.close()
+            if job.cgroup is not None:
+                await asyncio.to_thread(job.cgroup.remove)
 
     def _prepare(self, argv: Sequence[str], policy: SandboxPolicy, cwd: Path, env: Mapping[str, str] | None) -> _Job:
         cwd = cwd.resolve()
@@ -125,14 +144,31 @@ class SandboxRunner:
         backend = self.select(policy, warnings)
         self._check_git_protection(backend, policy, warnings)
         environ = scrub_env(os.environ if env is None else env, allow=policy.env_allow, deny=policy.env_deny)
-        hidden = [p.expanduser() for p in self._hide] if backend == "bwrap" else []
-        launch = _prepare(backend, argv, policy, cwd, hidden)
+        hidden = [p.expanduser().resolve() for p in self._hide]
+        cgroup, bounds = self._bounds(backend)
+        try:
+            launch = _prepare(backend, argv, policy, cwd, hidden=hidden, bounds=bounds)
+        except BaseException:
+            if cgroup is not None:
+                cgroup.remove()
+            raise
         environ.update(launch.env_extra)
-        return _Job(launch=launch, policy=policy, cwd=cwd, environ=environ, warnings=warnings)
+        return _Job(launch=launch, policy=policy, cwd=cwd, environ=environ, warnings=warnings, cgroup=cgroup)
+
+    def _bounds(self, backend: str) -> tuple[Cgroup | None, Bounds]:
+        if backend == "none":
+            return None, Bounds(limits=self._limits)
+        plan = self.limit_plan()
+        cgroup = create_cgroup(self._limits, plan) if plan.hierarchies else None
+        in_cgroup = set().union(*(h.controllers for h in plan.hierarchies)) if cgroup is not None else set()
+        nproc = self._limits.max_processes if "pids" not in in_cgroup and plan.processes == "rlimit" else 0
+        data = self._limits.max_memory_mb if "memory" not in in_cgroup else 0
+        procs = cgroup.procs if cgroup is not None else ()
+        return cgroup, Bounds(limits=self._limits, cgroup_procs=procs, nproc=nproc, data_mb=data)
 
     def _check_git_protection(self, backend: str, policy: SandboxPolicy, notes: list[str]) -> None:
-        if backend != "landlock" or policy.mode != "workspace-write" or not policy.protect_git:
-            return
+        if backend != "landlock" or policy.mode != "workspace-write" or not policy.protect_git or can_confine_mounts():
+            return  # as root the helper keeps them read-only with its own mount namespace
         exposed = [p for p in protected_paths(policy.workspace).metadata if policy.workspace in (p, *p.parents)]
         key = f"git:{policy.workspace}"
         if exposed and key not in self._announced:
@@ -173,6 +209,7 @@ class _Job:
     cwd: Path
     environ: dict[str, str]
     warnings: list[str]
+    cgroup: Cgroup | None = None
 
 
 @dataclass(frozen=True)
@@ -191,16 +228,20 @@ def _resolved(policy: SandboxPolicy) -> SandboxPolicy:
     })
 
 
-def _prepare(backend: str, argv: Sequence[str], policy: SandboxPolicy, cwd: Path, hidden: Sequence[Path]) -> Launch:
+def _prepare(backend: str, argv: Sequence[str], policy: SandboxPolicy, cwd: Path, *, hidden: Sequence[Path],
+             bounds: Bounds) -> Launch:
     if backend == "bwrap":
         status = probe().bwrap
-        return prepare_bwrap(status.detail, argv, policy=policy, cwd=cwd, hidden=[p.resolve() for p in hidden])
+        return prepare_bwrap(status.detail, argv, policy=policy, cwd=cwd, hidden=hidden, bounds=bounds)
     if backend == "landlock":
-        return prepare_landlock(argv, policy=policy)
+        return prepare_landlock(argv, policy=policy, cwd=cwd, hidden=hidden, bounds=bounds)
     return prepare_unconfined(argv)
 
 
 def _kill_group(pgid: int) -> None:
+    """The command's whole tree: its descendants first (``setsid`` takes them out of the group; stopped first so
+    that none forks meanwhile), then the group."""
+    kill_tree(pgid)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
 

@@ -25,6 +25,9 @@ from policies.sandbox.probe import probe
 
 NOBODY = 65534
 SECRET = "s3cr3t-" + uuid.uuid4().hex
+# The attack parameters an arena passes to commands: not in the sandbox's core environment, so allowed by name.
+ARENA_VARS = ("OUT", "PY", "TCP_PORT", "UDP_PORT", "UNIX_SOCK", "ABSTRACT", "VICTIM")
+CLI_ALLOW = ("-c", "sandbox.env_allow=[" + ", ".join(f'"{name}"' for name in ARENA_VARS) + "]")
 
 
 @dataclass

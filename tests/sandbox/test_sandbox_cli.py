@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox.sandbox_support import Arena, require_backend
+from tests.sandbox.sandbox_support import CLI_ALLOW, Arena, require_backend
 
 pytestmark = pytest.mark.sandbox
 
@@ -27,7 +27,8 @@ def orchestrate(*args: str, env: dict[str, str] | None = None, cwd: Path | None 
 def test_run_confines_and_passes_status_and_stdio_through(arena: Arena, backend: str) -> None:
     require_backend(backend)
     script = 'echo built > artifact.txt; echo out; echo err >&2; (echo x > "$OUT/cli.txt") 2>/dev/null; exit 3'
-    proc = orchestrate("sandbox", "run", "--backend", backend, "-C", str(arena.ws), "--", "bash", "-c", script,
+    proc = orchestrate("sandbox", "run", *CLI_ALLOW, "--backend", backend, "-C", str(arena.ws), "--", "bash", "-c",
+                       script,
                        env=arena.env())
     assert proc.returncode == 3, proc.stderr
     assert proc.stdout == "out\n" and "err" in proc.stderr
@@ -36,13 +37,13 @@ def test_run_confines_and_passes_status_and_stdio_through(arena: Arena, backend:
 
 
 def test_mode_and_network_flags(arena: Arena) -> None:
-    read_only = orchestrate("sandbox", "run", "--mode", "read-only", "-C", str(arena.ws), "--", "sh", "-c",
+    read_only = orchestrate("sandbox", "run", *CLI_ALLOW, "--mode", "read-only", "-C", str(arena.ws), "--", "sh", "-c",
                             "echo x > made.txt", env=arena.env())
     assert read_only.returncode != 0 and not (arena.ws / "made.txt").exists()
     connect = '"$PY" -c "import os, socket; socket.create_connection((\'127.0.0.1\', int(os.environ[\'TCP_PORT\'])))"'
-    blocked = orchestrate("sandbox", "run", "-C", str(arena.ws), "--", "sh", "-c", connect, env=arena.env())
+    blocked = orchestrate("sandbox", "run", *CLI_ALLOW, "-C", str(arena.ws), "--", "sh", "-c", connect, env=arena.env())
     assert blocked.returncode != 0
-    allowed = orchestrate("sandbox", "run", "--network", "-C", str(arena.ws), "--", "sh", "-c", connect,
+    allowed = orchestrate("sandbox", "run", *CLI_ALLOW, "--network", "-C", str(arena.ws), "--", "sh", "-c", connect,
                           env=arena.env())
     assert allowed.returncode == 0, allowed.stderr
 
@@ -50,20 +51,20 @@ def test_mode_and_network_flags(arena: Arena) -> None:
 def test_config_override_reaches_the_sandbox(arena: Arena) -> None:
     require_backend("bwrap")
     commit = "git -c user.name=x -c user.email=x@x commit -q --allow-empty -m cli"
-    blocked = orchestrate("sandbox", "run", "--backend", "bwrap", "-C", str(arena.ws), "--", "sh", "-c", commit,
-                          env=arena.env())
+    blocked = orchestrate("sandbox", "run", *CLI_ALLOW, "--backend", "bwrap", "-C", str(arena.ws), "--", "sh", "-c",
+                          commit, env=arena.env())
     assert blocked.returncode != 0
-    allowed = orchestrate("sandbox", "run", "--backend", "bwrap", "-c", "sandbox.protect_git=false", "-C",
+    allowed = orchestrate("sandbox", "run", *CLI_ALLOW, "--backend", "bwrap", "-c", "sandbox.protect_git=false", "-C",
                           str(arena.ws), "--", "sh", "-c", commit, env=arena.env())
     assert allowed.returncode == 0, allowed.stderr
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    missing = orchestrate("sandbox", "run", "-C", str(tmp_path))
+    missing = orchestrate("sandbox", "run", *CLI_ALLOW, "-C", str(tmp_path))
     assert missing.returncode == 2 and "no command" in missing.stderr
-    bad_dir = orchestrate("sandbox", "run", "-C", str(tmp_path / "nope"), "--", "true")
+    bad_dir = orchestrate("sandbox", "run", *CLI_ALLOW, "-C", str(tmp_path / "nope"), "--", "true")
     assert bad_dir.returncode == 2 and "no such directory" in bad_dir.stderr
-    bad_key = orchestrate("sandbox", "run", "-c", "sandbox.backend=chroot", "--", "true", cwd=tmp_path)
+    bad_key = orchestrate("sandbox", "run", *CLI_ALLOW, "-c", "sandbox.backend=chroot", "--", "true", cwd=tmp_path)
     assert bad_key.returncode == 2 and "sandbox.backend" in bad_key.stderr
 
 

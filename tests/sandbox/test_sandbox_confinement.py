@@ -17,7 +17,9 @@ import pytest
 from orchestrator.config_schema import SandboxConfig, Settings
 from orchestrator.seams import ExecResult, SandboxMode, SandboxPolicy
 from policies.sandbox import SandboxRunner, build_sandbox, policy_for
+from policies.sandbox.mountns import can_confine_mounts
 from tests.sandbox.sandbox_support import (
+    ARENA_VARS,
     ATTACKS,
     SECRET,
     Arena,
@@ -43,6 +45,7 @@ def run(arena: Arena, backend: str | None, mode: SandboxMode, script: str, *, cw
         warnings: list[str] | None = None, **policy: object) -> ExecResult:
     runner = SandboxRunner(backends=[backend] if backend else [],
                            on_warning=warnings.append if warnings is not None else None)
+    policy.setdefault("env_allow", ARENA_VARS)
     sandbox_policy = SandboxPolicy(mode=mode, workspace=arena.ws, **policy)  # type: ignore[arg-type]
     return asyncio.run(runner.run(["bash", "-c", script], policy=sandbox_policy, cwd=cwd or arena.ws,
                                   env=arena.env(), timeout_s=60))
@@ -51,8 +54,8 @@ def run(arena: Arena, backend: str | None, mode: SandboxMode, script: str, *, cw
 def _skip_unless_applies(attack: Attack, backend: str, mode: str) -> None:
     if mode not in attack.modes:
         pytest.skip(f"{attack.name} is allowed in {mode}")
-    if attack.git_metadata and backend == "landlock" and mode == "workspace-write":
-        pytest.skip("Landlock cannot keep .git/.orchestrate read-only inside a writable workspace (documented)")
+    if attack.git_metadata and backend == "landlock" and mode == "workspace-write" and not can_confine_mounts():
+        pytest.skip("unprivileged Landlock cannot keep .git/.orchestrate read-only in a workspace (documented)")
     if attack.external and _external_problem():
         pytest.skip(str(_external_problem()))
 
@@ -156,18 +159,21 @@ def test_worktree_under_tmp_works_and_its_git_dir_is_protected(arena: Arena, bac
               "(git -c safe.directory='*' -c user.name=x -c user.email=x@x commit -qam pwned || echo COMMIT-BLOCKED)")
     runner = SandboxRunner(backends=[backend])
     result = asyncio.run(runner.run(["bash", "-c", script], cwd=worktree, env=arena.env(), timeout_s=60,
-                                    policy=SandboxPolicy(mode="workspace-write", workspace=worktree)))
+                                    policy=SandboxPolicy(mode="workspace-write", workspace=worktree,
+                                                         env_allow=ARENA_VARS)))
     assert result.exit_code == 0, result.output
     assert " M README.md" in result.output and "COMMIT-BLOCKED" in result.output
     assert git(worktree, "rev-parse", "HEAD") == head
     assert "change" in (worktree / "README.md").read_text()
 
 
-def test_landlock_says_git_is_not_protected(arena: Arena) -> None:
+def test_landlock_says_when_git_is_not_protected(arena: Arena) -> None:
+    """Unprivileged, Landlock cannot protect .git in the workspace and says so; as root its mount namespace does."""
     require_backend("landlock")
     warnings: list[str] = []
     run(arena, "landlock", "workspace-write", "true", warnings=warnings)
-    assert any("cannot keep" in w and ".git" in w for w in warnings), warnings
+    said = any("cannot keep" in w and ".git" in w for w in warnings)
+    assert said != can_confine_mounts(), warnings
 
 
 
@@ -194,7 +200,7 @@ def test_hidden_paths_inside_and_around_the_workspace(arena: Arena) -> None:
     inner.mkdir()
     (inner / "id_ed25519").write_text(SECRET)
     sandbox = SandboxRunner(backends=["bwrap"], hide_paths=[inner, arena.root])
-    policy = SandboxPolicy(mode="workspace-write", workspace=arena.ws)
+    policy = SandboxPolicy(mode="workspace-write", workspace=arena.ws, env_allow=ARENA_VARS)
     script = 'cat fake-ssh/id_ed25519; cat "$OUT/target.txt"; echo built > built.txt && cat README.md'
     result = asyncio.run(sandbox.run(["bash", "-c", script], policy=policy, cwd=arena.ws, env=arena.env()))
     assert SECRET not in result.output and "original" not in result.output, result.output

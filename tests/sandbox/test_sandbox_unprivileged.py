@@ -20,6 +20,7 @@ import pytest
 
 from tests.sandbox.sandbox_support import (
     ATTACKS,
+    CLI_ALLOW,
     NOBODY,
     Arena,
     build_arena,
@@ -126,7 +127,7 @@ def _script(mode: str) -> tuple[str, list[str]]:
 def test_attacks_blocked_for_an_unprivileged_user(nobody_arena: Arena, backend: str, mode: str) -> None:
     _require(nobody_arena, backend)
     script, names = _script(mode)
-    proc = as_nobody(nobody_arena, "sandbox", "run", "--backend", backend, "--mode", mode, "-C",
+    proc = as_nobody(nobody_arena, "sandbox", "run", *CLI_ALLOW, "--backend", backend, "--mode", mode, "-C",
                      str(nobody_arena.ws), "--", "bash", "-c", script)
     assert proc.returncode == 0, proc.stderr
     landlock_gap = backend == "landlock" and mode == "workspace-write"
@@ -137,8 +138,8 @@ def test_attacks_blocked_for_an_unprivileged_user(nobody_arena: Arena, backend: 
 
 def test_control_attacks_work_for_the_unprivileged_user_unconfined(nobody_arena: Arena) -> None:
     script, names = _script("read-only")
-    proc = as_nobody(nobody_arena, "sandbox", "run", "--mode", "danger-full-access", "-C", str(nobody_arena.ws),
-                     "--", "bash", "-c", script)
+    proc = as_nobody(nobody_arena, "sandbox", "run", *CLI_ALLOW, "--mode", "danger-full-access", "-C",
+                     str(nobody_arena.ws), "--", "bash", "-c", script)
     assert proc.returncode == 0, proc.stderr
     expected = [a.name for a in ATTACKS if a.name in names and a.control and a.name not in ROOT_ONLY]
     worked = [a.name for a in ATTACKS if a.name in expected and a.escaped(nobody_arena, proc.stdout)]
@@ -149,7 +150,7 @@ def test_control_attacks_work_for_the_unprivileged_user_unconfined(nobody_arena:
 def test_legitimate_work_as_an_unprivileged_user(nobody_arena: Arena, backend: str) -> None:
     _require(nobody_arena, backend)
     script = "mkdir -p build && echo ok > build/out.txt && git status --porcelain && f=$(mktemp) && echo t > \"$f\""
-    proc = as_nobody(nobody_arena, "sandbox", "run", "--backend", backend, "-C", str(nobody_arena.ws), "--",
+    proc = as_nobody(nobody_arena, "sandbox", "run", *CLI_ALLOW, "--backend", backend, "-C", str(nobody_arena.ws), "--",
                      "bash", "-c", script)
     assert proc.returncode == 0, proc.stderr
     assert (nobody_arena.ws / "build" / "out.txt").read_text() == "ok\n"

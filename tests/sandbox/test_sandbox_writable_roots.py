@@ -10,13 +10,13 @@ import pytest
 
 from orchestrator.seams import ExecResult, SandboxMode, SandboxPolicy
 from policies.sandbox import SandboxRunner
-from tests.sandbox.sandbox_support import Arena, require_backend
+from tests.sandbox.sandbox_support import ARENA_VARS, Arena, require_backend
 
 pytestmark = pytest.mark.sandbox
 
 
 def _run(arena: Arena, backend: str, mode: SandboxMode, script: str, roots: tuple[Path, ...]) -> ExecResult:
-    policy = SandboxPolicy(mode=mode, workspace=arena.ws, writable_roots=roots)
+    policy = SandboxPolicy(mode=mode, workspace=arena.ws, writable_roots=roots, env_allow=ARENA_VARS)
     return asyncio.run(SandboxRunner(backends=[backend]).run(["bash", "-c", script], policy=policy, cwd=arena.ws,
                                                              env=arena.env(), timeout_s=60))
 
