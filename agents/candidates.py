@@ -15,7 +15,6 @@ that they differ. Attempts run one at a time: they share the staging, and a loca
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -121,11 +120,8 @@ def _apply(staging: Staging, diff: str, *, reverse: bool) -> None:
     """Apply (or revert) ``diff`` to the staging's files; diffs are relative to the staging's tree top."""
     if not diff.strip():
         return
-    args = ["git", "-c", "core.hooksPath=/dev/null", "apply", "--binary", "--whitespace=nowarn"]
-    proc = subprocess.run([*args, *(["--reverse"] if reverse else []), "-"], cwd=staging.tree,
-                          input=diff.encode("utf-8", errors="surrogateescape"), capture_output=True, check=False)
-    if proc.returncode != 0:
+    try:
+        staging.apply_own(diff, reverse=reverse)  # on the staging's registered git dir, hardened (orchestrator.gitrun)
+    except OrchestrateError as exc:
         what = "revert" if reverse else "restore"
-        detail = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise OrchestrateError(f"could not {what} a candidate change in {staging.tree}: "
-                               f"{detail[-1] if detail else proc.returncode}")
+        raise OrchestrateError(f"could not {what} a candidate change in {staging.tree}: {exc.message}") from exc

@@ -3,27 +3,36 @@
 A :class:`Workspace` is the user's tree (the git top level when the cwd is in a repository, else the cwd). Each step
 gets a :class:`Staging`: a detached ``git worktree`` of a *snapshot* of the user's current working tree (uncommitted
 and untracked changes included, written as a commit object through a temporary index, so the user's index and HEAD
-are never touched), or outside git a temporary copy with its own private git dir. Coders edit only the staging; the
-engine applies an approved diff to the user's tree with :meth:`Workspace.apply`, which checks it first
-(``git apply --check``: a conflict with edits applied since the step's base raises :class:`ApplyConflict`) and
-journals it (intent → apply → done) so a crash never leaves an edit applied twice or half.
+are never touched), or outside git a temporary copy with its own private git dir. The user's ignored dependency
+folders named by ``staging.include`` are linked into it read-only (:mod:`orchestrator.staging_include`). Coders edit
+only the staging; the engine applies an approved diff to the user's tree with :meth:`Workspace.apply`, which checks
+it first (``git apply --check``: a conflict with edits applied since the step's base raises :class:`ApplyConflict`)
+and journals it (intent → apply → done) so a crash never leaves an edit applied twice or half.
+
+A step's change never holds a path with a ``.orchestrate`` or ``.git`` component (any depth, any case), nor a nested
+repository: such paths are left out of the diff (the user is told once, through ``notify``), and
+:meth:`Workspace.apply` refuses to write them whatever diff it is given. Every git command goes through
+:mod:`orchestrator.gitrun`, on the git dir orchestrate registered.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
+from orchestrator import staging_include
 from orchestrator.errors import OrchestrateError
 from orchestrator.events import GitInfo
+from orchestrator.gitrun import Git, GitError, Repository, discover, worktree_git_dir
 from orchestrator.store import JournalEntry, StagingRecord
 
 __all__ = ["ApplyConflict", "Staging", "Workspace", "COPY_IGNORE"]
@@ -35,14 +44,36 @@ COPY_IGNORE = frozenset({".git", ".venv", "node_modules"})
 _ARTIFACT_PATHSPECS = tuple(f":(exclude,glob){pattern}" for pattern in (
     "**/__pycache__/**", "**/*.py[co]", "**/.pytest_cache/**", "**/.mypy_cache/**", "**/.ruff_cache/**",
     "**/.hypothesis/**"))
-_GIT_ENV = {
-    "GIT_TERMINAL_PROMPT": "0",
-    "LC_ALL": "C",
-    "GIT_AUTHOR_NAME": "orchestrate",
-    "GIT_AUTHOR_EMAIL": "orchestrate@localhost",
-    "GIT_COMMITTER_NAME": "orchestrate",
-    "GIT_COMMITTER_EMAIL": "orchestrate@localhost",
-}
+# Never part of a change: the next run would load an .orchestrate/ (config, rules: a trust escalation); .git is git's.
+_PROTECTED = (".orchestrate", ".git")
+_GITLINK = b"160000"
+_LINKS_FILE = "links.json"  # beside the tree, out of the sandbox's reach: the paths staging.include linked in
+Notify = Callable[[str], None]
+
+
+def _protected(path: str) -> bool:
+    return any(part.lower() in _PROTECTED for part in path.split("/"))
+
+
+def _any_case(name: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in name)
+
+
+# `git apply --exclude` patterns (wildmatch without FNM_PATHNAME: `*` crosses `/`) for every protected component.
+_APPLY_EXCLUDES = tuple(f"--exclude={pattern}" for name in map(_any_case, _PROTECTED)
+                        for pattern in (name, f"{name}/*", f"*/{name}", f"*/{name}/*"))
+
+
+def _glob_exact(path: str) -> tuple[str, str]:
+    """Glob pathspecs for exactly ``path`` and everything under it, whose first character is escaped: a pathspec with
+    a literal prefix naming an ignored path makes `git add` fail, even an exclude one (git 2.39)."""
+    rest = "".join(f"\\{c}" if c in "*?[]\\" else c for c in path[1:])
+    first = f"[{path[0]}]" if path[0].isalnum() or path[0] in "._-" else f"\\{path[0]}"
+    return first + rest, f"{first}{rest}/**"
+
+
+def _ignore_notes(_: str) -> None:
+    return None
 
 
 class ApplyConflict(Exception):
@@ -54,99 +85,121 @@ class ApplyConflict(Exception):
         super().__init__(f"step {step_id}: its change conflicts with the working tree: {detail}")
 
 
-def _git(args: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None, stdin: bytes | None = None,
-         check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    full_env = {**os.environ, **_GIT_ENV, **(env or {})}
-    argv = ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.quotepath=false", *args]
-    proc = subprocess.run(argv, cwd=cwd, env=full_env, input=stdin, capture_output=True, check=False)
-    if check and proc.returncode != 0:
-        detail = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise OrchestrateError(f"git {args[0]} failed in {cwd}: {detail[-1] if detail else proc.returncode}")
-    return proc
-
-
-def _out(proc: subprocess.CompletedProcess[bytes]) -> str:
-    return proc.stdout.decode().strip()
-
-
 class Staging:
     """One step's private copy of the tree. The coder edits under :attr:`root`; nothing here touches the user's tree.
 
-    ``diff()`` and ``changed_files()`` report paths relative to the tree top (the git top level, or the copied cwd).
+    ``diff()`` and ``changed_files()`` report paths relative to the tree top (the git top level, or the copied cwd),
+    without the linked dependency folders, artifacts of the checks, and protected paths (see the module docstring).
     """
 
-    def __init__(self, *, kind: Literal["worktree", "copy"], tree: Path, root: Path, base: str,
-                 git_env: Mapping[str, str], owner: Path, holder: Path) -> None:
+    def __init__(self, *, kind: Literal["worktree", "copy"], tree: Path, root: Path, base: str, git: Git,
+                 holder: Path, links: Sequence[str] = (), notify: Notify = _ignore_notes) -> None:
         self.kind = kind
         self.tree = tree
         self.root = root
         self.base = base
-        self._env = dict(git_env)
-        self._owner = owner  # the repository that registered the worktree
+        self._git = git  # the registered git dir (a worktree's own, or the copy's private one) and this tree
         self._holder = holder  # the directory this staging owns and removes
+        self._links = tuple(links)
+        self._notify = notify
+        self._told: set[str] = set()
 
     def _stage_all(self) -> None:
-        _git(["add", "-A", "--", ".", *_ARTIFACT_PATHSPECS], cwd=self.tree, env=self._env)
+        links = [f":(exclude,glob){pattern}" for path in self._links for pattern in _glob_exact(path)]
+        self._git.run(["add", "-A", "--", ".", *_ARTIFACT_PATHSPECS, *links])
+
+    def _changes(self) -> tuple[list[str], list[str]]:
+        """The paths changed since the base: (kept, withheld); withheld ones are protected or nested repositories."""
+        self._stage_all()
+        raw = self._git.run(["diff", "--cached", "--raw", "-z", "--no-renames", self.base]).stdout.split(b"\0")
+        kept: list[str] = []
+        withheld: list[str] = []
+        for meta, name in zip(raw[0::2], raw[1::2], strict=False):
+            path = name.decode("utf-8", errors="surrogateescape")
+            (withheld if _protected(path) or _GITLINK in meta.split(b" ")[:2] else kept).append(path)
+        return kept, withheld
 
     def diff(self) -> str:
         """The unified git diff (binary-safe, new and deleted files included) of the staging against its base."""
-        self._stage_all()
-        proc = _git(["diff", "--cached", "--binary", "--no-color", "--no-ext-diff", self.base], cwd=self.tree,
-                    env=self._env)
-        return proc.stdout.decode("utf-8", errors="surrogateescape")
+        _, withheld = self._changes()
+        if not self._told.issuperset(withheld):
+            self._told.update(withheld)
+            self._notify("left out of the step's change (orchestrate never applies .orchestrate/ or .git paths, "
+                         f"nor nested repositories): {', '.join(withheld)}")
+        excluded = [f":(exclude,literal){path}" for path in withheld]
+        args = ["diff", "--cached", "--binary", "--no-color", self.base, "--", ".", *excluded]
+        return self._git.run(args).stdout.decode("utf-8", errors="surrogateescape")
 
     def changed_files(self) -> list[str]:
-        self._stage_all()
-        proc = _git(["diff", "--cached", "--name-only", "-z", "--no-renames", self.base], cwd=self.tree, env=self._env)
-        return [p for p in proc.stdout.decode("utf-8", errors="surrogateescape").split("\0") if p]
+        return self._changes()[0]
 
     def review_base(self, applied: Sequence[str]) -> None:
         """Move :attr:`base` back to before the ``applied`` diffs (oldest first), so ``diff()`` shows those changes:
         what a reviewer or validator step inspects. Diffs that no longer reverse cleanly are left out."""
         with tempfile.TemporaryDirectory(prefix="orchestrate-index-") as tmp:
-            env = {**self._env, "GIT_INDEX_FILE": str(Path(tmp, "index"))}
-            _git(["read-tree", self.base], cwd=self.tree, env=env)
+            git = self._git.with_index(Path(tmp, "index"))
+            git.run(["read-tree", self.base])
             for diff in reversed(applied):
-                _git(["apply", "--cached", "--reverse", "--binary", "--whitespace=nowarn", "-"], cwd=self.tree,
-                     env=env, stdin=diff.encode("utf-8", errors="surrogateescape"), check=False)
-            tree = _out(_git(["write-tree"], cwd=self.tree, env=env))
+                git.run(["apply", "--cached", "--reverse", "--binary", "--whitespace=nowarn", "-"],
+                        stdin=diff.encode("utf-8", errors="surrogateescape"), check=False)
+            tree = git.out(["write-tree"])
         message = "orchestrate: before the reviewed steps"
-        self.base = _out(_git(["commit-tree", tree, "-p", self.base, "-m", message], cwd=self.tree, env=self._env))
+        self.base = self._git.out(["commit-tree", tree, "-p", self.base, "-m", message])
 
     def record(self, *, diff: str | None = None) -> StagingRecord:
         return StagingRecord(kind=self.kind, path=str(self._holder), base=self.base, diff=diff)
 
-    def apply_own(self, diff: str) -> None:
-        """Re-apply a saved diff inside this staging (resuming an interrupted step)."""
-        _git(["apply", "--binary", "--whitespace=nowarn", "-"], cwd=self.tree, env=self._env,
-             stdin=diff.encode("utf-8", errors="surrogateescape"))
+    def apply_own(self, diff: str, *, reverse: bool = False) -> None:
+        """Apply (``reverse``: revert) a diff of this staging's own inside it (resuming a step, or switching between
+        candidate changes). Raises :class:`~orchestrator.gitrun.GitError` when it does not apply."""
+        args = ["apply", "--binary", "--whitespace=nowarn", *(["--reverse"] if reverse else []), "-"]
+        self._git.run(args, stdin=diff.encode("utf-8", errors="surrogateescape"))
 
     def remove(self) -> None:
-        """Delete the staging (and unregister the worktree). Safe to call twice."""
-        if self.kind == "worktree":
-            _git(["worktree", "remove", "--force", str(self.tree)], cwd=self._owner, check=False)
-            _git(["worktree", "prune"], cwd=self._owner, check=False)
+        """Delete the staging (and what registered the worktree in the user's repository). Safe to call twice.
+
+        Runs no git: the registered git dir of a worktree is removed the way ``git worktree remove`` does."""
+        admin = self._git.git_dir
+        ours = self.kind == "worktree" and worktree_git_dir(admin.parent.parent, self.tree) == admin
         shutil.rmtree(self._holder, ignore_errors=True)
+        if ours:  # still registered for this tree (not reused by a later staging since a first remove())
+            shutil.rmtree(admin, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                admin.parent.rmdir()  # git removes `worktrees/` once it is empty, too
 
 
 class Workspace:
-    """The user's working tree: snapshots it, creates stagings from it, applies approved diffs to it."""
+    """The user's working tree: snapshots it, creates stagings from it, applies approved diffs to it.
 
-    def __init__(self, cwd: Path, *, exclude: Sequence[Path] = ()) -> None:
+    ``include``: the ``staging.include`` patterns; ``notify`` receives one-line notices for the user (a pattern of
+    one's own that matches nothing, paths left out of a step's change).
+    """
+
+    def __init__(self, cwd: Path, *, exclude: Sequence[Path] = (), include: Sequence[str] = (),
+                 notify: Notify = _ignore_notes) -> None:
         self.cwd = cwd.resolve()
         self._exclude = frozenset(p.resolve() for p in exclude)  # never copied (e.g. $ORCHESTRATE_HOME inside cwd)
-        proc = _git(["rev-parse", "--show-toplevel"], cwd=self.cwd, check=False) if shutil.which("git") else None
-        self.is_git = proc is not None and proc.returncode == 0
-        self.top = Path(_out(proc)).resolve() if self.is_git and proc is not None else self.cwd
+        self._repo: Repository | None = discover(self.cwd)
+        self.is_git = self._repo is not None
+        self.top = self._repo.top if self._repo is not None else self.cwd
+        self._include = tuple(include)
+        self._notify = notify
+        self._noted = False
         self._lock = threading.Lock()  # git operations on the user's repository, one at a time
         self._snapshot: str | None = None
+
+    @property
+    def _git(self) -> Git:
+        if self._repo is None:
+            raise OrchestrateError(f"{self.cwd} is not in a git repository")
+        return Git(self._repo.git_dir, self._repo.top)
 
     def git_info(self) -> GitInfo:
         if not self.is_git:
             return GitInfo()
-        branch = _git(["symbolic-ref", "--short", "-q", "HEAD"], cwd=self.top, check=False)
-        commit = _git(["rev-parse", "-q", "--verify", "HEAD"], cwd=self.top, check=False)
-        return GitInfo(branch=_out(branch) or None, commit=_out(commit) or None)
+        branch = self._git.out(["symbolic-ref", "--short", "-q", "HEAD"], check=False)
+        commit = self._git.out(["rev-parse", "-q", "--verify", "HEAD"], check=False)
+        return GitInfo(branch=branch or None, commit=commit or None)
 
     # ---------------------------------------------------------------------------------------------- snapshots
     def snapshot(self) -> str:
@@ -161,19 +214,20 @@ class Workspace:
             return self._snapshot
 
     def _take_snapshot(self) -> str:
-        head = _out(_git(["rev-parse", "-q", "--verify", "HEAD"], cwd=self.top, check=False))
-        user_index = Path(self.top, _out(_git(["rev-parse", "--git-path", "index"], cwd=self.top)))
+        git = self._git
+        head = git.out(["rev-parse", "-q", "--verify", "HEAD"], check=False)
+        user_index = Path(self.top, git.out(["rev-parse", "--git-path", "index"]))
         with tempfile.TemporaryDirectory(prefix="orchestrate-index-") as tmp:
             index = Path(tmp, "index")
             if user_index.is_file():
                 shutil.copyfile(user_index, index)  # keeps the stat cache: `add -A` rehashes only changed files
-            env = {"GIT_INDEX_FILE": str(index)}
-            _git(["add", "-A", "."], cwd=self.top, env=env)
-            tree = _out(_git(["write-tree"], cwd=self.top, env=env))
-        if head and tree == _out(_git(["rev-parse", f"{head}^{{tree}}"], cwd=self.top)):
+            private = git.with_index(index)
+            private.run(["add", "-A", "."])
+            tree = private.out(["write-tree"])
+        if head and tree == git.out(["rev-parse", f"{head}^{{tree}}"]):
             return head
         parent = ["-p", head] if head else []
-        return _out(_git(["commit-tree", tree, *parent, "-m", "orchestrate: working tree snapshot"], cwd=self.top))
+        return git.out(["commit-tree", tree, *parent, "-m", "orchestrate: working tree snapshot"])
 
     # ---------------------------------------------------------------------------------------------- stagings
     def create_staging(self, parent: Path, name: str) -> Staging:
@@ -181,40 +235,72 @@ class Workspace:
         holder = parent / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
         shutil.rmtree(holder, ignore_errors=True)
         holder.mkdir(parents=True)
-        if self.is_git:
+        tree = holder / "tree"
+        matches = self._include_matches(parent)
+        if self._repo is not None:
             base = self.snapshot()
-            tree = holder / "tree"
             with self._lock:
-                _git(["worktree", "add", "--detach", "--quiet", str(tree), base], cwd=self.top)
-            return self._staging("worktree", holder, base)
-        tree = holder / "tree"
-        shutil.copytree(self.cwd, tree, symlinks=True, ignore=_ignore(COPY_IGNORE, self._exclude | {parent.resolve()}))
-        env = {"GIT_DIR": str(holder / "git"), "GIT_WORK_TREE": str(tree)}
-        _git(["init", "-q"], cwd=tree, env=env)
-        _git(["add", "-A", "."], cwd=tree, env=env)
-        _git(["commit", "-q", "--allow-empty", "--no-verify", "-m", "base"], cwd=tree, env=env)
-        base = _out(_git(["rev-parse", "HEAD"], cwd=tree, env=env))
-        return self._staging("copy", holder, base)
+                self._git.run(["worktree", "add", "--detach", "--quiet", str(tree), base])
+            git = self._worktree_git(tree)
+        else:
+            skip = self._exclude | {parent.resolve()} | {self.top / path for path in matches}
+            shutil.copytree(self.cwd, tree, symlinks=True, ignore=_ignore(COPY_IGNORE, skip))
+            git = Git(holder / "git", tree)
+            git.run(["init", "-q"])
+            git.run(["add", "-A", "."])
+            git.run(["commit", "-q", "--allow-empty", "--no-verify", "-m", "base"])
+            base = git.out(["rev-parse", "HEAD"])
+        links = staging_include.link(self.top, tree, matches)
+        (holder / _LINKS_FILE).write_text(json.dumps(links), encoding="utf-8")
+        return self._staging("worktree" if self._repo is not None else "copy", holder, base, git, links)
 
-    def _staging(self, kind: Literal["worktree", "copy"], holder: Path, base: str) -> Staging:
+    def _include_matches(self, parent: Path) -> list[str]:
+        found = staging_include.find(self.top, self._include, skip=self._exclude | {parent.resolve()})
+        unmatched = [p for p, hits in found.items() if not hits and p not in staging_include.DEFAULT_INCLUDE]
+        if unmatched and not self._noted:
+            self._noted = True
+            self._notify(f"staging.include: nothing in {self.top} matches {', '.join(map(repr, unmatched))}")
+        return list(dict.fromkeys(path for hits in found.values() for path in hits))
+
+    def _worktree_git(self, tree: Path) -> Git:
+        admin = worktree_git_dir(self._repo.common_dir, tree) if self._repo is not None else None
+        if admin is None:
+            raise GitError(f"git did not register the staging worktree {tree}")
+        return Git(admin, tree)
+
+    def _staging(self, kind: Literal["worktree", "copy"], holder: Path, base: str, git: Git,
+                 links: Sequence[str]) -> Staging:
         tree = holder / "tree"
-        env = {"GIT_DIR": str(holder / "git"), "GIT_WORK_TREE": str(tree)} if kind == "copy" else {}
         rel = self.cwd.relative_to(self.top) if kind == "worktree" else Path()
-        return Staging(kind=kind, tree=tree, root=tree / rel, base=base, git_env=env, owner=self.top, holder=holder)
+        return Staging(kind=kind, tree=tree, root=tree / rel, base=base, git=git, holder=holder, links=links,
+                       notify=self._notify)
 
     def attach(self, record: StagingRecord) -> Staging | None:
         """The staging a killed run left on disk, if it is still intact; else None."""
         holder = Path(record.path)
-        if not (holder / "tree").is_dir():
+        tree = holder / "tree"
+        if not tree.is_dir():
             return None
-        staging = self._staging(record.kind, holder, record.base)
-        head = _git(["rev-parse", "-q", "--verify", "HEAD"], cwd=staging.tree, env=staging._env, check=False)
-        return staging if _out(head) == record.base else None
+        if record.kind == "worktree":
+            admin = worktree_git_dir(self._repo.common_dir, tree) if self._repo is not None else None
+            if admin is None:
+                return None
+            git = Git(admin, tree)
+        else:
+            git = Git(holder / "git", tree)
+        try:
+            links = tuple(json.loads((holder / _LINKS_FILE).read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            links = ()
+        staging = self._staging(record.kind, holder, record.base, git, links)
+        head = git.out(["rev-parse", "-q", "--verify", "HEAD"], check=False)
+        return staging if head == record.base else None
 
     def list_files(self, limit: int = 300) -> list[str]:
         """Up to ``limit`` file paths of the tree (tracked and untracked-not-ignored; for the planner's summary)."""
         if self.is_git:
-            proc = _git(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=self.cwd, check=False)
+            proc = self._git.run(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=self.cwd,
+                                 check=False)
             return sorted(set(proc.stdout.decode(errors="replace").split("\0")) - {""})[:limit]
         found: list[str] = []
         for directory, dirs, files in os.walk(self.cwd):
@@ -225,10 +311,15 @@ class Workspace:
         return found[:limit]
 
     # ---------------------------------------------------------------------------------------------- applying
+    def _apply_git(self) -> Git:
+        # Outside git, `git apply` patches plain files; /dev/null is never a repository, so none is looked for.
+        return self._git if self._repo is not None else Git(Path(os.devnull), self.top)
+
     def check(self, diff: str, *, reverse: bool = False) -> str | None:
         """None if ``diff`` applies cleanly to the user's tree (or, with ``reverse``, is already applied); else why."""
-        args = ["apply", "--check", "--binary", "--whitespace=nowarn", *(["--reverse"] if reverse else []), "-"]
-        proc = _git(args, cwd=self.top, stdin=diff.encode("utf-8", errors="surrogateescape"), check=False)
+        args = ["apply", "--check", "--binary", "--whitespace=nowarn", *_APPLY_EXCLUDES,
+                *(["--reverse"] if reverse else []), "-"]
+        proc = self._apply_git().run(args, stdin=diff.encode("utf-8", errors="surrogateescape"), check=False)
         if proc.returncode == 0:
             return None
         lines = proc.stderr.decode(errors="replace").strip().splitlines()
@@ -237,12 +328,15 @@ class Workspace:
     def apply(self, step_id: str, diff: str, files: Sequence[str], journal: Callable[[JournalEntry], None]) -> None:
         """Apply an approved diff to the user's tree: check, journal the intent (with pre-images), apply, journal done.
 
-        Raises :class:`ApplyConflict` (tree untouched) when the diff does not apply to the current tree.
+        Raises :class:`ApplyConflict` (tree untouched) when the diff does not apply to the current tree. Protected
+        paths (module docstring) in ``diff`` are never written.
         """
         with self._lock:
             problem = self.check(diff)
             if problem is not None:
+                self._snapshot = None  # the tree changed under us (another session, the user): re-runs start from it
                 raise ApplyConflict(step_id, problem)
+            files = [f for f in files if not _protected(f)]
             entry = JournalEntry(step_id=step_id, state="intent", diff=diff, files=tuple(files), root=str(self.top),
                                  preimages={f: self._read(f) for f in files})
             journal(entry)
@@ -260,8 +354,8 @@ class Workspace:
 
     def _apply(self, entry: JournalEntry) -> None:
         self._snapshot = None
-        proc = _git(["apply", "--binary", "--whitespace=nowarn", "-"], cwd=self.top, check=False,
-                    stdin=entry.diff.encode("utf-8", errors="surrogateescape"))
+        proc = self._apply_git().run(["apply", "--binary", "--whitespace=nowarn", *_APPLY_EXCLUDES, "-"],
+                                     check=False, stdin=entry.diff.encode("utf-8", errors="surrogateescape"))
         if proc.returncode != 0:
             for path, content in entry.preimages.items():
                 self._write(path, content)
