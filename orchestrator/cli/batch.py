@@ -61,22 +61,27 @@ def handle_batch(args: argparse.Namespace, ctx: CliContext) -> int:
         raise UsageError("--max-concurrency must be at least 1")
     out = _resolve(ctx, args, args.out or f"{Path(args.tasks).stem}.batch")
     log = ResultsLog(out)
-    log.lock()
     spec = _spec(args, ctx, loaded, out)
-    backend = _backend(args.backend or conf.backend, args, loaded)
-    run = BatchRun(tasks=tasks, backend=backend, spec=spec, log=log,
-                   max_concurrency=args.max_concurrency or conf.max_concurrency,
-                   batch_budget_usd=args.batch_budget_usd or 0.0)
-    if args.json:
-        summary = _drive(run, _JsonSink(ctx))
-    else:
-        from orchestrator.cli.batch_view import ProgressSink, summary_table
-
-        with ProgressSink(ctx.err, total=len(tasks)) as sink:
-            sink.skip(len({t.id for t in tasks} & log.load().keys()))
-            summary = _drive(run, sink)
-        ctx.out.print(summary_table(summary, log.load(), [t.id for t in tasks], out))
+    with log.locked():
+        backend = _backend(args.backend or conf.backend, args, loaded)
+        run = BatchRun(tasks=tasks, backend=backend, spec=spec, log=log,
+                       max_concurrency=args.max_concurrency or conf.max_concurrency,
+                       batch_budget_usd=args.batch_budget_usd or 0.0)
+        summary = _run(run, ctx, json_out=args.json)
     return summary.exit_code
+
+
+def _run(run: BatchRun, ctx: CliContext, *, json_out: bool) -> BatchSummary:
+    if json_out:
+        return _drive(run, _JsonSink(ctx))
+    from orchestrator.cli.batch_view import ProgressSink, summary_table
+
+    tasks = run.tasks
+    with ProgressSink(ctx.err, total=len(tasks)) as sink:
+        sink.skip(len({t.id for t in tasks} & run.log.load().keys()))
+        summary = _drive(run, sink)
+    ctx.out.print(summary_table(summary, run.log.load(), [t.id for t in tasks], run.log.out))
+    return summary
 
 
 def _refuse_asking(args: argparse.Namespace) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -66,22 +68,24 @@ class ResultsLog:
         self.path = out / "results.jsonl"
         self.patches = out / "patches"
         self.logs = out / "logs"
-        self._lock_fd: int | None = None
 
-    def lock(self) -> None:
-        """Hold ``out/.lock`` for this process's life: a second batch on the same ``out`` is an InputError (the kernel
-        drops the lock when this process dies, SIGKILL included)."""
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold ``out/.lock`` meanwhile: a second batch on the same ``out`` is an :class:`InputError` (the kernel drops
+        the lock when its holder dies, SIGKILL included, so a killed batch leaves no stale lock)."""
         import fcntl
 
         self.out.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.out / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise InputError(f"another batch is running with --out {self.out}",
+                                 hint="wait for it, or choose another --out") from None
+            yield
+        finally:
             os.close(fd)
-            raise InputError(f"another batch is running with --out {self.out}",
-                             hint="wait for it, or choose another --out") from None
-        self._lock_fd = fd  # kept open: closing it would release the lock
 
     def load(self) -> dict[str, TaskResult]:
         """The results recorded so far, by id. A torn last line (a kill mid-write) is cut off the file; any other bad

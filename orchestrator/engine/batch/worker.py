@@ -88,13 +88,15 @@ def run_task(task: BatchTask, spec: WorkerSpec) -> TaskOutcome:
 def _run(task: BatchTask, spec: WorkerSpec, work: Path, started: float) -> TaskOutcome:
     repo, home, start_file = work / "repo", work / "home", work / "start"
     env = {**os.environ, **spec.env, "ORCHESTRATE_HOME": str(home)}
-    resume = start_file.is_file() and any((home / "sessions").glob("*"))
+    resume = start_file.is_file() and _stored_session(home) is not None
     if not resume:
         start = _prepare(task, spec, work, env)
         start_file.write_text(start)
     else:
         start = start_file.read_text().strip()
     session = _session(task, spec, repo, env, resume=resume)
+    if session.session_id is None and resume:  # a finished session resumed: it only repeats its last event
+        session = session.model_copy(update={"session_id": _stored_session(home)})
     if session.returncode == 130 and session.status in (None, "interrupted"):
         return TaskOutcome(result=TaskResult(id=task.id, status="error", session_id=session.session_id,
                                              error="interrupted"), log=session.log, interrupted=True)
@@ -146,6 +148,13 @@ def _session(task: BatchTask, spec: WorkerSpec, repo: Path, env: Mapping[str, st
     return session
 
 
+def _stored_session(home: Path) -> str | None:
+    """The id of the newest session stored in the task's home (a task's home holds its one session)."""
+    root = home / "sessions"
+    names = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
+    return names[-1] if names else None
+
+
 def _options(task: BatchTask, options: RunOptions) -> list[str]:
     """The session's command-line options: the task's model, profile and config win over the batch's."""
     argv: list[str] = []
@@ -184,9 +193,12 @@ def _read_events(done: Finished) -> _Session:
                                     cost_usd=usage.get("cost_usd", 0.0))
         elif kind == "error" and "error" not in fields:
             fields["error"] = event.get("message")
-    errors = [ln.removeprefix("error:").strip() for ln in done.stderr.splitlines() if ln.startswith("error:")]
-    if errors:
-        fields["error"] = errors[-1]
+    lines = done.stderr.splitlines()
+    errors = [ln.removeprefix("error:").strip() for ln in lines if ln.startswith("error:")]
+    # exec's summary names each failed step's reason ("  ✗ STEP: REASON") when no error line says more
+    reasons = [ln.strip().removeprefix("✗").strip() for ln in lines if ln.lstrip().startswith("✗ ")]
+    if errors or reasons:
+        fields["error"] = errors[-1] if errors else "; ".join(reasons)
     elif "error" not in fields and done.returncode not in (0, None):
         fields["error"] = f"orchestrate exec exited {done.returncode}"
     return _Session.model_validate({**fields, "log": "$ orchestrate exec\n" + tail(done.stderr)})
