@@ -212,16 +212,18 @@ def _parse_time(text: str) -> datetime:
 
 
 def _worktree_repo(mark: Path) -> str | None:
-    """The git dir that registered a worktree, from its ``.git`` file (``gitdir: <repo>/worktrees/x``)."""
-    try:
-        text = mark.read_text(encoding="utf-8") if mark.is_file() else ""
-    except OSError:
-        return None
-    gitdir = text.removeprefix("gitdir:").strip()
-    return str(Path(gitdir).parent.parent) if text.startswith("gitdir:") else None
+    """The git dir that registered a worktree, from its ``.git`` file, only if that repository names this worktree
+    back (the file is the agent's to rewrite: it must not pick which repository orchestrate runs git on)."""
+    from orchestrator.gitrun import linked_common_dir
+
+    common = linked_common_dir(mark)
+    return None if common is None else str(common)
 
 
 def _prune_worktrees(git_dir: str) -> None:
-    import subprocess
+    from orchestrator.gitrun import Git, GitError
 
-    subprocess.run(["git", f"--git-dir={git_dir}", "worktree", "prune"], capture_output=True, check=False)
+    try:
+        Git(Path(git_dir), None).run(["worktree", "prune"], check=False)
+    except GitError:  # git missing: nothing registered to forget
+        return
