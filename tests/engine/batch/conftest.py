@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,20 @@ MODEL_ARGS = (*(a for role in ROLES for a in ("--role-model", f"{role}=function:
               "-c", "validate.discover=false")
 
 
+HELLO_TEST = ("import subprocess, sys\n\n\ndef test_hello():\n"
+              "    run = subprocess.run([sys.executable, 'hello.py'], capture_output=True, text=True)\n"
+              "    assert run.stdout == '1\\n'\n")
+
+
 def six_tasks(root: Path) -> Path:
     """``root/tasks.jsonl``: 6 tasks over 3 repositories (alpha, beta, gamma, made here)."""
     for name in ("alpha", "beta", "gamma"):
-        make_repo(root / name, {"main.py": f"print({name!r})\n", "data.bin": ""})
-    (root / "alpha" / "data.bin").write_bytes(b"\x00\x01")  # untracked binary: never part of a patch
+        make_repo(root / name, {"main.py": f"print({name!r})\n", "test_hello.py": HELLO_TEST})
+    (root / "alpha" / "data.bin").write_bytes(b"\x00\x01")  # untracked in the source repo: not in a clone
     tasks = [
-        {"id": "a1", "repo": "alpha", "task": "<<file hello.py>>print(1)\\n<<end>>", "check": "python3 hello.py"},
+        # a check like the solve-rate benchmark's: the exercise's test file, run by pytest, in the sandbox
+        {"id": "a1", "repo": "alpha", "task": "<<file hello.py>>print(1)\\n<<end>>",
+         "check": f"{sys.executable} -m pytest -q -p no:cacheprovider test_hello.py"},
         {"id": "a2", "repo": "alpha", "task": "<<file data.txt>>x\\n<<end>>", "setup": "echo built > build.log"},
         {"id": "b1", "repo": "beta", "task": "<<file main.py>>print('changed')\\n<<end>>", "check": "exit 3"},
         {"id": "b2", "repo": "beta", "ref": "no-such-ref", "task": "<<file x.py>>1\\n<<end>>"},
