@@ -114,7 +114,8 @@ class Orchestrator:
         self.memory = memory
         self.events = events or SessionEvents()
         self.store = store or Store(home)
-        self.workspace = Workspace(self.cwd, exclude=[home.root])
+        self.workspace = Workspace(self.cwd, exclude=[home.root], include=settings.staging.include,
+                                   notify=self._workspace_note)
         self.session_id: str | None = None  # set as soon as a session exists (for "resume with ..." messages)
         self._planner = planner
         self._run_step = run_step
@@ -125,6 +126,13 @@ class Orchestrator:
         self._session_options = dict(session_options or {})
         self._closers: list[Callable[[], None]] = []  # what this object started and must stop (MCP servers)
         self.notices: tuple[str, ...] = ()  # start-up notices for the caller to show once (e.g. rules skipped)
+
+    def _workspace_note(self, message: str) -> None:
+        """A one-line notice from the workspace (paths left out of a step's change, an include matching nothing)."""
+        from orchestrator.events import WarningEvent
+        from orchestrator.session import CURRENT_STEP
+
+        self.events.emit(WarningEvent(message=message, step_id=CURRENT_STEP.get()))
 
     @classmethod
     def from_config(cls, loaded: LoadedConfig, *, interactive: bool, console: Console | None = None,

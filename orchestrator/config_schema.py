@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from orchestrator.seams import ApprovalPolicy, Role, SandboxMode
 
@@ -21,6 +21,7 @@ __all__ = [
     "SandboxConfig",
     "MemoryConfig",
     "SessionsConfig",
+    "StagingConfig",
     "LocalModelConfig",
     "BatchConfig",
     "ProjectConfig",
@@ -105,6 +106,18 @@ class MemoryConfig(_Section):
     root_markers: tuple[str, ...] = (".git",)
 
 
+class StagingConfig(_Section):
+    include: tuple[str, ...] = ("node_modules", ".venv", "venv", "env", "vendor")  # orchestrator.staging_include
+
+    @field_validator("include")
+    @classmethod
+    def _relative(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in patterns:
+            if not pattern.strip() or pattern.startswith(("/", "~")) or ".." in pattern.split("/"):
+                raise ValueError(f"{pattern!r} must be a path pattern relative to the project root, without '..'")
+        return patterns
+
+
 class SessionsConfig(_Section):
     keep_days: int = Field(default=30, ge=0)
 
@@ -159,6 +172,7 @@ class _Overridable(_Section):
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)
+    staging: StagingConfig = Field(default_factory=StagingConfig)
     local: LocalModelConfig = Field(default_factory=LocalModelConfig)
     batch: BatchConfig = Field(default_factory=BatchConfig)
     mcp_servers: dict[str, McpServerConfig] = Field(default_factory=dict)
