@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -31,9 +32,11 @@ from orchestrator.events import (
     SessionStarted,
     UsageReported,
 )
+from orchestrator.locks import tree_lock
 from orchestrator.plan import Plan, PlanInvalid, validate_plan
 from orchestrator.plan_merge import merge_small_plan, repair_paths
-from orchestrator.resume import BudgetGuard, Drift, SessionApprovals, accept_drift, detect_drift
+from orchestrator.replay import REPLAYED, taken_reply
+from orchestrator.resume import BudgetGuard, Drift, SessionApprovals, accept_drift, already_finished, detect_drift
 from orchestrator.scheduler import Scheduler
 from orchestrator.seams import Memory, Role
 from orchestrator.session import (
@@ -46,7 +49,7 @@ from orchestrator.session import (
     applied_journal,
 )
 from orchestrator.staging import Workspace
-from orchestrator.store import SessionStore, Store
+from orchestrator.store import JournalEntry, SessionStore, Store
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -78,10 +81,14 @@ class CheckSource(Protocol):
 
 
 class SessionEvents:
-    """The run's event sink: the caller's sink, plus the active session's store (attached while it runs).
+    """The run's one emitter: every event goes to the active session's store (attached while it runs), then to the
+    caller's sink (the JSONL stream, the live view, the MCP result, the Python API's callbacks).
 
-    With a ``budget``, a ``usage`` event that brings the session's total cost (over every process that ran it) to
-    the budget raises :class:`~orchestrator.errors.BudgetExceededError` once it is recorded and shown.
+    Persist before announcing: an event reaches the caller's sink only once the store has committed it together with
+    the transition it announces (an emit inside a store transaction is announced when that transaction commits), so
+    a consumer never acts on something a resumed session does not know. With a ``budget``, a ``usage`` event that
+    brings the session's total cost (over every process that ran it) to the budget raises
+    :class:`~orchestrator.errors.BudgetExceededError` once it is recorded and shown.
     """
 
     def __init__(self, user: EventSink | None = None, *, budget: BudgetGuard | None = None) -> None:
@@ -90,12 +97,26 @@ class SessionEvents:
         self.budget = budget
 
     def emit(self, event: Event) -> None:
-        if self.session is not None:
-            self.session.append_event(event)  # durable first: the stream never shows what the store lacks
+        session = self.session
+        reply = taken_reply() if isinstance(event, UsageReported) else None
+        if reply is REPLAYED:
+            return  # a kept reply given again: its usage was recorded and announced when it was paid
+        if session is None:
+            self._announce(event, None)
+            return
+        with session.transaction():
+            session.append_event(event, reply=reply if isinstance(reply, tuple) else None)
+            session.after_commit(partial(self._announce, event, session))
+
+    def take_reply(self, key: str) -> str | None:
+        """A kept model reply of the running session (:mod:`orchestrator.replay`), None if none is left."""
+        return None if self.session is None else self.session.take_reply(key)
+
+    def _announce(self, event: Event, session: SessionStore | None) -> None:
         if self.user is not None:
             self.user.emit(event)
-        if self.budget is not None and self.session is not None and isinstance(event, UsageReported):
-            self.budget.check(self.session)
+        if self.budget is not None and session is not None and isinstance(event, UsageReported):
+            self.budget.check(session)
 
 
 class Orchestrator:
@@ -116,6 +137,7 @@ class Orchestrator:
         self.store = store or Store(home)
         self.workspace = Workspace(self.cwd, exclude=[home.root], include=settings.staging.include,
                                    notify=self._workspace_note)
+        self.tree_lock = partial(tree_lock, self.workspace.top, home.root)  # held while an edit is applied
         self.session_id: str | None = None  # set as soon as a session exists (for "resume with ..." messages)
         self._planner = planner
         self._run_step = run_step
@@ -219,14 +241,28 @@ class Orchestrator:
 
         If the repository changed outside the session (HEAD moved, or a file the session edited was modified since),
         it continues only with ``force`` or when ``confirm_drift(drift)`` says so; otherwise it raises
-        :class:`InputError` naming the changes, before anything runs.
+        :class:`InputError` naming the changes, before anything runs. A session another process is running is refused
+        (:class:`InputError`). A finished session (its ``session.completed`` was emitted and no step is left to run)
+        runs nothing: the result says ``already_finished``, and the caller's sink gets that ``session.completed``
+        again, as stored.
         """
         session = self.store.open(session_id)
         self.session_id = session.id
-        if session.meta.cwd != str(self.cwd):
+        try:
+            if session.meta.cwd != str(self.cwd):
+                raise InputError(f"session {session.id} was started in {session.meta.cwd}",
+                                 hint=f"resume it from there: -C {session.meta.cwd}")
+            session.claim()  # never two processes on one session
+            finished = already_finished(session)
+        except BaseException:
             session.close()
-            raise InputError(f"session {session.id} was started in {session.meta.cwd}",
-                             hint=f"resume it from there: -C {session.meta.cwd}")
+            raise
+        if finished is not None:  # nothing to run: say so, with the outcome its consumers were told
+            result, told = finished
+            session.close()
+            if told is not None and self.events.user is not None:
+                self.events.user.emit(told)
+            return result
         with self._attached(session):
             self.events.emit(SessionResumed(session_id=session.id))
             try:  # a refusal leaves the session as it was (resumable), so this is not under _guarded
@@ -243,23 +279,28 @@ class Orchestrator:
             return self._finish(session, "interrupted", {})
         if task != session.meta.task:
             session.update_meta(task=task)
-        session.save_plan(plan)
-        self.events.emit(PlanCreated(summary=plan.summary, steps=tuple(
-            PlanStepInfo(id=s.id, role=s.role, goal=s.goal, depends_on=s.depends_on) for s in plan.steps),
-            checks=self.checks.infos() if self.checks is not None else ()))
+        with session.transaction():  # plan.created is announced once the plan is stored
+            session.save_plan(plan)
+            self.events.emit(PlanCreated(summary=plan.summary, steps=tuple(
+                PlanStepInfo(id=s.id, role=s.role, goal=s.goal, depends_on=s.depends_on) for s in plan.steps),
+                checks=self.checks.infos() if self.checks is not None else ()))
         return await self._execute(session, task, plan)
 
     async def _repair_and_check(self, session: SessionStore, *, force: bool,
                                 confirm_drift: DriftConfirm | None) -> None:
         """Finish a half-applied edit, then check for drift (see :meth:`resume`)."""
         for entry in session.open_journal():
-            await anyio.to_thread.run_sync(self.workspace.recover, entry, applied_journal(session, self.events))
+            await anyio.to_thread.run_sync(self._recover, entry, session)
         drift = await anyio.to_thread.run_sync(detect_drift, session, self.workspace)
         if drift is not None:
             if not (force or (confirm_drift is not None and confirm_drift(drift))):
                 raise InputError(f"the repository changed since session {session.id} last ran: {drift.describe()}",
                                  hint=f"check the changes, then: orchestrate exec resume {session.id} --force")
             await anyio.to_thread.run_sync(accept_drift, session, self.workspace)
+
+    def _recover(self, entry: JournalEntry, session: SessionStore) -> None:
+        with self.tree_lock():  # another session may be applying to this tree right now
+            self.workspace.recover(entry, applied_journal(session, self.events))
 
     async def _continue(self, session: SessionStore) -> SessionResult:
         if self.events.budget is not None:
@@ -272,7 +313,7 @@ class Orchestrator:
     async def _execute(self, session: SessionStore, task: str, plan: Plan) -> SessionResult:
         executor = StepExecutor(task=task, plan=plan, session=session, workspace=self.workspace,
                                 run_step=self._run_step, deps=self._deps, events=self.events,
-                                diff_reviewer=self._diff_reviewer)
+                                diff_reviewer=self._diff_reviewer, tree_lock=self.tree_lock)
         scheduler = Scheduler(plan, runner=executor, store=session, events=self.events,
                               max_parallel=self.settings.max_parallel,
                               model_for=lambda step: self.gateway.model_for(step.role))
@@ -296,9 +337,10 @@ class Orchestrator:
 
     def _finish(self, session: SessionStore, status: Literal["succeeded", "failed", "interrupted"],
                 states: dict[str, Any]) -> SessionResult:
-        session.update_meta(status=status)
-        usage = session.usage()
-        self.events.emit(SessionCompleted(status=status, usage=usage))
+        with session.transaction():  # the status and its session.completed land together (resume reads the status)
+            session.update_meta(status=status)
+            usage = session.usage()
+            self.events.emit(SessionCompleted(status=status, usage=usage))
         reasons = {step_id: session.step(step_id).reason for step_id, s in states.items() if s == "failed"}
         return SessionResult(session_id=session.id, status=status, steps=states, usage=usage, reasons=reasons)
 

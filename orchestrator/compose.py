@@ -81,12 +81,14 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     from memory import build_memory
     from orchestrator.commands import CommandRunner
     from orchestrator.gateway import ModelGateway
+    from orchestrator.replay import replaying_resolver
     from policies.gate import build_gate
     from policies.sandbox import build_sandbox, policy_for
 
     settings = loaded.settings
     home = Home.from_env(environ)
-    gateway = ModelGateway(settings, environ=environ, on_usage=usage_reporter(events))
+    gateway = ModelGateway(settings, environ=environ, on_usage=usage_reporter(events),
+                           resolve=replaying_resolver(settings, environ, events))  # a paid call is never paid twice
     memory = build_memory(settings, home)
     from orchestrator.resume import SessionApprovals
 

@@ -6,6 +6,7 @@
   the session store, and replayed into the gate when the session resumes (in a new process).
 - :class:`BudgetGuard` enforces ``budget_usd`` on the session's total cost (every process of it), not just the
   current process's.
+- :func:`already_finished` tells a session that has nothing left to run (resuming it runs nothing).
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.errors import BudgetExceededError
+from orchestrator.events import SessionCompleted
+from orchestrator.session import SessionResult
 from orchestrator.store import SessionStore, file_digest
 
 if TYPE_CHECKING:
     from orchestrator.seams import GateVerdict, PolicyGate
     from orchestrator.staging import Workspace
 
-__all__ = ["Drift", "detect_drift", "accept_drift", "SessionApprovals", "BudgetGuard"]
+__all__ = ["Drift", "detect_drift", "accept_drift", "already_finished", "SessionApprovals", "BudgetGuard"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,27 @@ def accept_drift(session: SessionStore, workspace: Workspace) -> None:
     """The user chose to continue on the changed tree: take its HEAD and file contents as the new reference."""
     session.update_meta(git=workspace.git_info())
     session.retake_touched()
+
+
+def already_finished(session: SessionStore) -> tuple[SessionResult, SessionCompleted | None] | None:
+    """The result of a session that has nothing left to run, with the ``session.completed`` it emitted (if stored).
+
+    Finished: its status is ``succeeded`` or ``failed`` (recorded with its ``session.completed``, in one transaction)
+    and every step of its plan is final. A failed session with steps left (its budget ran out) or without a plan (the
+    planner failed) is not finished: resuming it continues. None when it is not finished.
+    """
+    status = session.meta.status
+    plan = session.load_plan()
+    if status not in ("succeeded", "failed") or plan is None:
+        return None
+    records = session.steps([step.id for step in plan.steps])
+    if any(r.status not in ("succeeded", "failed", "skipped") for r in records.values()):
+        return None
+    told = [e for e in session.events() if isinstance(e, SessionCompleted)]
+    result = SessionResult(session_id=session.id, status=status, steps={k: r.status for k, r in records.items()},
+                           usage=session.usage(), already_finished=True,
+                           reasons={k: r.reason for k, r in records.items() if r.status == "failed"})
+    return result, (told[-1] if told else None)
 
 
 def _shown(path: Path, cwd: Path) -> str:

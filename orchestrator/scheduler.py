@@ -1,7 +1,9 @@
 """The scheduler: runs every ready step of a plan concurrently (up to ``max_parallel``), persisting each transition.
 
 ``pending → running → succeeded | failed``; a failed step marks every step depending on it ``skipped``. Each
-transition is written to the session store together with its event, in one transaction, before the next action.
+transition is written to the session store together with its event, in one transaction, before the next action; the
+session's emitter (``orchestrator.api.SessionEvents``) shows the event to its consumers only once that transaction
+has committed, so a step whose ``step.completed`` anyone saw is final in the store.
 Steps already final in the store (succeeded, failed, skipped) are never run again, so calling :meth:`Scheduler.run`
 on a resumed session continues where it stopped; steps that were ``running`` when the process died start again
 (their runner resumes them from their checkpoint).

@@ -10,6 +10,7 @@ touches the user's tree before the diff was approved and validated.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -87,7 +88,8 @@ class PlanReviewer(Protocol):
 
 def applied_journal(session: SessionStore, events: EventSink) -> Callable[[JournalEntry], None]:
     """The edit journal of ``session``: an edit's ``done`` and its ``edit.applied`` event are committed together, so a
-    crash can never leave an applied edit without its event (or announce one that is not on the tree)."""
+    crash can never leave an applied edit without its event; the event reaches the consumers only after that commit
+    (``SessionEvents``), so an edit announced as applied is never applied again by a resume."""
 
     def record(entry: JournalEntry) -> None:
         with session.transaction():
@@ -119,6 +121,7 @@ class SessionResult:
     steps: dict[str, StepStatus]
     usage: UsageTotals
     reasons: dict[str, str] = field(default_factory=dict)  # why each failed step failed
+    already_finished: bool = False  # a resume found nothing left to run (the session had ended before)
 
     @property
     def exit_code(self) -> int:
@@ -127,11 +130,12 @@ class SessionResult:
 
 
 class StepExecutor:
-    """Runs one step for the scheduler (see the module docstring). ``conflict_reruns`` bounds re-runs on conflict."""
+    """Runs one step for the scheduler (see the module docstring). ``conflict_reruns`` bounds re-runs on conflict;
+    ``tree_lock()`` is held while an edit is applied to the working tree (:func:`orchestrator.locks.tree_lock`)."""
 
     def __init__(self, *, task: str, plan: Plan, session: SessionStore, workspace: Workspace, run_step: StepFn,
                  deps: Any, events: EventSink, diff_reviewer: DiffReviewer | None = None,
-                 conflict_reruns: int = 2) -> None:
+                 conflict_reruns: int = 2, tree_lock: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
         self._task = task
         self._plan = plan
         self._dag = build_dag(plan)
@@ -142,6 +146,7 @@ class StepExecutor:
         self._events = events
         self._diff_reviewer = diff_reviewer
         self._conflict_reruns = conflict_reruns
+        self._tree_lock = tree_lock
 
     async def __call__(self, step: Step) -> StepResult:
         CURRENT_STEP.set(step.id)  # each step runs in its own task, hence its own context
@@ -189,12 +194,16 @@ class StepExecutor:
         files = tuple(outcome.files) or tuple(await anyio.to_thread.run_sync(staging.changed_files))
         journal = applied_journal(self._session, self._events)
         try:
-            await anyio.to_thread.run_sync(self._workspace.apply, step.id, outcome.diff, files, journal)
+            await anyio.to_thread.run_sync(self._apply, step.id, outcome.diff, files, journal)
         except ApplyConflict as conflict:
             self._events.emit(WarningEvent(step_id=step.id, message=f"{conflict}; re-running it on the updated tree"))
             self._session.save_messages(step.id, [])  # the re-run starts over: its old conversation is stale
             return None
         return StepResult(status="succeeded", summary=outcome.summary, files=files)
+
+    def _apply(self, step_id: str, diff: str, files: tuple[str, ...], journal: Callable[[JournalEntry], None]) -> None:
+        with self._tree_lock():  # other sessions may write to the same tree: one edit at a time
+            self._workspace.apply(step_id, diff, files, journal)
 
     async def _staging_for(self, step: Step) -> Staging:
         return await anyio.to_thread.run_sync(self._prepare_staging, step)

@@ -1,14 +1,17 @@
 """One session's durable state (:class:`SessionStore`) and the records it keeps; opened through
 :class:`orchestrator.store.Store` (which owns the diskcache databases: this module only uses the open cache).
 
-Every write is a committed SQLite transaction before the call returns (crash-safe against a killed process);
-:meth:`SessionStore.transaction` groups writes that must land together (a transition + its event).
+Every write is a committed SQLite transaction before the call returns (synchronous FULL: fsynced, so it survives a
+killed process and a power cut); :meth:`SessionStore.transaction` groups writes that must land together (a
+transition + its event), and :meth:`SessionStore.after_commit` defers what announces them until they are committed.
+One process at a time runs a session (:meth:`SessionStore.claim`, a lock the kernel drops if the process dies).
 
 Testing hook: ``ORCHESTRATE_CRASH_AT=<kind>[:<n>]`` kills the process with SIGKILL right after the n-th (default: first)
-transition of that kind is committed (after the outermost transaction ends). Kinds: event types (``plan.created``,
-``step.started``, ``command.executed``, ``review.completed``, ``validation.completed``, ``edit.applied``,
-``step.completed``...) and ``edit.intent`` / ``edit.done`` (the edit journal). The crash tests use it to kill a real
-run at every kind of transition; it is product code, inert unless the variable is set.
+transition of that kind is committed (after the outermost transaction ends, before its event reaches any sink).
+Kinds: event types (``plan.created``, ``step.started``, ``command.executed``, ``review.completed``,
+``validation.completed``, ``edit.applied``, ``step.completed``...) and ``edit.intent`` / ``edit.done`` (the edit
+journal). The crash tests use it to kill a real run at every kind of transition; it is product code, inert unless the
+variable is set.
 """
 
 from __future__ import annotations
@@ -19,15 +22,16 @@ import json
 import os
 import signal
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from orchestrator.events import Event, GitInfo, UsageReported, UsageTotals, now_iso, parse_event
-from orchestrator.plan import Plan, StepStatus
+from orchestrator.errors import InputError
+from orchestrator.events import Event, UsageReported, UsageTotals, now_iso, parse_event
+from orchestrator.locks import FileLock
+from orchestrator.plan import Plan
 from orchestrator.seams import Message, Usage
+from orchestrator.session_records import JournalEntry, SessionMeta, SessionStatus, StagingRecord, StepRecord
 
 if TYPE_CHECKING:
     from diskcache import Cache
@@ -45,81 +49,7 @@ __all__ = [
     "file_digest",
 ]
 
-SessionStatus = Literal["running", "succeeded", "failed", "interrupted"]
 CRASH_ENV = "ORCHESTRATE_CRASH_AT"
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SessionMeta(_Record):
-    """What a session is: listed by ``orchestrate sessions`` (the index keeps a copy of it)."""
-
-    id: str
-    cwd: str
-    git: GitInfo = Field(default_factory=GitInfo)
-    task: str
-    profile: str = ""
-    # The command-line choices the session started with (model, role models, profile, -c ...): resume replays them
-    # unless given again, so a resumed step talks to the same models.
-    options: dict[str, Any] = Field(default_factory=dict)
-    status: SessionStatus = "running"
-    created: str = Field(default_factory=now_iso)
-    updated: str = Field(default_factory=now_iso)
-    pid: int = Field(default_factory=os.getpid)
-
-    @property
-    def effective_status(self) -> SessionStatus:
-        """``running`` only while the recorded process is alive; a killed run reads as ``interrupted``."""
-        if self.status == "running" and not _alive(self.pid):
-            return "interrupted"
-        return self.status
-
-
-class StagingRecord(_Record):
-    """Where a step's staging lives, what it is based on, and (after an interruption) its uncommitted diff."""
-
-    kind: Literal["worktree", "copy"]
-    path: str
-    base: str
-    diff: str | None = None
-
-
-class StepRecord(_Record):
-    step_id: str
-    status: StepStatus = "pending"
-    attempt: int = 0
-    started_at: str | None = None
-    finished_at: str | None = None
-    summary: str = ""
-    reason: str = ""
-    files: tuple[str, ...] = ()
-
-
-class JournalEntry(_Record):
-    """An edit applied to the user's tree: ``intent`` is written before touching it, ``done`` after.
-
-    ``preimages`` maps each touched path (relative to the tree root) to its content before the edit (base64), or None
-    if it did not exist: enough to roll a half-applied edit back.
-    """
-
-    step_id: str
-    state: Literal["intent", "done"]
-    diff: str
-    files: tuple[str, ...]
-    root: str
-    preimages: dict[str, str | None] = Field(default_factory=dict)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SessionStore:
@@ -131,8 +61,10 @@ class SessionStore:
         self._cache = cache
         self._meta = SessionMeta.model_validate_json(cache["meta"])
         self._usage: dict[str, Usage] = {k: Usage(**v) for k, v in json.loads(cache.get("usage", "{}")).items()}
-        self._depth = threading.local()  # transaction nesting, per thread (each thread has its own connection)
+        self._local = threading.local()  # transaction nesting, per thread (each thread has its own connection)
         self._crash = _CrashPoint.from_env()
+        self._run_lock = FileLock(directory / "run.lock")
+        self._replayed: dict[str, int] = {}  # per reply key: how many kept replies this process has taken
 
     @property
     def id(self) -> str:
@@ -148,6 +80,7 @@ class SessionStore:
 
     def close(self) -> None:
         self._cache.close()
+        self._run_lock.release()
 
     def __enter__(self) -> SessionStore:
         return self
@@ -157,16 +90,40 @@ class SessionStore:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes: all of them are committed together, or none (re-entrant)."""
-        depth: int = getattr(self._depth, "n", 0)
-        self._depth.n = depth + 1
+        """Group writes: all of them are committed together, or none (re-entrant, per thread).
+
+        When the outermost transaction of the thread has committed, the callbacks given to :meth:`after_commit`
+        inside it run, in order; when it rolls back, they are dropped.
+        """
+        depth: int = getattr(self._local, "depth", 0)
+        self._local.depth = depth + 1
+        if depth == 0:
+            self._local.pending = []
         try:
             with self._cache.transact():
                 yield
         finally:
-            self._depth.n = depth
-        if depth == 0 and self._crash is not None:
-            self._crash.fire_if_due()
+            self._local.depth = depth
+            pending: list[Callable[[], None]] = self._local.pending if depth == 0 else []
+            if depth == 0:
+                self._local.pending = []
+        if depth == 0:
+            if self._crash is not None:
+                self._crash.fire_if_due()  # a kill between the commit and what announces it
+            _run_all(pending)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once what this thread wrote so far is committed: now, or when its transaction ends."""
+        if getattr(self._local, "depth", 0) == 0:
+            callback()
+        else:
+            self._local.pending.append(callback)
+
+    def claim(self) -> None:
+        """Become the one process running this session (until :meth:`close`); :class:`InputError` if one is."""
+        if not self._run_lock.try_acquire():
+            raise InputError(f"session {self.id} is already running (pid {self._meta.pid})",
+                             hint="wait for it to finish, or stop it first")
 
     def _committed(self, kind: str) -> None:
         """A transition of ``kind`` was written (it is durable once the outermost transaction ends)."""
@@ -201,8 +158,12 @@ class SessionStore:
         return {step_id: self.step(step_id) for step_id in step_ids}
 
     # ---------------------------------------------------------------------------------------------- events, usage
-    def append_event(self, event: Event) -> None:
-        """Persist ``event``; a ``usage`` event also adds to the session's usage totals in the same transaction."""
+    def append_event(self, event: Event, *, reply: tuple[str, str] | None = None) -> None:
+        """Persist ``event``; a ``usage`` event also adds to the session's usage totals in the same transaction.
+
+        ``reply`` (key, response JSON) is the model reply a ``usage`` event paid for: kept with it, in the same
+        transaction, so that a resumed step asking the same again gets it back (:meth:`take_reply`), unpaid.
+        """
         with self.transaction():
             self._committed(event.type)
             self._cache.push(event.to_json(), prefix="event")
@@ -211,6 +172,18 @@ class SessionStore:
                               cost_usd=event.cost_usd)
                 self._usage[event.role] = self._usage.get(event.role, Usage()) + usage
                 self._cache["usage"] = json.dumps({k: v.model_dump() for k, v in self._usage.items()})
+            if reply is not None:
+                key = f"reply:{reply[0]}"
+                self._cache[key] = json.dumps([*json.loads(self._cache.get(key, "[]")), reply[1]])
+
+    def take_reply(self, key: str) -> str | None:
+        """The next kept reply for ``key`` this process has not taken yet (replies are taken in the order kept)."""
+        kept: list[str] = json.loads(self._cache.get(f"reply:{key}", "[]"))
+        taken = self._replayed.get(key, 0)
+        if taken >= len(kept):
+            return None
+        self._replayed[key] = taken + 1
+        return kept[taken]
 
     def events(self) -> list[Event]:
         keys = sorted(k for k in self._cache if isinstance(k, str) and k.startswith("event-"))
@@ -279,6 +252,18 @@ class SessionStore:
 
     def session_approvals(self) -> list[list[str]]:
         return list(json.loads(self._cache.get("approvals", "[]")))
+
+
+def _run_all(callbacks: Sequence[Callable[[], None]]) -> None:
+    """Call each callback even if one raises; then raise the first error."""
+    errors: list[BaseException] = []
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception as exc:
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
 def file_digest(path: Path) -> str | None:

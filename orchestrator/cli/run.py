@@ -224,6 +224,10 @@ async def _cancel_on_sigterm(scope: Any) -> None:
 def _report(result: SessionResult, human: Console) -> int:
     from rich.markup import escape
 
+    if result.already_finished:  # one line: a script resuming a finished session learns its outcome, and why
+        human.print(f"session {result.session_id} already finished: [bold]{result.status}[/] (nothing to resume)",
+                    highlight=False, soft_wrap=True)
+        return result.exit_code
     counts: dict[str, int] = {}
     for status in result.steps.values():
         counts[status] = counts.get(status, 0) + 1
