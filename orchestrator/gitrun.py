@@ -65,7 +65,7 @@ _CONFIG: tuple[tuple[str, str], ...] = (
 )
 _FILTER_KEYS = r"^filter\..*\.(clean|smudge|process|required)$"
 # Why each is needed: see Staging and Workspace (orchestrator.staging). None merges, fetches or pushes.
-_SUBCOMMANDS = frozenset({"add", "apply", "commit", "commit-tree", "config", "diff", "init", "ls-files", "read-tree",
+_SUBCOMMANDS = frozenset({"add", "apply", "commit", "commit-tree", "diff", "init", "ls-files", "read-tree",
                           "rev-parse", "symbolic-ref", "worktree", "write-tree"})
 
 
