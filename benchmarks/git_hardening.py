@@ -34,10 +34,9 @@ def make_repo(root: Path) -> Path:
         path = repo / f"pkg{i % 20}" / f"mod{i}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(f"def f{j}(x):\n    return x + {j}\n\n" for j in range(30)))
-    run = {"cwd": repo, "check": True, "capture_output": True}
-    subprocess.run(["git", "init", "-q", "-b", "main"], **run)  # type: ignore[call-overload]
-    subprocess.run(["git", "add", "-A"], **run)  # type: ignore[call-overload]
-    subprocess.run(["git", "-c", "user.name=b", "-c", "user.email=b@e", "commit", "-qm", "init"], **run)  # type: ignore[call-overload]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["-c", "user.name=b", "-c", "user.email=b@e",
+                                                                "commit", "-qm", "init"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
     return repo
 
 
