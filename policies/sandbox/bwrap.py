@@ -115,11 +115,11 @@ def bwrap_argv(
     bound = (cwd, policy.workspace, *policy.writable_roots)
     early = [h for h in hidden if any(_under(b, h) for b in bound)]
     out += _hide(early, read_only=False)
-    tmp = Path("/tmp")
-    if _under(cwd, tmp):
+    covered = (Path("/tmp"), *early)  # what a private tmpfs hides: the paths a command works in are bound again
+    if any(_under(cwd, c) for c in covered):
         out += ["--ro-bind", str(cwd), str(cwd)]
     writable = writable_paths(policy)
-    if policy.mode == "read-only" and _under(policy.workspace, tmp):
+    if policy.mode == "read-only" and any(_under(policy.workspace, c) for c in covered):
         out += ["--ro-bind", str(policy.workspace), str(policy.workspace)]
     for path in writable:
         out += ["--bind", str(path), str(path)]
