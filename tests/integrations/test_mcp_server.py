@@ -87,7 +87,7 @@ async def test_a_run_never_waits_for_an_approval(hub: McpHub, repo: Path) -> Non
     result = await _call(hub, "run", task="write hello.txt with a command", cwd=str(repo),
                          approval_policy="untrusted", sandbox="read-only")
     decided = [(e["argv"], e["decision"]) for e in result["events"] if e["type"] == "command.decided"]
-    assert decided == [(["bash", "-lc", COMMAND], "prompt")]
+    assert decided == [(["bash", "-c", COMMAND], "prompt")]
     assert not any(e["type"] == "command.executed" for e in result["events"])
     assert result["steps"] == {"greet": "succeeded"}  # the coder read the refusal and went on
 
