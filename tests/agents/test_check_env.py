@@ -110,7 +110,8 @@ async def test_a_missing_node_modules_is_named(tmp_path: Path) -> None:
     (tmp_path / "package.json").write_text("{}")
     (tmp_path / "yarn.lock").write_text("")
     problem = cannot_start(127, "> vitest run\n\nsh: 1: vitest: not found\n", tmp_path)
-    assert problem is not None and "`vitest` was not found" in problem.what and "node_modules/ is missing" in problem.what
+    assert problem is not None and "`vitest` was not found" in problem.what
+    assert "node_modules/ is missing" in problem.what
     assert "`yarn install`" in problem.fix
 
 
