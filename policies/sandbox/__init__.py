@@ -6,12 +6,14 @@
 - ``danger-full-access``: no confinement.
 
 In the first two modes the network is off unless ``sandbox.network``: no TCP, UDP or DNS, no ``connect`` to unix
-sockets. Secrets are scrubbed from the environment in every mode (:mod:`policies.sandbox.env`).
+sockets. The environment is an allow-list in every mode (:mod:`policies.sandbox.env`). Processes, memory and
+tmpfs are bounded (:mod:`policies.sandbox.limits`) and the whole process tree ends with the command.
 
 Mechanisms: bubblewrap (:mod:`~policies.sandbox.bwrap`, preferred: mount namespace, so ``.git`` can stay read-only)
 and Landlock + seccomp (:mod:`~policies.sandbox.landlock`, :mod:`~policies.sandbox.seccomp`, applied by
-:mod:`~policies.sandbox.exec_helper`; Landlock cannot keep ``.git`` read-only inside a writable workspace, and the
-private ``/tmp`` is a per-command ``TMPDIR``). ``sandbox.backend`` picks one or ``"auto"`` (bubblewrap, then
+:mod:`~policies.sandbox.exec_helper`, plus a read-only mount namespace as root (:mod:`~policies.sandbox.mountns`);
+unprivileged, Landlock cannot keep ``.git`` read-only inside a writable workspace, and the private ``/tmp`` is a
+per-command ``TMPDIR``). ``sandbox.backend`` picks one or ``"auto"`` (bubblewrap, then
 Landlock, announced). With none working, confining modes refuse (``SandboxUnavailableError``) unless
 ``sandbox.allow_unconfined`` is set, and then every command warns.
 

@@ -72,3 +72,9 @@ def test_status_lists_the_mechanisms() -> None:
     proc = orchestrate("sandbox", "status")
     assert "bwrap:" in proc.stdout and "landlock:" in proc.stdout
     assert proc.returncode == (0 if "works" in proc.stdout else 1)
+
+
+def test_status_says_which_limits_are_in_force() -> None:
+    proc = orchestrate("sandbox", "status")
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("limits: ")]
+    assert [ln.split()[1] for ln in lines] == ["max_processes", "max_memory_mb", "tmpfs_size_mb"], proc.stdout

@@ -148,3 +148,20 @@ def test_bounded_capture_keeps_head_and_tail() -> None:
     small.feed("héllo".encode()[:2])
     small.feed("héllo".encode()[2:])
     assert small.text() == "héllo"
+
+
+@pytest.mark.parametrize("name", ["PGPASSWORD", "MYSQL_PWD", "SECRET_KEY", "GITHUB_PAT", "OPENAI_KEY",
+                                  "NPM_CONFIG__AUTHTOKEN", "NPM_CONFIG_//registry.npmjs.org/:_authToken",
+                                  "CORP_THING", "DJANGO_SETTINGS_MODULE", "GIT_ASKPASS", "VAULT_ADDR"])
+def test_the_environment_is_an_allow_list(name: str) -> None:
+    assert scrub_env({name: "value", "PATH": "/usr/bin"}) == {"PATH": "/usr/bin"}
+
+
+def test_core_variables_pass_but_credential_urls_do_not() -> None:
+    env = {"PATH": "/bin", "HOME": "/h", "LANG": "C.UTF-8", "LC_ALL": "C", "TERM": "xterm", "VIRTUAL_ENV": "/v",
+           "PIP_INDEX_URL": "https://user:s3cr3t@pypi.example/simple", "GIT_AUTHOR_NAME": "me",
+           "GOPROXY": "https://proxy.golang.org", "npm_config_registry": "https://:tok@registry.example/"}
+    assert scrub_env(env) == {"PATH": "/bin", "HOME": "/h", "LANG": "C.UTF-8", "LC_ALL": "C", "TERM": "xterm",
+                              "VIRTUAL_ENV": "/v", "GIT_AUTHOR_NAME": "me", "GOPROXY": "https://proxy.golang.org"}
+    assert scrub_env(env, allow=["PIP_INDEX_URL"], deny=["LC_*"])["PIP_INDEX_URL"].startswith("https://user:")
+    assert "LC_ALL" not in scrub_env(env, allow=["LC_ALL"], deny=["LC_*"])
