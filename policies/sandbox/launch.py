@@ -127,23 +127,19 @@ class Bounds:
 
 
 def _bwrap_prefix(bounds: Bounds) -> list[str]:
-    """Join the cgroup and set the rlimits in the process that then ``exec``s bubblewrap (no race: nothing of the
-    command runs before)."""
-    prefix: list[str] = []
-    if bounds.cgroup_procs:
-        joins = " && ".join(f'echo 0 > "${i + 1}"' for i in range(len(bounds.cgroup_procs)))
-        script = (f'{joins} || {{ echo "bwrap: orchestrate could not join its cgroup" >&2; exit 125; }}; '
-                  f'shift {len(bounds.cgroup_procs)}; exec "$@"')
-        prefix += ["/bin/sh", "-c", script, "sh", *map(str, bounds.cgroup_procs)]
-    prlimit = shutil.which("prlimit") if bounds.nproc or bounds.data_mb else None
-    if prlimit is not None:
-        prefix.append(prlimit)
-        if bounds.nproc:
-            prefix.append(f"--nproc={bounds.nproc}")
-        if bounds.data_mb:
-            prefix.append(f"--data={bounds.data_mb << 20}")
-        prefix.append("--")
-    return prefix
+    """A ``/bin/sh`` that joins the cgroup and sets the rlimits, then ``exec``s bubblewrap (no race: nothing of the
+    command runs before); one small exec, and none when there is nothing to do. ``ulimit -u`` is bash's process
+    limit, ``-p`` dash's."""
+    steps = [f'echo 0 > "${i + 1}"' for i in range(len(bounds.cgroup_procs))]
+    if bounds.nproc:
+        steps.append(f"{{ ulimit -u {bounds.nproc} 2>/dev/null || ulimit -p {bounds.nproc}; }}")
+    if bounds.data_mb:
+        steps.append(f"ulimit -d {bounds.data_mb << 10}")
+    if not steps:
+        return []
+    script = (f'{" && ".join(steps)} || {{ echo "bwrap: orchestrate could not apply its resource limits" >&2; '
+              f'exit 125; }}; shift {len(bounds.cgroup_procs)}; exec "$@"')
+    return ["/bin/sh", "-c", script, "sh", *map(str, bounds.cgroup_procs)]
 
 
 def prepare_bwrap(bwrap: str, argv: Sequence[str], *, policy: SandboxPolicy, cwd: Path,

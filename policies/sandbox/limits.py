@@ -7,7 +7,8 @@ Mechanisms, best first, chosen per limit (:func:`plan_limits` says which one is 
   (listed in its ``cgroup.subtree_control``: we never change another manager's settings), or a v1 hierarchy in which
   orchestrate sits at the root (nobody else manages it). ``pids.max`` bounds processes across the whole tree and
   ``memory.max``/``memory.limit_in_bytes`` its total memory; joining happens before the sandbox starts (no race), and
-  ending the command kills the whole cgroup (``cgroup.kill`` on v2), whatever ``setsid`` or double forks did.
+  ending the command kills the whole cgroup (``cgroup.kill`` on v2), whatever ``setsid`` or double forks did. A
+  hierarchy without such a controller is not used (joining costs milliseconds per command).
 - else **rlimits** set right before the sandbox starts: ``RLIMIT_NPROC`` (per user; root is exempt, so for root
   processes stay unbounded without a cgroup) and ``RLIMIT_DATA`` (per process, not a total).
 - tmpfs: bubblewrap's ``--size`` for ``/tmp`` and ``/dev/shm``; the Landlock helper mounts a sized tmpfs as its private
@@ -30,6 +31,8 @@ __all__ = ["Limits", "Cgroup", "LimitPlan", "plan_limits", "create_cgroup"]
 
 _COUNTER = itertools.count()
 _KILL_ROUNDS = 50
+_RMDIR_POLLS = 10000  # 1 ms apart, in a background thread
+_PREFIX = "orchestrate-sbx-"
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,9 @@ def _hierarchies() -> list[_Hierarchy]:
                 out.append(_Hierarchy(path, True, frozenset(delegated) & {"pids", "memory"}))
             elif fstype == "cgroup" and rel == "/" and set(names.split(",")) & options & {"pids", "memory"}:
                 out.append(_Hierarchy(Path(mount), False, frozenset(set(names.split(",")) & {"pids", "memory"})))
-    return [h for h in out if os.access(h.path, os.W_OK)]
+    # Only hierarchies that bound something: joining a cgroup costs an RCU grace period (milliseconds), and the tree
+    # already ends with the command without one (pid namespace, subreaper, the runner's kill_tree).
+    return [h for h in out if h.controllers and os.access(h.path, os.W_OK)]
 
 
 def plan_limits(limits: Limits) -> LimitPlan:
@@ -139,14 +144,14 @@ class Cgroup:
         """Kill what is left, then delete the directories (retrying while the killed processes are reaped)."""
         self.kill()
         for directory in self.dirs:
-            for _ in range(_KILL_ROUNDS):
+            for _ in range(_RMDIR_POLLS):  # the killed tasks leave the cgroup a moment after they are reaped
                 try:
                     directory.rmdir()
                     break
                 except FileNotFoundError:
                     break
                 except OSError:
-                    time.sleep(0.01)
+                    time.sleep(0.001)
 
 
 def _read(path: Path) -> str:
@@ -158,8 +163,10 @@ def _read(path: Path) -> str:
 
 def create_cgroup(limits: Limits, plan: LimitPlan) -> Cgroup | None:
     """A fresh cgroup bounding ``limits`` in every usable hierarchy, or ``None`` when none is usable or it fails."""
-    name = f"orchestrate-sbx-{os.getpid()}-{next(_COUNTER)}"
+    name = f"{_PREFIX}{os.getpid()}-{next(_COUNTER)}"
     made: list[Path] = []
+    for hierarchy in plan.hierarchies:
+        _remove_stale(hierarchy.path)
     try:
         for hierarchy in plan.hierarchies:
             directory = hierarchy.path / name
@@ -170,6 +177,16 @@ def create_cgroup(limits: Limits, plan: LimitPlan) -> Cgroup | None:
         Cgroup(tuple(made)).remove()
         return None
     return Cgroup(tuple(made)) if made else None
+
+
+def _remove_stale(parent: Path) -> None:
+    """Empty cgroups left by orchestrate processes that are gone (killed before their clean-up ran)."""
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(parent):
+            owner = entry.name[len(_PREFIX):].split("-")[0] if entry.name.startswith(_PREFIX) else ""
+            if owner.isdigit() and not os.path.exists(f"/proc/{owner}"):
+                with contextlib.suppress(OSError):
+                    os.rmdir(entry.path)
 
 
 def _configure(directory: Path, hierarchy: _Hierarchy, limits: Limits) -> None:

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -133,7 +134,8 @@ class SandboxRunner:
         finally:
             job.launch.close()
             if job.cgroup is not None:
-                await asyncio.to_thread(job.cgroup.remove)
+                job.cgroup.kill()  # nothing of the command survives its return; the directory goes in the background
+                threading.Thread(target=job.cgroup.remove, name="orchestrate-cgroup-rmdir").start()
 
     def _prepare(self, argv: Sequence[str], policy: SandboxPolicy, cwd: Path, env: Mapping[str, str] | None) -> _Job:
         cwd = cwd.resolve()
