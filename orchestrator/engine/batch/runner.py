@@ -52,9 +52,18 @@ class BatchRun:
     log: ResultsLog
     max_concurrency: int = 2
     batch_budget_usd: float = 0.0  # 0: none
-    _results: dict[str, TaskResult] = field(default_factory=dict)
-    _interrupted: int = 0
-    _usage: Usage = field(default_factory=Usage)
+
+
+@dataclass
+class _Tally:
+    """What a run has so far: every result (earlier runs' included), interrupted tasks, this run's usage."""
+
+    results: dict[str, TaskResult]
+    interrupted: int = 0
+    usage: Usage = field(default_factory=Usage)
+
+    def spent(self) -> float:
+        return sum(r.usage.cost_usd for r in self.results.values())
 
 
 async def run_batch(run: BatchRun, sink: BatchSink) -> BatchSummary:
@@ -63,53 +72,51 @@ async def run_batch(run: BatchRun, sink: BatchSink) -> BatchSummary:
 
     started = time.monotonic()
     earlier = {k: v for k, v in run.log.load().items() if k in {t.id for t in run.tasks}}
-    run._results = dict(earlier)
+    tally = _Tally(results=dict(earlier))
     slots = anyio.Semaphore(max(1, run.max_concurrency))
     launched = 0
     try:
         async with anyio.create_task_group() as group:
             for task in (t for t in run.tasks if t.id not in earlier):
                 await slots.acquire()
-                if _budget_reached(run):
+                if _budget_reached(run, tally):
                     slots.release()
                     break
                 launched += 1
                 sink.emit(BatchTaskStarted(id=task.id))
-                group.start_soon(_one, run, task, slots, sink)
+                group.start_soon(_one, run, tally, task, slots, sink)
     finally:
         await run.backend.aclose()
-    summary = _summary(run, earlier, launched, time.monotonic() - started)
+    summary = _summary(run, tally, len(earlier), launched, time.monotonic() - started)
     sink.emit(BatchCompleted(summary=summary))
     return summary
 
 
-async def _one(run: BatchRun, task: BatchTask, slots: Semaphore, sink: BatchSink) -> None:
+async def _one(run: BatchRun, tally: _Tally, task: BatchTask, slots: Semaphore, sink: BatchSink) -> None:
     try:
         outcome = await run.backend.run(task, run.spec)
         if outcome.interrupted:
-            run._interrupted += 1
+            tally.interrupted += 1
             sink.emit(BatchTaskInterrupted(id=task.id))
             return
         run.log.record(outcome)
-        run._results[task.id] = outcome.result
-        run._usage = run._usage + outcome.result.usage
+        tally.results[task.id] = outcome.result
+        tally.usage = tally.usage + outcome.result.usage
         sink.emit(BatchTaskCompleted(result=outcome.result))
     finally:
         slots.release()
 
 
-def _budget_reached(run: BatchRun) -> bool:
-    if run.batch_budget_usd <= 0:
-        return False
-    return sum(r.usage.cost_usd for r in run._results.values()) >= run.batch_budget_usd
+def _budget_reached(run: BatchRun, tally: _Tally) -> bool:
+    return run.batch_budget_usd > 0 and tally.spent() >= run.batch_budget_usd
 
 
-def _summary(run: BatchRun, earlier: dict[str, TaskResult], launched: int, duration_s: float) -> BatchSummary:
-    statuses = [r.status for r in run._results.values()]
-    finished = len(run._results) - len(earlier)
+def _summary(run: BatchRun, tally: _Tally, earlier: int, launched: int, duration_s: float) -> BatchSummary:
+    statuses = [r.status for r in tally.results.values()]
+    finished = len(tally.results) - earlier
     return BatchSummary(
         total=len(run.tasks), succeeded=statuses.count("succeeded"), failed=statuses.count("failed"),
-        errors=statuses.count("error"), skipped=len(earlier), interrupted=run._interrupted,
-        not_run=len(run.tasks) - len(earlier) - launched, budget_exhausted=_budget_reached(run),
-        usage=run._usage, duration_s=round(duration_s, 3),
+        errors=statuses.count("error"), skipped=earlier, interrupted=tally.interrupted,
+        not_run=len(run.tasks) - earlier - launched, budget_exhausted=_budget_reached(run, tally),
+        usage=tally.usage, duration_s=round(duration_s, 3),
         tasks_per_minute=round(finished / duration_s * 60, 2) if duration_s > 0 else 0.0)

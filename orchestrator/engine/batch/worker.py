@@ -80,9 +80,18 @@ def run_task(task: BatchTask, spec: WorkerSpec) -> TaskOutcome:
     try:
         return _run(task, spec, work, started)
     except (gitops.GitError, _TaskError, OSError) as exc:
-        result = TaskResult(id=task.id, status="error", error=str(exc),
-                            duration_s=round(time.monotonic() - started, 3))
-        return TaskOutcome(result=result, log=str(exc))
+        error = str(exc)
+    except Exception as exc:  # a bug here must cost one task, not the batch (the log keeps the traceback)
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        import traceback
+
+        return _error(task, error, started, log=traceback.format_exc())
+    return _error(task, error, started, log=error)
+
+
+def _error(task: BatchTask, error: str, started: float, *, log: str) -> TaskOutcome:
+    result = TaskResult(id=task.id, status="error", error=error, duration_s=round(time.monotonic() - started, 3))
+    return TaskOutcome(result=result, log=log)
 
 
 def _run(task: BatchTask, spec: WorkerSpec, work: Path, started: float) -> TaskOutcome:

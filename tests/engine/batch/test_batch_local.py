@@ -122,3 +122,33 @@ def test_without_the_ray_extra_the_ray_backend_is_one_line_and_exit_2(tmp_path: 
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install 'orchestrate[ray]'" in lines[0], proc.stderr
     assert not (tmp_path / "tasks.batch" / "results.jsonl").exists()
+
+
+def test_ctrl_c_saves_running_tasks_without_a_result_and_the_rerun_finishes_them(tmp_path: Path) -> None:
+    six_tasks(tmp_path)
+    tasks = tmp_path / "two.jsonl"
+    tasks.write_text("".join(json.dumps({"id": f"t{i}", "repo": "alpha", "task": f"<<file f{i}.py>>{i}<<end>>"})
+                             + "\n" for i in range(2)))
+    argv = [sys.executable, "-m", "orchestrator", "batch", str(tasks), "--json", "--out", str(tmp_path / "o"),
+            *MODEL_ARGS]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Ctrl-C on a terminal reaches the whole foreground process group: the batch and its sessions.
+    with subprocess.Popen(argv, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        for line in proc.stdout:
+            if json.loads(line)["type"] == "batch.task.started":
+                os.killpg(proc.pid, signal.SIGINT)
+                break
+        proc.wait(timeout=120)
+        stderr = proc.stderr.read()
+    assert proc.returncode == 130, stderr
+    assert "run the same command again to resume" in stderr and "Traceback" not in stderr
+    saved = results(tmp_path / "o") if (tmp_path / "o" / "results.jsonl").exists() else {}
+    rerun = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    final = results(tmp_path / "o")
+    assert set(final) == {"t0", "t1"} and all(final[k] == v for k, v in saved.items())
+    for task_id, result in final.items():
+        sessions = (tmp_path / "o" / "work" / task_id / "home" / "sessions").iterdir()
+        assert [p.name for p in sessions if not p.name.startswith(".")] == [result["session_id"]]
