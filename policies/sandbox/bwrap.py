@@ -14,7 +14,9 @@ The layout, in mount order (later mounts cover earlier ones, so order matters):
    (``access(W_OK)`` on the 0555 directory says no), so it stays writable; a read-only ``/proc`` closes every knob
    under it at once (``/proc/sys``, ``/proc/sysrq-trigger``, ``/proc/irq``, ``/proc/bus``, ``/proc/fs``, ...).
    ``/sys`` and every other mount are read-only through ``--ro-bind / /``.
-3. ``--ro-bind`` the working directory when it sits under ``/tmp`` (it would otherwise vanish under the tmpfs).
+3. ``--ro-bind`` the working directory when it sits under ``/tmp`` (it would otherwise vanish under the tmpfs), and
+   the folders the workspace's symlinks point into there (``staging.include`` links into a project under ``/tmp``;
+   :mod:`policies.sandbox.links`).
 4. ``--bind`` the workspace and each writable root (``workspace-write``), or ``--ro-bind`` the workspace
    (``read-only``): after the tmpfs, so a workspace under ``/tmp`` stays the real one.
 5. ``--ro-bind`` each protected metadata path (``.git``, a worktree's git dir and common dir, ``.orchestrate/``) when
@@ -35,6 +37,7 @@ from pathlib import Path
 
 from orchestrator.seams import SandboxPolicy
 from policies.sandbox.gitpaths import protected_paths
+from policies.sandbox.links import cut_off_link_dirs
 
 __all__ = ["ISOLATION_FLAGS", "bwrap_argv", "expand_hidden", "writable_paths"]
 
@@ -121,6 +124,8 @@ def bwrap_argv(
     writable = writable_paths(policy)
     if policy.mode == "read-only" and any(_under(policy.workspace, c) for c in covered):
         out += ["--ro-bind", str(policy.workspace), str(policy.workspace)]
+    for path in cut_off_link_dirs(policy.workspace, covered=covered, hidden=hidden):
+        out += ["--ro-bind", str(path), str(path)]  # staging.include links into a project under /tmp
     for path in writable:
         out += ["--bind", str(path), str(path)]
     protected = protected_paths(policy.workspace)
