@@ -95,10 +95,10 @@ class SandboxConfig(_Section):
         "~/.zsh_history", "~/.history", "~/.sh_history", "~/.python_history", "~/.node_repl_history",
         "~/.psql_history", "~/.mysql_history", "~/.sqlite_history", "~/.lesshst", "~/.local/share/fish/fish_history",
     )
-
     max_processes: int = Field(default=2048, ge=0)  # 0: unbounded
     max_memory_mb: int = Field(default=8192, ge=0)
     tmpfs_size_mb: int = Field(default=1024, ge=0)
+
 
 class MemoryConfig(_Section):
     max_bytes: int = Field(default=32768, ge=0)
