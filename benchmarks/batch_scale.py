@@ -7,7 +7,10 @@ is the batch's own cost: cloning, the start/end snapshots and the patch, the tas
 scheduling. Prints throughput (tasks per minute), time per task, and the overhead per task over plain exec
 (target ≤ 10% at 1 worker). For Ray, "run" excludes starting the local cluster; "wall" includes it.
 
-Run: python benchmarks/batch_scale.py [--tasks 50] [--skip-ray]
+The runs are interleaved in rounds (each configuration runs every round, in a rotated order), because on a shared
+machine the load drifts; each figure is the sum over the rounds.
+
+Run: python benchmarks/batch_scale.py [--tasks 50] [--rounds 5] [--skip-ray]
 """
 
 from __future__ import annotations
@@ -80,34 +83,61 @@ def batch(root: Path, tasks: Path, backend: str, workers: int) -> tuple[float, f
     return wall, summary["duration_s"]
 
 
+CONFIGS = [("plain", 1), ("local", 1), ("local", 2), ("ray", 1), ("ray", 2)]
+
+
+def label(backend: str, workers: int) -> str:
+    if backend == "plain":
+        return "plain clone + exec, one after another"
+    return f"batch --backend {backend} --max-concurrency {workers}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (the load of a shared box drifts)")
     parser.add_argument("--skip-ray", action="store_true")
     args = parser.parse_args()
-    n = args.tasks
-    print(f"{n} tasks; load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    n, rounds = args.tasks, args.rounds
+    configs = [c for c in CONFIGS if not (args.skip_ray and c[0] == "ray")]
+    print(f"{n} tasks in {rounds} interleaved rounds; load average before: {os.getloadavg()[0]:.2f} "
+          f"on {os.cpu_count()} CPUs")
+    wall = dict.fromkeys(configs, 0.0)
+    run = dict.fromkeys(configs, 0.0)
     with tempfile.TemporaryDirectory(prefix="batch-scale-") as tmp:
         root = Path(tmp)
-        tasks = tasks_file(root, make_repos(root / "repos", 5), n)
+        repos = make_repos(root / "repos", 5)
         warm = root / "warm"
         warm.mkdir()
-        warm.joinpath("tasks.jsonl").write_text(tasks.read_text().splitlines()[0] + "\n")
-        plain_exec(warm, warm / "tasks.jsonl")  # page cache, bytecode: the first run must not pay for the others
-        plain = plain_exec(root, tasks)
-        rows: list[tuple[str, float, float]] = [("plain exec, one after another", plain, plain)]
-        for backend in ("local", *(() if args.skip_ray else ("ray",))):
-            for workers in (1, 2):
-                wall, run = batch(root, tasks, backend, workers)
-                rows.append((f"batch --backend {backend} --max-concurrency {workers}", wall, run))
+        plain_exec(warm, tasks_file(warm, repos, 1))  # page cache, bytecode: the first run must not pay for them
+        for r in range(rounds):
+            chunk = root / f"round{r}"
+            chunk.mkdir()
+            tasks = tasks_file(chunk, repos, n // rounds)
+            for i in range(len(configs)):  # rotated: no configuration always runs first or last in a round
+                backend, workers = configs[(i + r) % len(configs)]
+                if backend == "plain":
+                    took = plain_exec(chunk, tasks)
+                    w, t = took, took
+                else:
+                    w, t = batch(chunk, tasks, backend, workers)
+                wall[(backend, workers)] += w
+                run[(backend, workers)] += t
+    report(n // rounds * rounds, configs, wall, run)
+
+
+def report(n: int, configs: list[tuple[str, int]], wall: dict[tuple[str, int], float],
+           run: dict[tuple[str, int], float]) -> None:
+    plain = run[("plain", 1)]
     print(f"{'':44} {'wall s':>8} {'run s':>8} {'tasks/min':>10} {'s/task':>8} {'vs plain':>9}")
-    for name, wall, run in rows:
-        per_task = run / n
-        print(f"{name:44} {wall:8.1f} {run:8.1f} {n / run * 60:10.1f} {per_task:8.3f} {run / plain:8.2f}x")
-    for name, _, run in rows[1:]:
-        if "concurrency 1" in name:
-            print(f"overhead per task over plain exec, {name}: {(run - plain) / n * 1000:+.0f} ms "
-                  f"({(run / plain - 1) * 100:+.1f}%; target ≤ +10%)")
+    for config in configs:
+        t = run[config]
+        print(f"{label(*config):44} {wall[config]:8.1f} {t:8.1f} {n / t * 60:10.1f} {t / n:8.3f} {t / plain:8.2f}x")
+    for config in configs:
+        if config[0] != "plain" and config[1] == 1:
+            t = run[config]
+            print(f"overhead per task over plain exec, {label(*config)}: {(t - plain) / n * 1000:+.0f} ms "
+                  f"({(t / plain - 1) * 100:+.1f}%; target ≤ +10%)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

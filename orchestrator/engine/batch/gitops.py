@@ -8,6 +8,7 @@ session did (edits, commits with ``--commit``) shows in the final snapshot.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -46,6 +47,8 @@ def snapshot(tree: Path) -> str:
     """The id of a git tree object holding ``tree``'s working tree as it is now."""
     index = tree / ".git" / "orchestrate-batch-index"
     index.unlink(missing_ok=True)
+    if (tree / ".git" / "index").is_file():  # its stat cache: only changed files are hashed again (large repos)
+        shutil.copyfile(tree / ".git" / "index", index)
     env = {"GIT_INDEX_FILE": str(index)}
     try:
         _git(["add", "-A", "--", ".", *_ARTIFACTS], cwd=tree, env=env)
@@ -57,5 +60,25 @@ def snapshot(tree: Path) -> str:
 def diff(tree: Path, start: str, end: str) -> tuple[bytes, tuple[str, ...]]:
     """The binary-safe patch from snapshot ``start`` to ``end`` (``git apply`` applies it) and the paths it touches."""
     patch = _git(["diff", "--binary", "--no-color", "--no-ext-diff", "--no-renames", start, end], cwd=tree)
-    names = _git(["diff", "--name-only", "-z", "--no-renames", start, end], cwd=tree)
-    return patch, tuple(n for n in names.decode("utf-8", "surrogateescape").split("\0") if n)
+    names = _names(patch)
+    if names is None:  # a quoted path in a header: ask git rather than unquote C-style escapes here
+        raw = _git(["diff", "--name-only", "-z", "--no-renames", start, end], cwd=tree)
+        names = tuple(n for n in raw.decode("utf-8", "surrogateescape").split("\0") if n)
+    return patch, names
+
+
+def _names(patch: bytes) -> tuple[str, ...] | None:
+    """The paths of a rename-free patch, from its ``diff --git a/P b/P`` headers; None if a header is quoted."""
+    names = []
+    for line in patch.split(b"\n"):
+        if not line.startswith(b"diff --git "):
+            continue
+        rest = line[len(b"diff --git ") :]
+        if not rest.startswith(b"a/"):
+            return None
+        half = (len(rest) - 1) // 2  # "a/P b/P": both halves are the same path without renames
+        old, sep, new = rest[:half], rest[half : half + 1], rest[half + 1 :]
+        if sep != b" " or not new.startswith(b"b/") or old[2:] != new[2:]:
+            return None
+        names.append(old[2:].decode("utf-8", "surrogateescape"))
+    return tuple(names)
