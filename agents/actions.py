@@ -3,7 +3,8 @@
 The wire schema is built for small models under grammar-constrained JSON: every action is one flat object of plain
 strings (and two optional integers), the ``$defs`` are inlined, titles and nullable branches are dropped, and
 ``thought`` comes first so that a model writes its one-line reasoning *before* it commits to an action (it stays
-optional when parsing). With native tool calling the same actions are offered as :class:`~orchestrator.seams.ToolSpec`.
+optional when parsing). With native tool calling the same actions are offered as
+:class:`~orchestrator.core.contracts.ToolSpec`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, TypeAdapter, ValidationError
 
-from orchestrator.seams import ToolSpec
+from orchestrator.core.contracts import ToolSpec
 
 __all__ = [
     "ReadFileAction",
@@ -124,7 +125,7 @@ class McpAction(_Action):
     @property
     def qualified_name(self) -> str:
         """The tool's name as the MCP hub knows it (``mcp__<server>__<tool>``)."""
-        from orchestrator.mcp_client import qualified_tool_name
+        from orchestrator.mcp.client import qualified_tool_name
 
         return qualified_tool_name(self.server, self.tool) if self.server else self.tool
 
@@ -250,7 +251,7 @@ def parse_tool_call(name: str, arguments: Mapping[str, Any]) -> Action:
     return _validate({**arguments, "action": name})
 
 
-_MCP_PREFIX = "mcp__"  # orchestrator.mcp_client.TOOL_PREFIX (not imported: that module is imported lazily)
+_MCP_PREFIX = "mcp__"  # orchestrator.mcp.client.TOOL_PREFIX (not imported: that module is imported lazily)
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 

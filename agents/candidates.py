@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agents.loop import Stalled, TurnLimit
-from orchestrator.errors import OrchestrateError
+from orchestrator.core.errors import OrchestrateError
 
 if TYPE_CHECKING:
     from agents.coder import Coder
     from agents.tools import ToolBox
     from agents.validator import ValidationResult
-    from orchestrator.staging import Staging
+    from orchestrator.workspace.staging import Staging
 
 __all__ = ["SAMPLING_TEMPERATURE", "Attempt", "MakeCoder", "attempt_temperature", "changed_lines", "sample"]
 
@@ -121,7 +121,8 @@ def _apply(staging: Staging, diff: str, *, reverse: bool) -> None:
     if not diff.strip():
         return
     try:
-        staging.apply_own(diff, reverse=reverse)  # on the staging's registered git dir, hardened (orchestrator.gitrun)
+        # on the staging's registered git dir, hardened (orchestrator.workspace.gitrun)
+        staging.apply_own(diff, reverse=reverse)
     except OrchestrateError as exc:
         what = "revert" if reverse else "restore"
         raise OrchestrateError(f"could not {what} a candidate change in {staging.tree}: {exc.message}") from exc

@@ -32,11 +32,11 @@ from pydantic import BaseModel, ConfigDict
 
 from agents.paths import iter_files
 from agents.pyenv import Interpreter, can_import, find_interpreter
-from orchestrator.errors import ConfigError
-from orchestrator.events import CheckInfo
+from orchestrator.core.errors import ConfigError
+from orchestrator.core.events import CheckInfo
 
 if TYPE_CHECKING:
-    from orchestrator.config_schema import Settings
+    from orchestrator.settings.schema import Settings
 
 __all__ = ["Check", "CheckFinder", "CheckFixer", "discover", "describe"]
 

@@ -17,13 +17,13 @@ from agents.draft import draftable_files, named_files, write_draft
 from agents.loop import AgentLoop, Done, StepCheckpoint
 from agents.paths import PathRefused, read_text, resolve_inside
 from agents.repo import summarize_tree
-from orchestrator.seams import Message
+from orchestrator.core.contracts import Message
 
 if TYPE_CHECKING:
     from agents.tools import ToolBox
-    from orchestrator.config_schema import Settings
-    from orchestrator.gateway import ModelGateway
-    from orchestrator.plan import Step
+    from orchestrator.core.plan import Step
+    from orchestrator.models.gateway import ModelGateway
+    from orchestrator.settings.schema import Settings
 
 __all__ = ["Coder", "file_contents", "goal_text", "initial_messages", "related_tests", "shown_contents"]
 

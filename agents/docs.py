@@ -13,8 +13,8 @@ from pathlib import Path
 
 from agents import prompts
 from memory import describe_truncation, render_instructions
-from orchestrator.events import EventSink, MemoryLoaded, WarningEvent
-from orchestrator.seams import Memory, MemoryContext
+from orchestrator.core.contracts import Memory, MemoryContext
+from orchestrator.core.events import EventSink, MemoryLoaded, WarningEvent
 
 __all__ = ["StepDocs"]
 

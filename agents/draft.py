@@ -28,11 +28,11 @@ from agents.actions import WriteFileAction
 from agents.paths import PathRefused, read_text, resolve_inside
 from agents.pymerge import merge_definitions, module_docstring, renamed_definitions
 from agents.tools import dropped_definitions
-from orchestrator.seams import Message
+from orchestrator.core.contracts import Message
 
 if TYPE_CHECKING:
     from agents.tools import ToolBox
-    from orchestrator.gateway import ModelGateway
+    from orchestrator.models.gateway import ModelGateway
 
 __all__ = ["Draft", "DraftFile", "draftable_files", "named_files", "parse_draft", "write_draft"]
 

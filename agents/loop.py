@@ -27,12 +27,12 @@ from agents.actions import (
     parse_tool_call,
     tool_specs,
 )
-from orchestrator.errors import ModelOutputError
-from orchestrator.seams import Message, Role, ToolSpec
+from orchestrator.core.contracts import Message, Role, ToolSpec
+from orchestrator.core.errors import ModelOutputError
 
 if TYPE_CHECKING:
     from agents.tools import ToolBox
-    from orchestrator.gateway import ModelGateway
+    from orchestrator.models.gateway import ModelGateway
 
 __all__ = ["StepCheckpoint", "LoopExit", "Done", "Stalled", "TurnLimit", "AgentLoop", "finished_summary"]
 

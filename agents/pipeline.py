@@ -26,14 +26,14 @@ from agents.loop import Stalled, StepCheckpoint, TurnLimit
 from agents.reviewer import ReviewVerdict, review_change
 from agents.tools import ToolBox
 from agents.validator import ValidationResult, run_checks
-from orchestrator.commands import CommandRunner
-from orchestrator.config_schema import Settings
-from orchestrator.errors import ModelOutputError
-from orchestrator.events import EventSink, ReviewCompleted, ValidationCompleted
-from orchestrator.gateway import ModelGateway
-from orchestrator.plan import Plan, Step
-from orchestrator.seams import Memory
-from orchestrator.staging import Staging
+from orchestrator.core.contracts import Memory
+from orchestrator.core.errors import ModelOutputError
+from orchestrator.core.events import EventSink, ReviewCompleted, ValidationCompleted
+from orchestrator.core.plan import Plan, Step
+from orchestrator.engine.commands import CommandRunner
+from orchestrator.models.gateway import ModelGateway
+from orchestrator.settings.schema import Settings
+from orchestrator.workspace.staging import Staging
 
 __all__ = ["StepCheckpoint", "StepDeps", "StepOutcome", "run_step"]
 

@@ -1,7 +1,7 @@
 """The planner: a task (plus the repository's file tree and AGENTS.md) in, a validated :class:`Plan` out.
 
 The plan comes from the planner model as structured output (the gateway re-asks while it does not validate as a
-``Plan``); then the graph is checked (:func:`orchestrator.plan.validate_plan`: duplicate ids, unknown roles or
+``Plan``); then the graph is checked (:func:`orchestrator.core.plan.validate_plan`: duplicate ids, unknown roles or
 dependencies, cycles) and a bad plan is sent back with the problem, a bounded number of times.
 """
 
@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 from agents import prompts
 from memory import render_instructions
-from orchestrator.errors import ModelOutputError
-from orchestrator.plan import Plan, PlanInvalid, validate_plan
-from orchestrator.seams import MemoryContext, Message
+from orchestrator.core.contracts import MemoryContext, Message
+from orchestrator.core.errors import ModelOutputError
+from orchestrator.core.plan import Plan, PlanInvalid, validate_plan
 
 if TYPE_CHECKING:
-    from orchestrator.gateway import ModelGateway
+    from orchestrator.models.gateway import ModelGateway
 
 __all__ = ["make_plan", "planner_messages"]
 
@@ -49,7 +49,8 @@ async def make_plan(
 ) -> Plan:
     """A plan that passes :func:`validate_plan`, re-asking the model with the problem up to ``max_attempts`` times.
 
-    Raises :class:`~orchestrator.errors.ModelOutputError` naming the last problem when no attempt gives a valid plan
+    Raises :class:`~orchestrator.core.errors.ModelOutputError` naming the last problem when no attempt gives a valid
+    plan
     (or when the model's output is not a plan at all after the gateway's own re-asks).
     """
     messages = planner_messages(task, memory=memory, repo_summary=repo_summary, cwd=cwd)

@@ -8,10 +8,10 @@ from pydantic import BaseModel, ConfigDict
 
 from agents import prompts
 from agents.tools import truncate
-from orchestrator.seams import Message
+from orchestrator.core.contracts import Message
 
 if TYPE_CHECKING:
-    from orchestrator.gateway import ModelGateway
+    from orchestrator.models.gateway import ModelGateway
 
 __all__ = ["ReviewVerdict", "ReviewReply", "CheckItem", "review_change"]
 
@@ -73,7 +73,7 @@ async def review_change(
 ) -> ReviewVerdict:
     """Ask the reviewer model for a verdict on ``diff``. A request for changes always carries at least one comment.
 
-    Raises :class:`~orchestrator.errors.ModelOutputError` when the model gives no valid verdict after the gateway's
+    Raises :class:`~orchestrator.core.errors.ModelOutputError` when the model gives no valid verdict after the gateway's
     re-asks.
     """
     messages = [Message(role="system", content=prompts.load("reviewer_system"))]

@@ -2,7 +2,7 @@
 
 Failures the model can fix (a path outside the root, an edit that does not match, a bad regex) come back as
 observations starting with ``ERROR:``, never as exceptions. Outputs are bounded and say so when cut. Commands go
-through the :class:`~orchestrator.commands.CommandRunner` (policy gate, approval, sandbox), nothing else.
+through the :class:`~orchestrator.engine.commands.CommandRunner` (policy gate, approval, sandbox), nothing else.
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from agents.actions import (
 from agents.edits import EditError, apply_edit, detect_newline, to_newline
 from agents.patches import PatchError, apply_hunks, parse_patch
 from agents.paths import PathRefused, iter_files, read_text, relative_to_root, resolve_inside, write_text
-from orchestrator.mcp_session import ACTIVE_MCP
+from orchestrator.mcp.session import ACTIVE_MCP
 
 if TYPE_CHECKING:
-    from orchestrator.commands import CommandRunner
-    from orchestrator.mcp_session import McpSession
-    from orchestrator.seams import ToolSpec
+    from orchestrator.core.contracts import ToolSpec
+    from orchestrator.engine.commands import CommandRunner
+    from orchestrator.mcp.session import McpSession
 
 __all__ = ["ToolBox", "ToolLimits", "dropped_definitions", "truncate"]
 
@@ -66,7 +66,7 @@ class ToolBox:
     ``on_touch`` (optional) is told each newly touched file and may return extra text for the observation (the
     pipeline uses it to show the AGENTS.md of directories the coder enters). ``change_note`` (optional) is appended to
     the result of every successful change (a nudge for small models, which tend to repeat an edit they already made).
-    ``mcp`` is the session's MCP servers (default: the running session's, :data:`~orchestrator.mcp_session.ACTIVE_MCP`;
+    ``mcp`` is the session's MCP servers (default: the running session's, :data:`~orchestrator.mcp.session.ACTIVE_MCP`;
     None: no MCP tools).
     """
 

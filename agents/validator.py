@@ -2,7 +2,7 @@
 
 Which checks, and why, is :mod:`agents.checks` (configured ``validate.commands``, else discovered: the project's own
 interpreter with pytest or unittest, the lockfile's package manager, cargo, go, make). Every check goes through the
-:class:`~orchestrator.commands.CommandRunner` (gate, approval, sandbox, events) like any agent command. The coder
+:class:`~orchestrator.engine.commands.CommandRunner` (gate, approval, sandbox, events) like any agent command. The coder
 cannot fix a check that did not run, so two kinds of result make the pipeline stop instead of looping: ``blocked``
 (refused by the policy or the user, blocked by the sandbox) and ``cannot_start`` (an environment error such as a
 missing program or test runner, :mod:`agents.check_env`).
@@ -19,8 +19,8 @@ from agents.check_env import cannot_start
 from agents.checks import Check, CheckFinder
 
 if TYPE_CHECKING:
-    from orchestrator.commands import CommandRunner
-    from orchestrator.config_schema import Settings
+    from orchestrator.engine.commands import CommandRunner
+    from orchestrator.settings.schema import Settings
 
 __all__ = ["CheckResult", "ValidationResult", "run_checks", "tail_bytes"]
 

@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import contextlib
 
-from orchestrator.errors import BudgetExceededError
-from orchestrator.events import FanoutSink, ListSink, StoreSink
-from orchestrator.home import Home
-from orchestrator.plan import Plan, Step
-from orchestrator.scheduler import Scheduler, StepResult
-from orchestrator.store import SessionMeta, Store
+from orchestrator.core.errors import BudgetExceededError
+from orchestrator.core.events import FanoutSink, ListSink, StoreSink
+from orchestrator.core.plan import Plan, Step
+from orchestrator.engine.scheduler import Scheduler, StepResult
+from orchestrator.settings.home import Home
+from orchestrator.store.sessions import SessionMeta, Store
 
 
 def dag(n: int, width: int) -> Plan:
@@ -124,8 +124,8 @@ def bench_resume(tmp: Path) -> None:
 
 def _half_done_session(repo: Path, home: Path) -> str:
     """A git repo of 250 files and a 500-step session whose first 250 steps each edited one of them, then stopped."""
-    from orchestrator.staging import Workspace
-    from orchestrator.store import JournalEntry
+    from orchestrator.store.sessions import JournalEntry
+    from orchestrator.workspace.staging import Workspace
 
     repo.mkdir()
     for i in range(250):
@@ -160,7 +160,7 @@ def bench_resume_api(tmp: Path) -> None:
     hashes of 250 files the session edited), approvals restored, the first step's worktree staging."""
     from memory import build_memory
     from orchestrator.api import Orchestrator, SessionEvents
-    from orchestrator.config_schema import Settings
+    from orchestrator.settings.schema import Settings
     from orchestrator.testing import ScriptedModel, gateway_for
 
     repo, home = tmp / "repo3", tmp / "h3b"
@@ -225,8 +225,8 @@ def bench_listing(tmp: Path) -> None:
 
 def bench_executor(tmp: Path) -> None:
     from orchestrator.api import SessionEvents  # noqa: F401 - import cost not measured
-    from orchestrator.session import StepExecutor
-    from orchestrator.staging import Workspace
+    from orchestrator.engine.session import StepExecutor
+    from orchestrator.workspace.staging import Workspace
 
     repo = tmp / "repo"
     repo.mkdir()

@@ -2,7 +2,8 @@
 
 On a staging worktree of a 400-file repository with one file edited, times `git add -A` + `git diff --cached` run
 the way orchestrate ran them before (discovered repository, inherited environment, `-c core.hooksPath=/dev/null`)
-next to the same two commands through :class:`orchestrator.gitrun.Git` (registered git dir, rebuilt environment,
+next to the same two commands through :class:`orchestrator.workspace.gitrun.Git` (registered git dir, rebuilt
+environment,
 command-scope overrides, a config listing per call to blank filter drivers), and the whole ``Staging.diff()`` (which
 also lists the changed paths to withhold protected ones). Prints medians and ratios.
 
@@ -22,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from orchestrator.gitrun import Git
-from orchestrator.staging import Staging, Workspace
+from orchestrator.workspace.gitrun import Git
+from orchestrator.workspace.staging import Staging, Workspace
 
 FILES = 400
 
@@ -77,7 +78,7 @@ def main() -> None:
         staging.remove()
     print(f"{FILES}-file repository, one file edited, median of {rounds} rounds")
     print(f"  add -A + diff, as before (discovered, inherited env): {before:6.1f} ms")
-    print(f"  add -A + diff, hardened (orchestrator.gitrun):        {after:6.1f} ms   ratio {after / before:.2f}")
+    print(f"  add -A + diff, hardened (workspace.gitrun):           {after:6.1f} ms   ratio {after / before:.2f}")
     print(f"  Staging.diff() (add, list changes, diff; hardened):   {whole:6.1f} ms   ratio {whole / before:.2f}")
 
 

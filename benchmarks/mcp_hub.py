@@ -16,8 +16,8 @@ import anyio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from orchestrator.config_schema import McpServerConfig  # noqa: E402
-from orchestrator.mcp_client import McpHub  # noqa: E402
+from orchestrator.mcp.client import McpHub  # noqa: E402
+from orchestrator.settings.schema import McpServerConfig  # noqa: E402
 
 SERVER = ROOT / "tests" / "integrations" / "mcp_echo_server.py"
 CALLS = 200

@@ -63,8 +63,8 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from memory import AgentsMdMemory
     from memory.discovery import candidate_names, project_doc_paths
-    from orchestrator.config_schema import MemoryConfig
-    from orchestrator.home import Home
+    from orchestrator.settings.home import Home
+    from orchestrator.settings.schema import MemoryConfig
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--depth", type=int, default=30)

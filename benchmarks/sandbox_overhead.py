@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from orchestrator.seams import SandboxMode, SandboxPolicy
+from orchestrator.core.contracts import SandboxMode, SandboxPolicy
 from policies.sandbox import SandboxRunner
 from policies.sandbox.probe import probe
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from orchestrator.gateway import ModelGateway
+    from orchestrator.models.gateway import ModelGateway
 
 ROOT = Path(__file__).resolve().parents[1]
 TASKS_DIR = Path(__file__).resolve().parent / "solve_tasks"
@@ -118,7 +118,7 @@ def extract_code(reply: str) -> str | None:
 
 async def run_direct(task: Task, gateway: ModelGateway, work: Path) -> Result:
     """One direct call: the model's code block replaces the module; then the hidden check."""
-    from orchestrator.seams import Message
+    from orchestrator.core.contracts import Message
 
     repo = make_repo(task, work / "direct" / task.name)
     before = gateway.total_usage
@@ -196,8 +196,8 @@ async def run_all(tasks: list[Task], args: argparse.Namespace, work: Path) -> tu
     """Task by task: the direct call, then exec (the direct phase's embedded server idles meanwhile)."""
     import anyio.to_thread
 
-    from orchestrator.config_schema import Settings
-    from orchestrator.gateway import ModelGateway
+    from orchestrator.models.gateway import ModelGateway
+    from orchestrator.settings.schema import Settings
 
     gateway = ModelGateway(Settings.model_validate({"model": args.model}))
     direct: dict[str, Result] = {}

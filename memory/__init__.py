@@ -1,7 +1,8 @@
 """AGENTS.md memory: Codex-compatible discovery and composition, plus per-step scoped docs.
 
-``build_memory(settings, home)`` gives the session's :class:`orchestrator.seams.Memory`; ``render_instructions``
-turns a :class:`~orchestrator.seams.MemoryContext` into the user-role message every agent receives;
+``build_memory(settings, home)`` gives the session's :class:`orchestrator.core.contracts.Memory`;
+``render_instructions``
+turns a :class:`~orchestrator.core.contracts.MemoryContext` into the user-role message every agent receives;
 ``describe_truncation`` names what the byte budget cut, so truncation is never silent.
 """
 

@@ -1,4 +1,5 @@
-"""The file-system :class:`~orchestrator.seams.Memory`: Codex-compatible AGENTS.md memory plus per-step scoped docs."""
+"""The file-system :class:`~orchestrator.core.contracts.Memory`: Codex-compatible AGENTS.md memory plus per-step scoped
+docs."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from pathlib import Path
 
 from memory.compose import Doc, join_docs, read_budgeted, read_global_doc
 from memory.discovery import candidate_names, find_project_root, project_doc_paths, scoped_doc_paths
-from orchestrator.config_schema import MemoryConfig, Settings
-from orchestrator.home import Home
-from orchestrator.seams import MemoryContext
+from orchestrator.core.contracts import MemoryContext
+from orchestrator.settings.home import Home
+from orchestrator.settings.schema import MemoryConfig, Settings
 
 __all__ = ["AgentsMdMemory", "build_memory"]
 
@@ -61,5 +62,5 @@ def _scope_line(doc: Path, cwd: Path) -> str:
 
 
 def build_memory(settings: Settings, home: Home) -> AgentsMdMemory:
-    """The session's :class:`~orchestrator.seams.Memory`, configured by ``settings.memory``."""
+    """The session's :class:`~orchestrator.core.contracts.Memory`, configured by ``settings.memory``."""
     return AgentsMdMemory(settings.memory, home)

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.errors import InputError, Location
-from orchestrator.seams import MemorySource
+from orchestrator.core.contracts import MemorySource
+from orchestrator.core.errors import InputError, Location
 
 __all__ = ["PROJECT_DOC_SEPARATOR", "Doc", "cut_utf8", "read_global_doc", "read_budgeted", "join_docs"]
 

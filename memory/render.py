@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.seams import MemoryContext, Message
+from orchestrator.core.contracts import MemoryContext, Message
 
 __all__ = ["INSTRUCTIONS_PREFIX", "render_instructions", "instructions_message", "describe_truncation"]
 
@@ -20,7 +20,7 @@ def render_instructions(context: MemoryContext, cwd: Path) -> str | None:
 
 
 def instructions_message(context: MemoryContext, cwd: Path) -> Message | None:
-    """:func:`render_instructions` as a user-role :class:`~orchestrator.seams.Message`."""
+    """:func:`render_instructions` as a user-role :class:`~orchestrator.core.contracts.Message`."""
     text = render_instructions(context, cwd)
     return None if text is None else Message(role="user", content=text)
 

@@ -5,7 +5,7 @@ resolved lazily (module ``__getattr__``) so that ``import orchestrator`` does no
 
 >>> import anyio, orchestrator
 >>> from pathlib import Path
->>> from orchestrator.config import load_config
+>>> from orchestrator.settings.config import load_config
 >>> orch = orchestrator.Orchestrator.from_config(load_config(cwd=Path.cwd()), interactive=False, events=None)
 >>> result = anyio.run(orch.run, "add input validation to bank.py")
 """
@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from orchestrator import errors, events
     from orchestrator.api import Orchestrator
-    from orchestrator.config import LoadedConfig, load_config
-    from orchestrator.errors import (
+    from orchestrator.core import errors, events
+    from orchestrator.core.errors import (
         ConfigError,
         InputError,
         InterruptedRunError,
@@ -31,9 +30,10 @@ if TYPE_CHECKING:
         TaskFailedError,
         UsageError,
     )
-    from orchestrator.events import Event, EventSink, JsonlSink, ListSink
-    from orchestrator.plan import Plan, Step
-    from orchestrator.session import SessionResult
+    from orchestrator.core.events import Event, EventSink, JsonlSink, ListSink
+    from orchestrator.core.plan import Plan, Step
+    from orchestrator.engine.session import SessionResult
+    from orchestrator.settings.config import LoadedConfig, load_config
 
 __all__ = [
     "__version__",
@@ -62,16 +62,16 @@ __all__ = [
 # public name → the module that defines it (a module itself when the name is a module)
 _WHERE: dict[str, str] = {
     "Orchestrator": "orchestrator.api",
-    "SessionResult": "orchestrator.session",
-    "Plan": "orchestrator.plan",
-    "Step": "orchestrator.plan",
-    "load_config": "orchestrator.config",
-    "LoadedConfig": "orchestrator.config",
-    "Event": "orchestrator.events",
-    "EventSink": "orchestrator.events",
-    "JsonlSink": "orchestrator.events",
-    "ListSink": "orchestrator.events",
-    **{name: "orchestrator.errors" for name in __all__ if name.endswith("Error")},
+    "SessionResult": "orchestrator.engine.session",
+    "Plan": "orchestrator.core.plan",
+    "Step": "orchestrator.core.plan",
+    "load_config": "orchestrator.settings.config",
+    "LoadedConfig": "orchestrator.settings.config",
+    "Event": "orchestrator.core.events",
+    "EventSink": "orchestrator.core.events",
+    "JsonlSink": "orchestrator.core.events",
+    "ListSink": "orchestrator.core.events",
+    **{name: "orchestrator.core.errors" for name in __all__ if name.endswith("Error")},
 }
 
 

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import anyio
 
-from orchestrator.errors import InputError, ModelOutputError, OrchestrateError
-from orchestrator.events import (
+from orchestrator.core.contracts import Memory, Role
+from orchestrator.core.errors import InputError, ModelOutputError, OrchestrateError
+from orchestrator.core.events import (
     CheckInfo,
     ErrorEvent,
     Event,
@@ -32,14 +33,19 @@ from orchestrator.events import (
     SessionStarted,
     UsageReported,
 )
-from orchestrator.locks import tree_lock
-from orchestrator.plan import Plan, PlanInvalid, validate_plan
-from orchestrator.plan_merge import merge_small_plan, repair_paths
-from orchestrator.replay import REPLAYED, taken_reply
-from orchestrator.resume import BudgetGuard, Drift, SessionApprovals, accept_drift, already_finished, detect_drift
-from orchestrator.scheduler import Scheduler
-from orchestrator.seams import Memory, Role
-from orchestrator.session import (
+from orchestrator.core.plan import Plan, PlanInvalid, validate_plan
+from orchestrator.engine.plan_merge import merge_small_plan, repair_paths
+from orchestrator.engine.replay import REPLAYED, taken_reply
+from orchestrator.engine.resume import (
+    BudgetGuard,
+    Drift,
+    SessionApprovals,
+    accept_drift,
+    already_finished,
+    detect_drift,
+)
+from orchestrator.engine.scheduler import Scheduler
+from orchestrator.engine.session import (
     DiffReviewer,
     PlanFn,
     PlanReviewer,
@@ -48,15 +54,16 @@ from orchestrator.session import (
     StepFn,
     applied_journal,
 )
-from orchestrator.staging import Workspace
-from orchestrator.store import JournalEntry, SessionStore, Store
+from orchestrator.store.locks import tree_lock
+from orchestrator.store.sessions import JournalEntry, SessionStore, Store
+from orchestrator.workspace.staging import Workspace
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from orchestrator.config import LoadedConfig
-    from orchestrator.config_schema import Settings
-    from orchestrator.home import Home
+    from orchestrator.settings.config import LoadedConfig
+    from orchestrator.settings.home import Home
+    from orchestrator.settings.schema import Settings
 
 __all__ = ["Orchestrator", "GatewayLike", "SessionEvents", "DriftConfirm"]
 
@@ -65,7 +72,7 @@ DriftConfirm = Callable[[Drift], bool]
 
 
 class GatewayLike(Protocol):
-    """What the engine needs of ``orchestrator.gateway.ModelGateway``."""
+    """What the engine needs of ``orchestrator.models.gateway.ModelGateway``."""
 
     def model_for(self, role: Role) -> str: ...
 
@@ -88,7 +95,7 @@ class SessionEvents:
     the transition it announces (an emit inside a store transaction is announced when that transaction commits), so
     a consumer never acts on something a resumed session does not know. With a ``budget``, a ``usage`` event that
     brings the session's total cost (over every process that ran it) to the budget raises
-    :class:`~orchestrator.errors.BudgetExceededError` once it is recorded and shown.
+    :class:`~orchestrator.core.errors.BudgetExceededError` once it is recorded and shown.
     """
 
     def __init__(self, user: EventSink | None = None, *, budget: BudgetGuard | None = None) -> None:
@@ -109,7 +116,7 @@ class SessionEvents:
             session.after_commit(partial(self._announce, event, session))
 
     def take_reply(self, key: str) -> str | None:
-        """A kept model reply of the running session (:mod:`orchestrator.replay`), None if none is left."""
+        """A kept model reply of the running session (:mod:`orchestrator.engine.replay`), None if none is left."""
         return None if self.session is None else self.session.take_reply(key)
 
     def _announce(self, event: Event, session: SessionStore | None) -> None:
@@ -151,8 +158,8 @@ class Orchestrator:
 
     def _workspace_note(self, message: str) -> None:
         """A one-line notice from the workspace (paths left out of a step's change, an include matching nothing)."""
-        from orchestrator.events import WarningEvent
-        from orchestrator.session import CURRENT_STEP
+        from orchestrator.core.events import WarningEvent
+        from orchestrator.engine.session import CURRENT_STEP
 
         self.events.emit(WarningEvent(message=message, step_id=CURRENT_STEP.get()))
 
@@ -168,7 +175,7 @@ class Orchestrator:
         configured MCP servers belong to this object: they start on first use and stop in :meth:`aclose`.
         """
         from orchestrator.compose import build_collaborators, capture_extras, capturing
-        from orchestrator.mcp_session import ACTIVE_MCP
+        from orchestrator.mcp.session import ACTIVE_MCP
 
         session_events = SessionEvents(events, budget=BudgetGuard(loaded.settings.budget_usd))
         owner = capturing()

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.events import EventSink, FanoutSink, UsageReported
-from orchestrator.home import Home
-from orchestrator.seams import Role, Usage
+from orchestrator.core.contracts import Role, Usage
+from orchestrator.core.events import EventSink, FanoutSink, UsageReported
+from orchestrator.settings.home import Home
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from orchestrator.config import LoadedConfig
-    from orchestrator.console import LiveView
-    from orchestrator.mcp_session import McpSession
+    from orchestrator.cli.console import LiveView
+    from orchestrator.mcp.session import McpSession
+    from orchestrator.settings.config import LoadedConfig
 
 __all__ = ["build_collaborators", "usage_reporter", "SessionExtras", "capture_extras", "capturing"]
 
@@ -49,7 +49,7 @@ def capture_extras() -> Iterator[SessionExtras]:
     """While active, :func:`build_collaborators` fills the yielded :class:`SessionExtras`.
 
     The MCP servers are built only for a caller that captures them, because that caller takes over their lifetime:
-    it sets :data:`orchestrator.mcp_session.ACTIVE_MCP` for the run and closes them when the session ends.
+    it sets :data:`orchestrator.mcp.session.ACTIVE_MCP` for the run and closes them when the session ends.
     """
     extras = SessionExtras()
     token = _CAPTURE.set(extras)
@@ -62,7 +62,7 @@ def capture_extras() -> Iterator[SessionExtras]:
 def usage_reporter(events: EventSink) -> Any:
     """The gateway's ``on_usage`` callback: one ``usage`` event per model call."""
 
-    from orchestrator.session import CURRENT_STEP
+    from orchestrator.engine.session import CURRENT_STEP
 
     def on_usage(role: Role, model: str, usage: Usage) -> None:
         events.emit(UsageReported(role=role, model=model, prompt_tokens=usage.prompt_tokens,
@@ -79,9 +79,9 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     from agents.pipeline import StepDeps, run_step
     from agents.planner import make_plan
     from memory import build_memory
-    from orchestrator.commands import CommandRunner
-    from orchestrator.gateway import ModelGateway
-    from orchestrator.replay import replaying_resolver
+    from orchestrator.engine.commands import CommandRunner
+    from orchestrator.engine.replay import replaying_resolver
+    from orchestrator.models.gateway import ModelGateway
     from policies.gate import build_gate
     from policies.sandbox import build_sandbox, policy_for
 
@@ -90,7 +90,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     gateway = ModelGateway(settings, environ=environ, on_usage=usage_reporter(events),
                            resolve=replaying_resolver(settings, environ, events))  # a paid call is never paid twice
     memory = build_memory(settings, home)
-    from orchestrator.resume import SessionApprovals
+    from orchestrator.engine.resume import SessionApprovals
 
     # The gate as the session sees it: "allow for this session" is stored in the session and restored on resume.
     policy_gate = build_gate(settings, home=home, cwd=cwd, project_root=loaded.project_root,
@@ -101,7 +101,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
                              settings=settings, events=events, policy_for=policy_for)
     extras = _CAPTURE.get()
     if extras is not None:
-        from orchestrator.mcp_session import McpSession
+        from orchestrator.mcp.session import McpSession
 
         extras.notices = tuple(policy_gate.notices)
         extras.mcp = McpSession.from_settings(settings, home=home, cwd=cwd, environ=environ, approver=approver,
@@ -114,7 +114,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
         "planner": make_plan, "run_step": run_step, "deps": deps, "approvals": gate, "checks": checks,
     }
     if interactive and console is not None:
-        from orchestrator.console import ConsoleReviewer
+        from orchestrator.cli.console import ConsoleReviewer
 
         reviewer = ConsoleReviewer(console, _live_view(getattr(events, "user", None)))
         parts["plan_reviewer"] = reviewer
@@ -126,7 +126,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
 
 def _live_view(sink: object) -> LiveView | None:
     """The live view among the caller's sinks (the plan and diff reviews pause its redraws while they ask)."""
-    from orchestrator.console import LiveView
+    from orchestrator.cli.console import LiveView
 
     if isinstance(sink, LiveView):
         return sink

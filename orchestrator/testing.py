@@ -1,6 +1,7 @@
 """Fake models for testing orchestrate, and your own profiles and prompts, without a real model.
 
-Both fakes implement :class:`orchestrator.seams.ChatModel`, record every :class:`ModelRequest` they receive (for
+Both fakes implement :class:`orchestrator.core.contracts.ChatModel`, record every :class:`ModelRequest` they receive
+(for
 assertions) and report usage (words in the prompt and in the reply, times ``cost_per_token`` dollars) so accounting
 and budgets are exercised::
 
@@ -17,7 +18,7 @@ instance, or a callable taking a ``ModelRequest``) select them: ``orchestrate ex
 
 A reply is a ``str`` (the content), a pydantic model (its JSON), a ``ModelResponse``, or a dict
 ``{"content": "...", "tool_calls": [{"name": ..., "arguments": {...}}]}``. A function may also raise
-``orchestrator.gateway.TransientModelError`` to exercise retries.
+``orchestrator.models.gateway.TransientModelError`` to exercise retries.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ from typing import Any, TypeAlias
 
 from pydantic import BaseModel
 
-from orchestrator.config_schema import RoleConfig, Settings
-from orchestrator.errors import ConfigError, ModelError
-from orchestrator.gateway import ModelGateway, UsageCallback
-from orchestrator.seams import ROLES, ChatModel, ModelRequest, ModelResponse, Role, ToolCall, Usage
+from orchestrator.core.contracts import ROLES, ChatModel, ModelRequest, ModelResponse, Role, ToolCall, Usage
+from orchestrator.core.errors import ConfigError, ModelError
+from orchestrator.models.gateway import ModelGateway, UsageCallback
+from orchestrator.settings.schema import RoleConfig, Settings
 
 __all__ = ["Reply", "ScriptedModel", "FunctionModel", "gateway_for", "model_from_string", "to_response"]
 
@@ -169,7 +170,7 @@ def gateway_for(
     def resolve(model_name: str, config: RoleConfig) -> ChatModel:
         if model_name in names:
             return names[model_name]
-        from orchestrator.model_routing import resolve_model
+        from orchestrator.models.routing import resolve_model
 
         return resolve_model(model_name, config, settings=configured, environ=gw_env)
 

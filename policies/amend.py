@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from orchestrator.errors import InputError, Location
+from orchestrator.core.errors import InputError, Location
 
 __all__ = ["allow_rule_line", "append_allow_prefix_rule", "append_allow_rule", "rules_file_choices"]
 
@@ -54,9 +54,10 @@ def rules_file_choices(home_rules_dir: Path, project_root: Path) -> dict[str, Pa
 
 
 def append_allow_rule(prefix: Sequence[str], rules_file: str | None) -> None:
-    """``orchestrator.commands.PersistRule``: append to ``rules_file``, or to ``$ORCHESTRATE_HOME/rules/default.rules``
+    """``orchestrator.engine.commands.PersistRule``: append to ``rules_file``, or to
+    ``$ORCHESTRATE_HOME/rules/default.rules``
     (Codex's amendment file) when the approver named none."""
-    from orchestrator.home import Home
+    from orchestrator.settings.home import Home
 
     path = Path(rules_file) if rules_file else Home.from_env().rules_dir / "default.rules"
     append_allow_prefix_rule(path, prefix)

@@ -15,13 +15,13 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.seams import ApprovalRequest, ApprovalResponse
+from orchestrator.core.contracts import ApprovalRequest, ApprovalResponse
 from policies.amend import append_allow_prefix_rule, rules_file_choices
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from orchestrator.home import Home
+    from orchestrator.settings.home import Home
     from policies.gate import Gate
 
 __all__ = ["ConsoleApprover", "NonInteractiveApprover"]
@@ -57,11 +57,11 @@ class ConsoleApprover:
 
             console = RichConsole(stderr=True)
         if home is None:
-            from orchestrator.home import Home as HomeType
+            from orchestrator.settings.home import Home as HomeType
 
             home = HomeType.from_env()
         if project_root is None:
-            from orchestrator.config import find_project_root
+            from orchestrator.settings.config import find_project_root
 
             project_root = find_project_root(Path.cwd())
         self.console = console
@@ -88,7 +88,7 @@ class ConsoleApprover:
 
         verdict = request.verdict
         title = "Run outside the sandbox?" if request.retry_unsandboxed else "Approve command?"
-        if request.argv[:1] == ("mcp",):  # an MCP tool call (orchestrator.mcp_session): argv is mcp SERVER TOOL ARGS
+        if request.argv[:1] == ("mcp",):  # an MCP tool call (orchestrator.mcp.session): argv is mcp SERVER TOOL ARGS
             title = "Call MCP tool?"
         self.console.print(f"\n[bold yellow]{title}[/] [dim](step {escape(request.step_id)}, in "
                            f"{escape(request.cwd)})[/]")

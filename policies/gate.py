@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.seams import ApprovalPolicy, Decision, GateVerdict, SandboxMode
+from orchestrator.core.contracts import ApprovalPolicy, Decision, GateVerdict, SandboxMode
 from policies.gitargv import git_forms, git_overrides, unknown_subcommand
 from policies.heuristics import danger, is_known_safe, propose_prefix
 from policies.loading import build_gate, load_rules, rule_files
@@ -34,7 +34,7 @@ from policies.policy import DECISION_RANK, Policy, RuleMatch
 from policies.shell import Analysis, SimpleCommand, analyse
 
 if TYPE_CHECKING:
-    from orchestrator.config_schema import Settings
+    from orchestrator.settings.schema import Settings
 
 __all__ = ["Gate", "build_gate", "gate_for", "rule_files", "load_rules"]
 

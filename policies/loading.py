@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from orchestrator.config_schema import Settings
-    from orchestrator.home import Home
+    from orchestrator.settings.home import Home
+    from orchestrator.settings.schema import Settings
     from policies.gate import Gate
     from policies.policy import Policy
 
@@ -33,9 +33,9 @@ def project_chain(project_root: Path, cwd: Path) -> list[Path]:
 
 def committed_files(root: Path, files: Sequence[Path]) -> set[Path]:
     """Those of ``files`` (inside the git work tree holding ``root``) that git tracks with no change from ``HEAD``,
-    staged or not. Runs git through :mod:`orchestrator.gitrun` (nothing the repository configures runs). Fails
+    staged or not. Runs git through :mod:`orchestrator.workspace.gitrun` (nothing the repository configures runs). Fails
     closed: without git, outside a repository or on any git error, none are."""
-    from orchestrator.gitrun import Git, GitError, discover
+    from orchestrator.workspace.gitrun import Git, GitError, discover
 
     if not files:
         return set()
@@ -75,7 +75,7 @@ def _project_rules(project_root: Path, cwd: Path) -> tuple[list[Path], list[Path
 def rule_files(home: Home, cwd: Path, project_root: Path, *, trusted: bool) -> tuple[list[Path], list[Path]]:
     """(files to load in order, project rules files not loaded: the project is not trusted, or a nested file is not
     committed). See the module docstring for the order."""
-    from orchestrator.home import resource_path
+    from orchestrator.settings.home import resource_path
 
     files = [resource_path("default.rules"), *sorted(home.rules_dir.glob("*.rules"))]
     if not trusted:

@@ -6,7 +6,7 @@ f-strings), so variables, lists, comprehensions and ``def`` work. The builtins a
 not_match=None, justification=None)``, ``host_executable(name, paths)``, ``network_rule(host, protocol, decision,
 justification=None)``. As in Codex, a file's ``match``/``not_match`` examples are checked once the whole file has
 been evaluated, each only against the rules of its own ``prefix_rule`` call (``not_match`` first), with host
-executables resolved. Any problem raises :class:`~orchestrator.errors.PolicyLoadError` naming ``file:line``; a load
+executables resolved. Any problem raises :class:`~orchestrator.core.errors.PolicyLoadError` naming ``file:line``; a load
 never yields a partial or empty policy silently.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.errors import Location, PolicyLoadError
+from orchestrator.core.errors import Location, PolicyLoadError
 from policies.policy import Decision, NetworkRule, Policy, PrefixRule
 
 __all__ = ["RulesLoader", "load_policy"]

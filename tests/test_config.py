@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import CliOverrides, load_config
-from orchestrator.errors import ConfigError, UsageError
-from orchestrator.home import Home
+from orchestrator.core.errors import ConfigError, UsageError
+from orchestrator.settings.config import CliOverrides, load_config
+from orchestrator.settings.home import Home
 
 
 def _load(home: Path, cwd: Path, **cli: object):  # type: ignore[no-untyped-def]

@@ -98,7 +98,7 @@ def test_the_installed_wheel_runs_outside_the_checkout(venv: Path, tmp_path: Pat
 
 
 def test_no_resource_is_read_from_the_checkout_when_installed(venv: Path) -> None:
-    probe = ("from orchestrator.home import resource_path; "
+    probe = ("from orchestrator.settings.home import resource_path; "
              "print(resource_path('default.toml')); print(resource_path('default.rules'))")
     out = subprocess.run([str(venv / "bin" / "python"), "-c", probe], capture_output=True, text=True, check=True,
                          cwd=venv, env={**{k: v for k, v in os.environ.items() if k != "PYTHONPATH"}})

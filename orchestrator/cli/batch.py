@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from orchestrator.cli.context import CliContext, add_common_options
-from orchestrator.errors import InputError, UsageError
+from orchestrator.core.errors import InputError, UsageError
 
 if TYPE_CHECKING:
-    from orchestrator.config import LoadedConfig
     from orchestrator.engine.batch.events import BatchEvent, BatchSink, BatchSummary
     from orchestrator.engine.batch.runner import Backend, BatchRun
     from orchestrator.engine.batch.worker import WorkerSpec
+    from orchestrator.settings.config import LoadedConfig
 
 __all__ = ["register", "handle_batch"]
 
@@ -144,7 +144,7 @@ def _drive(run: BatchRun, sink: BatchSink) -> BatchSummary:
     try:
         return anyio.run(run_batch, run, sink)
     except KeyboardInterrupt:
-        from orchestrator.errors import InterruptedRunError
+        from orchestrator.core.errors import InterruptedRunError
 
         raise InterruptedRunError("batch interrupted; finished tasks are saved",
                                   hint="run the same command again to resume") from None

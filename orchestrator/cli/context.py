@@ -1,6 +1,7 @@
 """What every CLI handler receives: consoles, the resolved working directory, and config loading.
 
-Handlers are ``handle(args, ctx) -> int``. They raise :class:`~orchestrator.errors.OrchestrateError` for anything the
+Handlers are ``handle(args, ctx) -> int``. They raise :class:`~orchestrator.core.errors.OrchestrateError` for anything
+the
 user must fix; ``orchestrator.cli.main`` renders it once.
 """
 
@@ -13,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.errors import InputError
-from orchestrator.home import Home
+from orchestrator.core.errors import InputError
+from orchestrator.settings.home import Home
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from orchestrator.config import CliOverrides, LoadedConfig
+    from orchestrator.settings.config import CliOverrides, LoadedConfig
 
 __all__ = ["CliContext", "add_common_options", "VALUE_OPTIONS"]
 
@@ -73,7 +74,7 @@ class CliContext:
         return path.resolve()
 
     def overrides(self, args: argparse.Namespace) -> CliOverrides:
-        from orchestrator.config import CliOverrides
+        from orchestrator.settings.config import CliOverrides
 
         return CliOverrides(
             profile=getattr(args, "profile", None),
@@ -89,6 +90,6 @@ class CliContext:
         )
 
     def load_config(self, args: argparse.Namespace) -> LoadedConfig:
-        from orchestrator.config import load_config
+        from orchestrator.settings.config import load_config
 
         return load_config(cwd=self.cwd(args), cli=self.overrides(args), home=self.home, environ=self.environ)

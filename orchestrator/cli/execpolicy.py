@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.cli.context import CliContext
-from orchestrator.errors import UsageError
+from orchestrator.core.errors import UsageError
 
 __all__ = ["register", "handle"]
 

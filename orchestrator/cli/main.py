@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from orchestrator.cli.context import VALUE_OPTIONS, CliContext, add_common_options
-from orchestrator.errors import OrchestrateError
+from orchestrator.core.errors import OrchestrateError
 
 __all__ = ["cli", "run", "build_parser"]
 

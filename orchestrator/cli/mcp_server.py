@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def handle(args: argparse.Namespace, ctx: CliContext) -> int:
-    from orchestrator.mcp_server import serve
+    from orchestrator.cli.mcp_tools import serve
 
     ctx.load_config(args)  # a bad option, profile or config file is reported now (exit 2), not on every call
     serve(environ=ctx.environ, defaults=ctx.overrides(args))

@@ -16,7 +16,7 @@ from orchestrator.cli.context import CliContext
 if TYPE_CHECKING:
     from rich.tree import Tree
 
-    from orchestrator.seams import MemoryContext, MemorySource
+    from orchestrator.core.contracts import MemoryContext, MemorySource
 
 __all__ = ["register", "handle_show", "context_json"]
 

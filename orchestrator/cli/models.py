@@ -17,8 +17,8 @@ from orchestrator.cli.context import CliContext
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from orchestrator.capabilities import ProbeReport
-    from orchestrator.config_schema import Settings
+    from orchestrator.models.capabilities import ProbeReport
+    from orchestrator.settings.schema import Settings
 
 __all__ = ["register", "handle_check", "ollama_models"]
 
@@ -60,8 +60,8 @@ def _targets(args: argparse.Namespace, settings: Settings, environ: dict[str, st
     """(model, api_base) pairs to check, deduplicated, in role order."""
     if args.model:
         return [(args.model, args.api_base or "")]
-    from orchestrator.model_routing import default_model
-    from orchestrator.seams import ROLES
+    from orchestrator.core.contracts import ROLES
+    from orchestrator.models.routing import default_model
 
     fallback = default_model(environ)
     pairs = [(settings.role(r).model or fallback, settings.role(r).api_base) for r in ROLES]
@@ -69,10 +69,10 @@ def _targets(args: argparse.Namespace, settings: Settings, environ: dict[str, st
 
 
 async def _check_all(targets: list[tuple[str, str]], settings: Settings, environ: dict[str, str]) -> list[ProbeReport]:
-    from orchestrator.capabilities import CapabilityCache, ProbeReport, probe
-    from orchestrator.config_schema import RoleConfig
-    from orchestrator.errors import ModelError
-    from orchestrator.model_routing import resolve_model
+    from orchestrator.core.errors import ModelError
+    from orchestrator.models.capabilities import CapabilityCache, ProbeReport, probe
+    from orchestrator.models.routing import resolve_model
+    from orchestrator.settings.schema import RoleConfig
 
     cache = CapabilityCache.for_environ(environ)
     reports = []

@@ -18,16 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.cli import startup
 from orchestrator.cli.context import CliContext, add_common_options
-from orchestrator.errors import InputError, InterruptedRunError
+from orchestrator.core.errors import InputError, InterruptedRunError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from orchestrator.api import Orchestrator
-    from orchestrator.config import LoadedConfig
-    from orchestrator.plan import Plan
-    from orchestrator.resume import Drift
-    from orchestrator.session import SessionResult
+    from orchestrator.core.plan import Plan
+    from orchestrator.engine.resume import Drift
+    from orchestrator.engine.session import SessionResult
+    from orchestrator.settings.config import LoadedConfig
 
 __all__ = ["register"]
 
@@ -127,7 +127,7 @@ def _confirm_drift(console: Console, session_id: str, drift: Drift) -> bool:
 
 
 def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
-    from orchestrator.store import Store
+    from orchestrator.store.sessions import Store
 
     store = Store(ctx.home)
     try:
@@ -155,7 +155,7 @@ def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def handle_sessions_rm(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove each session named (all names are resolved first, so a bad one removes nothing)."""
-    from orchestrator.store import Store
+    from orchestrator.store.sessions import Store
 
     store = Store(ctx.home)
     try:
@@ -196,7 +196,7 @@ def _drive(orch: Orchestrator, fn: Callable[[str], Awaitable[Any]], arg: str) ->
             with anyio.CancelScope(shield=True):
                 await orch.aclose()
 
-    from orchestrator.scheduler import first_error
+    from orchestrator.engine.scheduler import first_error
 
     try:
         anyio.run(main)
@@ -257,7 +257,7 @@ def _ask_task(ctx: CliContext) -> str:
 
 def _pick(args: argparse.Namespace, ctx: CliContext, *, interactive: bool) -> str:
     """The session to resume: the id given, the newest here with --last, or a picker (interactive)."""
-    from orchestrator.store import Store
+    from orchestrator.store.sessions import Store
 
     store = Store(ctx.home)
     try:
@@ -300,7 +300,7 @@ def _replayable(args: argparse.Namespace) -> dict[str, Any]:
 def _cd_to_session(args: argparse.Namespace, ctx: CliContext, session_id: str) -> None:
     """Resume runs in the session's directory (its config and working tree), unless -C says otherwise, with the
     session's model and config options unless this command gives its own."""
-    from orchestrator.store import Store
+    from orchestrator.store.sessions import Store
 
     store = Store(ctx.home)
     try:

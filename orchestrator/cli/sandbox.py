@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from orchestrator.cli.context import CliContext
-from orchestrator.errors import UsageError
+from orchestrator.core.errors import UsageError
 
 __all__ = ["register", "handle_run", "handle_status"]
 

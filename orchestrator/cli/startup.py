@@ -2,17 +2,19 @@
 Orchestrator with its MCP servers, and the start-up lines for the human.
 
 * **Trust**: the first *interactive* run in a project that has an ``.orchestrate/`` directory and was never trusted
-  nor untrusted asks (:func:`policies.trust.ask_trust`) and loads the config again with the answer. ``exec`` and
+  nor untrusted asks (:func:`orchestrator.settings.trust.ask_trust`) and loads the config again with the answer.
+  ``exec`` and
   ``plan`` never ask: an undecided project is untrusted, its config, rules and prompts are ignored, and one ``note:``
   line says so.
-* **Custom prompts**: a task ``/name args`` is expanded (:func:`orchestrator.prompts.expand_task`); the project's
+* **Custom prompts**: a task ``/name args`` is expanded (:func:`orchestrator.settings.prompts.expand_task`); the
+project's
   prompts count only in a trusted project. An unknown name is an InputError (exit 2) listing the known ones.
 * **Start-up lines**, printed once on the human console (stderr for ``exec``/``plan``): the config's and the policy
   gate's notices as ``note:`` lines (an untrusted project is one line, whatever it holds), then which model a role
   gets by default, if any, then which checks the validator will run and why (``checks: …``, or that there are none
   and the run is review only).
 * **MCP**: the session's servers (if any are configured) are offered to the coders through
-  :data:`~orchestrator.mcp_session.ACTIVE_MCP` and closed when the session completes.
+  :data:`~orchestrator.mcp.session.ACTIVE_MCP` and closed when the session completes.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ if TYPE_CHECKING:
 
     from orchestrator.api import Orchestrator
     from orchestrator.cli.context import CliContext
-    from orchestrator.config import LoadedConfig
-    from orchestrator.events import Event, EventSink
+    from orchestrator.core.events import Event, EventSink
+    from orchestrator.settings.config import LoadedConfig
 
 __all__ = ["load_run_config", "expand_prompt", "open_orchestrator", "startup_notes", "SessionEndHooks"]
 
@@ -38,7 +40,7 @@ def load_run_config(args: argparse.Namespace, ctx: CliContext, *, ask: bool, hum
     loaded = ctx.load_config(args)
     if ask and loaded.trust_level is None and _can_ask(human) and _has_project_dir(loaded.project_root,
                                                                                    ctx.cwd(args)):
-        from policies.trust import ask_trust
+        from orchestrator.settings.trust import ask_trust
 
         ask_trust(human, ctx.home, loaded.project_root)
         loaded = ctx.load_config(args)  # what the answer allows (a trusted project's config may now fail to load)
@@ -47,7 +49,7 @@ def load_run_config(args: argparse.Namespace, ctx: CliContext, *, ask: bool, hum
 
 def expand_prompt(task: str, loaded: LoadedConfig, ctx: CliContext) -> str:
     """``task`` with a leading ``/name args`` expanded (project prompts only when the project is trusted)."""
-    from orchestrator.prompts import expand_task
+    from orchestrator.settings.prompts import expand_task
 
     project = loaded.project_root if loaded.trust_level == "trusted" else None
     return expand_task(task, home=ctx.home, project_dir=project)
@@ -57,11 +59,11 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
                       json_out: bool = False, session_options: Mapping[str, Any] | None = None) -> Orchestrator:
     """The run's Orchestrator: events to ``human`` (live view) or JSONL on stdout; start-up lines printed once."""
     from orchestrator.api import Orchestrator
+    from orchestrator.cli.console import LiveView
     from orchestrator.compose import capture_extras
-    from orchestrator.console import LiveView
-    from orchestrator.events import FanoutSink, JsonlSink
-    from orchestrator.gateway import describe_default
-    from orchestrator.mcp_session import ACTIVE_MCP
+    from orchestrator.core.events import FanoutSink, JsonlSink
+    from orchestrator.mcp.session import ACTIVE_MCP
+    from orchestrator.models.gateway import describe_default
 
     hooks = SessionEndHooks()
     user: EventSink = JsonlSink(ctx.out.file) if json_out else LiveView(human)
@@ -108,7 +110,7 @@ class SessionEndHooks:
         self.callbacks: list[Callable[[], None]] = []
 
     def emit(self, event: Event) -> None:
-        from orchestrator.events import SessionCompleted
+        from orchestrator.core.events import SessionCompleted
 
         if isinstance(event, SessionCompleted):
             callbacks, self.callbacks = self.callbacks, []

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.cli.context import CliContext
-from orchestrator.errors import InputError
+from orchestrator.core.errors import InputError
 
 __all__ = ["register", "handle"]
 
@@ -25,8 +25,8 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace, ctx: CliContext) -> int:
-    from orchestrator.config import find_project_root
-    from policies.trust import set_trust
+    from orchestrator.settings.config import find_project_root
+    from orchestrator.settings.trust import set_trust
 
     raw = args.dir or "."
     path = Path(raw).expanduser()

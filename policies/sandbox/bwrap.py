@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from orchestrator.seams import SandboxPolicy
+from orchestrator.core.contracts import SandboxPolicy
 from policies.sandbox.gitpaths import protected_paths
 from policies.sandbox.links import cut_off_link_dirs
 

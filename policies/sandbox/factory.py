@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from orchestrator.config_schema import Settings
-from orchestrator.home import Home
-from orchestrator.seams import SandboxPolicy
+from orchestrator.core.contracts import SandboxPolicy
+from orchestrator.settings.home import Home
+from orchestrator.settings.schema import Settings
 from policies.sandbox.limits import Limits
 from policies.sandbox.probe import BACKENDS
 from policies.sandbox.runner import SandboxRunner

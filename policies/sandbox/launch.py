@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator.seams import SandboxPolicy
+from orchestrator.core.contracts import SandboxPolicy
 from policies.sandbox import seccomp
 from policies.sandbox.bwrap import bwrap_argv, expand_hidden, writable_paths
 from policies.sandbox.gitpaths import protected_paths

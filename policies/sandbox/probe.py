@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.seams import SandboxPolicy
+from orchestrator.core.contracts import SandboxPolicy
 from policies.sandbox import landlock, seccomp
 from policies.sandbox.launch import Launch, prepare_bwrap, prepare_landlock
 

@@ -1,4 +1,4 @@
-"""The sandbox runner: :class:`SandboxRunner` implements ``orchestrator.seams.Sandbox``.
+"""The sandbox runner: :class:`SandboxRunner` implements ``orchestrator.core.contracts.Sandbox``.
 
 One call runs one command under the policy's mode with the first working backend of its preference list, with a
 scrubbed environment, bounded output capture (stdout and stderr interleaved, head and tail kept), and a timeout that
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from orchestrator.errors import InputError, SandboxUnavailableError
-from orchestrator.seams import ExecResult, Sandbox, SandboxPolicy
+from orchestrator.core.contracts import ExecResult, Sandbox, SandboxPolicy
+from orchestrator.core.errors import InputError, SandboxUnavailableError
 from policies.sandbox.capture import BoundedCapture
 from policies.sandbox.denial import detect_denial
 from policies.sandbox.env import scrub_env

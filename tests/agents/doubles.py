@@ -13,7 +13,14 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from orchestrator.seams import ApprovalRequest, ApprovalResponse, Decision, ExecResult, GateVerdict, SandboxPolicy
+from orchestrator.core.contracts import (
+    ApprovalRequest,
+    ApprovalResponse,
+    Decision,
+    ExecResult,
+    GateVerdict,
+    SandboxPolicy,
+)
 
 
 class WordGate:

@@ -13,11 +13,11 @@ import pytest
 from agents.coder import Coder
 from agents.loop import Stalled, TurnLimit
 from agents.tools import ToolBox
-from orchestrator.commands import CommandRunner
-from orchestrator.config_schema import Settings
-from orchestrator.events import ListSink
-from orchestrator.plan import Step
-from orchestrator.seams import Message, ModelRequest
+from orchestrator.core.contracts import Message, ModelRequest
+from orchestrator.core.events import ListSink
+from orchestrator.core.plan import Step
+from orchestrator.engine.commands import CommandRunner
+from orchestrator.settings.schema import Settings
 from orchestrator.testing import FunctionModel, ScriptedModel, gateway_for
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 

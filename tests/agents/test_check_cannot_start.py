@@ -10,8 +10,8 @@ import pytest
 
 from agents.checks import CheckFinder
 from agents.pipeline import StepDeps
-from orchestrator.events import ValidationCompleted
-from orchestrator.plan import Plan, Step
+from orchestrator.core.events import ValidationCompleted
+from orchestrator.core.plan import Plan, Step
 from tests.agents.test_step_pipeline import Harness, act, approve, edit, repo
 
 pytestmark = pytest.mark.anyio

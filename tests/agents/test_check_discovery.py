@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from agents.checks import CheckFinder, describe
-from orchestrator.config_schema import Settings
-from orchestrator.errors import ConfigError
+from orchestrator.core.errors import ConfigError
+from orchestrator.settings.schema import Settings
 
 
 def settings(**validate: object) -> Settings:

@@ -11,9 +11,9 @@ import pytest
 
 from agents.check_env import cannot_start
 from agents.validator import run_checks, tail_bytes
-from orchestrator.commands import CommandRunner, shell_argv
-from orchestrator.config_schema import Settings
-from orchestrator.events import ListSink
+from orchestrator.core.events import ListSink
+from orchestrator.engine.commands import CommandRunner, shell_argv
+from orchestrator.settings.schema import Settings
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio

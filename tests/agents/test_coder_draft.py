@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from agents.draft import DraftFile, draftable_files, named_files, parse_draft
-from orchestrator.plan import Step
+from orchestrator.core.plan import Step
 from orchestrator.testing import ScriptedModel
 from tests.agents.test_agent_loop import ListCheckpoint, act, coder_for, settings
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from agents.coder import file_contents, initial_messages, related_tests
 from agents.tools import ToolBox
-from orchestrator.plan import Step
+from orchestrator.core.plan import Step
 
 
 def test_existing_short_files_are_shown_verbatim(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.commands import CommandRunner
-from orchestrator.config_schema import Settings
-from orchestrator.events import CommandDecided, CommandExecuted, ListSink
-from orchestrator.seams import ApprovalResponse
+from orchestrator.core.contracts import ApprovalResponse
+from orchestrator.core.events import CommandDecided, CommandExecuted, ListSink
+from orchestrator.engine.commands import CommandRunner
+from orchestrator.settings.schema import Settings
 from policies.sandbox import build_sandbox
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
@@ -177,7 +177,7 @@ async def test_real_sandbox_denial_is_detected_and_offered_for_an_unconfined_ret
 @pytest.mark.sandbox
 @pytest.mark.parametrize("approval", ["on-request", "never"])
 async def test_real_gate_and_sandbox_allow_prompt_and_refuse(tmp_path: Path, approval: str) -> None:
-    from orchestrator.home import Home
+    from orchestrator.settings.home import Home
     from policies.gate import build_gate
 
     settings = Settings(approval_policy=approval)

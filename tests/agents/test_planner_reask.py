@@ -10,9 +10,9 @@ import pytest
 
 from agents.planner import make_plan
 from agents.repo import summarize_tree
-from orchestrator.config_schema import Settings
-from orchestrator.errors import ModelOutputError
-from orchestrator.seams import MemoryContext, MemorySource
+from orchestrator.core.contracts import MemoryContext, MemorySource
+from orchestrator.core.errors import ModelOutputError
+from orchestrator.settings.schema import Settings
 from orchestrator.testing import ScriptedModel, gateway_for
 
 pytestmark = pytest.mark.anyio

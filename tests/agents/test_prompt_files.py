@@ -11,7 +11,7 @@ import pytest
 from agents import prompts
 from agents.actions import ACTION_NAMES, DoneAction, parse_action_text
 from agents.reviewer import ReviewReply
-from orchestrator.plan import parse_plan
+from orchestrator.core.plan import parse_plan
 
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 

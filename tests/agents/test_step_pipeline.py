@@ -12,13 +12,13 @@ import pytest
 
 from agents.pipeline import StepDeps, StepOutcome, run_step
 from memory import build_memory
-from orchestrator.commands import CommandRunner
-from orchestrator.config_schema import Settings
-from orchestrator.events import ListSink, MemoryLoaded, ReviewCompleted, ValidationCompleted
-from orchestrator.home import Home
-from orchestrator.plan import Plan, Step
-from orchestrator.staging import Staging, Workspace
+from orchestrator.core.events import ListSink, MemoryLoaded, ReviewCompleted, ValidationCompleted
+from orchestrator.core.plan import Plan, Step
+from orchestrator.engine.commands import CommandRunner
+from orchestrator.settings.home import Home
+from orchestrator.settings.schema import Settings
 from orchestrator.testing import ScriptedModel, gateway_for
+from orchestrator.workspace.staging import Staging, Workspace
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio

@@ -17,9 +17,9 @@ from agents.actions import (
     WriteFileAction,
 )
 from agents.tools import ToolBox, ToolLimits
-from orchestrator.commands import CommandRunner
-from orchestrator.config_schema import Settings
-from orchestrator.events import ListSink
+from orchestrator.core.events import ListSink
+from orchestrator.engine.commands import CommandRunner
+from orchestrator.settings.schema import Settings
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio

@@ -15,9 +15,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.events import Event, SessionCompleted, UsageTotals, parse_event
-from orchestrator.home import Home
-from orchestrator.store import Store
+from orchestrator.core.events import Event, SessionCompleted, UsageTotals, parse_event
+from orchestrator.settings.home import Home
+from orchestrator.store.sessions import Store
 from tests.engine.test_crash_models import NO_MERGE
 from tests.support import make_repo
 

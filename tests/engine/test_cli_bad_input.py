@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.events import GitInfo
-from orchestrator.home import Home
-from orchestrator.store import Store
+from orchestrator.core.events import GitInfo
+from orchestrator.settings.home import Home
+from orchestrator.store.sessions import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 

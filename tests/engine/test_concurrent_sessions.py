@@ -9,10 +9,10 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
-from orchestrator.events import parse_event
-from orchestrator.home import Home
-from orchestrator.locks import FileLock, tree_lock
-from orchestrator.store import Store
+from orchestrator.core.events import parse_event
+from orchestrator.settings.home import Home
+from orchestrator.store.locks import FileLock, tree_lock
+from orchestrator.store.sessions import Store
 from tests.engine.crash_consumer import MODELS, command, environ, events_of, new_repo, said, tree
 
 

@@ -7,8 +7,8 @@ import io
 
 from rich.console import Console
 
-from orchestrator.console import DagView, LiveView
-from orchestrator.events import (
+from orchestrator.cli.console import DagView, LiveView
+from orchestrator.core.events import (
     CommandExecuted,
     EditApplied,
     PlanCreated,

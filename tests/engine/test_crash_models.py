@@ -13,7 +13,7 @@ import json
 import os
 import re
 
-from orchestrator.seams import ModelRequest, ModelResponse, Usage
+from orchestrator.core.contracts import ModelRequest, ModelResponse, Usage
 
 # The scheduler tests need this three-step plan as planned: small plans are otherwise merged into one coder step.
 NO_MERGE = "planner.merge_chars=0"

@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator.events import Event, SessionCompleted, parse_event
-from orchestrator.home import Home
-from orchestrator.store import Store
+from orchestrator.core.events import Event, SessionCompleted, parse_event
+from orchestrator.settings.home import Home
+from orchestrator.store.sessions import Store
 from tests.engine.test_crash_models import CALL_USAGE, NO_MERGE
 from tests.support import make_repo
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.events import parse_event
+from orchestrator.core.events import parse_event
 from tests.support import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,16 +16,16 @@ import pytest
 
 from memory import build_memory
 from orchestrator.api import Orchestrator, SessionEvents
-from orchestrator.config_schema import Settings
-from orchestrator.errors import InputError
-from orchestrator.events import ListSink
-from orchestrator.home import Home
-from orchestrator.plan import Plan, Step
-from orchestrator.seams import MemoryContext
-from orchestrator.session import PlanDecision, StoreCheckpoint
-from orchestrator.staging import Staging
-from orchestrator.store import Store
+from orchestrator.core.contracts import MemoryContext
+from orchestrator.core.errors import InputError
+from orchestrator.core.events import ListSink
+from orchestrator.core.plan import Plan, Step
+from orchestrator.engine.session import PlanDecision, StoreCheckpoint
+from orchestrator.settings.home import Home
+from orchestrator.settings.schema import Settings
+from orchestrator.store.sessions import Store
 from orchestrator.testing import ScriptedModel, gateway_for
+from orchestrator.workspace.staging import Staging
 
 pytestmark = pytest.mark.anyio
 

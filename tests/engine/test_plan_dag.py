@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from orchestrator.plan import (
+from orchestrator.core.plan import (
     Plan,
     PlanInvalid,
     Step,

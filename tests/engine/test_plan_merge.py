@@ -1,4 +1,5 @@
-"""Small plans run as one coder step whose goal is the task (orchestrator.plan_merge), and the engine applies it."""
+"""Small plans run as one coder step whose goal is the task (orchestrator.engine.plan_merge), and the engine applies
+it."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ import pytest
 
 from memory import build_memory
 from orchestrator.api import Orchestrator, SessionEvents
-from orchestrator.config_schema import Settings
-from orchestrator.events import ListSink
-from orchestrator.home import Home
-from orchestrator.plan import Plan, Step
-from orchestrator.plan_merge import merge_small_plan, repair_paths
+from orchestrator.core.events import ListSink
+from orchestrator.core.plan import Plan, Step
+from orchestrator.engine.plan_merge import merge_small_plan, repair_paths
+from orchestrator.settings.home import Home
+from orchestrator.settings.schema import Settings
 from orchestrator.testing import ScriptedModel, gateway_for
 from tests.engine.test_orchestrator_flow import EditingSteps, fixed_planner
 from tests.support import make_repo

@@ -15,17 +15,17 @@ from rich.console import Console
 
 from memory import build_memory
 from orchestrator.api import Orchestrator, SessionEvents
-from orchestrator.commands import CommandRunner
 from orchestrator.compose import usage_reporter
-from orchestrator.config_schema import Settings
-from orchestrator.errors import BudgetExceededError
-from orchestrator.events import ListSink
-from orchestrator.home import Home
-from orchestrator.plan import Plan, Step
-from orchestrator.resume import BudgetGuard, SessionApprovals
-from orchestrator.seams import Approver, Message
-from orchestrator.staging import Staging
+from orchestrator.core.contracts import Approver, Message
+from orchestrator.core.errors import BudgetExceededError
+from orchestrator.core.events import ListSink
+from orchestrator.core.plan import Plan, Step
+from orchestrator.engine.commands import CommandRunner
+from orchestrator.engine.resume import BudgetGuard, SessionApprovals
+from orchestrator.settings.home import Home
+from orchestrator.settings.schema import Settings
 from orchestrator.testing import FunctionModel, gateway_for
+from orchestrator.workspace.staging import Staging
 from policies.approval import ConsoleApprover, NonInteractiveApprover
 from policies.gate import build_gate
 from policies.sandbox import build_sandbox

@@ -14,13 +14,13 @@ import anyio
 import pytest
 
 from orchestrator.api import Orchestrator
-from orchestrator.errors import InputError
-from orchestrator.events import ListSink
-from orchestrator.home import Home
-from orchestrator.plan import Step
-from orchestrator.resume import Drift
-from orchestrator.staging import Staging
-from orchestrator.store import Store
+from orchestrator.core.errors import InputError
+from orchestrator.core.events import ListSink
+from orchestrator.core.plan import Step
+from orchestrator.engine.resume import Drift
+from orchestrator.settings.home import Home
+from orchestrator.store.sessions import Store
+from orchestrator.workspace.staging import Staging
 from tests.engine.test_orchestrator_flow import EditingSteps, _orchestrator, _plan, replace
 
 pytestmark = pytest.mark.anyio

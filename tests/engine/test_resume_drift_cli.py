@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestrator.events import parse_event
+from orchestrator.core.events import parse_event
 from tests.engine.test_crash_resume import _orchestrate, _repo
 
 

@@ -15,8 +15,8 @@ from rich.console import Console
 
 from orchestrator.cli.context import CliContext
 from orchestrator.cli.main import cli
-from orchestrator.home import Home
-from orchestrator.store import Store
+from orchestrator.settings.home import Home
+from orchestrator.store.sessions import Store
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def test_creating_a_session_with_keep_days_prunes(store: Store, tmp_path: Path) 
 
 
 def test_rm_also_unregisters_the_sessions_staging_worktrees(store: Store, bank_repo: Path) -> None:
-    from orchestrator.staging import Workspace
+    from orchestrator.workspace.staging import Workspace
 
     def worktrees() -> str:
         return subprocess.run(["git", "worktree", "list"], cwd=bank_repo, capture_output=True, text=True,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("litellm", "pydantic", "rich.console", "asyncio", "anyio", "networkx", "diskcache", "urllib.request",
-         "ssl", "orchestrator.api", "orchestrator.store", "orchestrator.config_schema")
+         "ssl", "orchestrator.api", "orchestrator.store.sessions", "orchestrator.settings.schema")
 
 
 def test_help_imports_none_of_the_heavy_modules() -> None:

@@ -9,12 +9,12 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from orchestrator.errors import BudgetExceededError, ModelOutputError
-from orchestrator.events import FanoutSink, ListSink, StoreSink
-from orchestrator.home import Home
-from orchestrator.plan import Plan, Step
-from orchestrator.scheduler import Scheduler, StepResult
-from orchestrator.store import SessionStore, Store
+from orchestrator.core.errors import BudgetExceededError, ModelOutputError
+from orchestrator.core.events import FanoutSink, ListSink, StoreSink
+from orchestrator.core.plan import Plan, Step
+from orchestrator.engine.scheduler import Scheduler, StepResult
+from orchestrator.settings.home import Home
+from orchestrator.store.sessions import SessionStore, Store
 
 pytestmark = pytest.mark.anyio
 

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.errors import SessionNotFoundError
-from orchestrator.events import GitInfo, StepCompleted, UsageReported
-from orchestrator.home import Home
-from orchestrator.plan import Plan, Step
-from orchestrator.seams import Message
-from orchestrator.store import JournalEntry, StagingRecord, StepRecord, Store
+from orchestrator.core.contracts import Message
+from orchestrator.core.errors import SessionNotFoundError
+from orchestrator.core.events import GitInfo, StepCompleted, UsageReported
+from orchestrator.core.plan import Plan, Step
+from orchestrator.settings.home import Home
+from orchestrator.store.sessions import JournalEntry, StagingRecord, StepRecord, Store
 
 
 @pytest.fixture

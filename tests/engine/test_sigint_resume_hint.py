@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestrator.home import Home
-from orchestrator.store import Store
+from orchestrator.settings.home import Home
+from orchestrator.store.sessions import Store
 from tests.engine.test_crash_models import NO_MERGE
 from tests.engine.test_crash_resume import _repo, _tree
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.staging import ApplyConflict, Workspace
-from orchestrator.store import JournalEntry
+from orchestrator.store.sessions import JournalEntry
+from orchestrator.workspace.staging import ApplyConflict, Workspace
 
 
 def git(repo: Path, *args: str) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from agents import candidates
-from orchestrator.staging import Staging, Workspace
-from orchestrator.store import JournalEntry
+from orchestrator.store.sessions import JournalEntry
+from orchestrator.workspace.staging import Staging, Workspace
 
 HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit", "post-checkout", "post-index-change",
          "reference-transaction", "pre-auto-gc", "post-rewrite")

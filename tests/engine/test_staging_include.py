@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config_schema import Settings
-from orchestrator.staging import Workspace
-from orchestrator.staging_include import DEFAULT_INCLUDE
+from orchestrator.settings.schema import Settings
+from orchestrator.workspace.staging import Workspace
+from orchestrator.workspace.staging_include import DEFAULT_INCLUDE
 from policies.sandbox import SandboxRunner
 from policies.sandbox.factory import policy_for
 from tests.sandbox.sandbox_support import require_backend

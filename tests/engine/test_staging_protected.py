@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from orchestrator.staging import Workspace
+from orchestrator.workspace.staging import Workspace
 
 
 def git(repo: Path, *args: str) -> str:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from orchestrator.events import parse_event
+from orchestrator.core.events import parse_event
 from tests.support import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]

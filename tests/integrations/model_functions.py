@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from orchestrator.seams import ModelRequest
+from orchestrator.core.contracts import ModelRequest
 
 PLAN = {"summary": "greet", "steps": [{"id": "greet", "role": "coder", "goal": "write hello.txt",
                                        "files": ["hello.txt"]}]}

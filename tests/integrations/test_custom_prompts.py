@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.errors import InputError
-from orchestrator.home import Home
-from orchestrator.prompts import expand_task, list_prompts, load_prompt
+from orchestrator.core.errors import InputError
+from orchestrator.settings.home import Home
+from orchestrator.settings.prompts import expand_task, list_prompts, load_prompt
 
 
 @pytest.fixture

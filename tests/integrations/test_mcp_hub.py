@@ -9,9 +9,9 @@ from pathlib import Path
 import anyio
 import pytest
 
-from orchestrator.config_schema import McpServerConfig
-from orchestrator.errors import InputError
-from orchestrator.mcp_client import McpHub, qualified_tool_name
+from orchestrator.core.errors import InputError
+from orchestrator.mcp.client import McpHub, qualified_tool_name
+from orchestrator.settings.schema import McpServerConfig
 
 pytestmark = pytest.mark.anyio
 

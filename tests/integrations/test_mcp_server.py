@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from orchestrator.config_schema import McpServerConfig
-from orchestrator.mcp_client import McpHub
+from orchestrator.mcp.client import McpHub
+from orchestrator.settings.schema import McpServerConfig
 from tests.integrations.conftest import REPO_ROOT
 from tests.integrations.model_functions import COMMAND
 from tests.support import make_repo

@@ -18,8 +18,8 @@ from rich.console import Console
 
 from orchestrator.cli.context import CliContext
 from orchestrator.cli.main import cli
-from orchestrator.config_schema import Settings
-from orchestrator.mcp_session import mcp_decision
+from orchestrator.mcp.session import mcp_decision
+from orchestrator.settings.schema import Settings
 from tests.integrations.conftest import ECHO_SERVER, REPO_ROOT
 from tests.integrations.wiring_models import PING
 from tests.support import make_repo

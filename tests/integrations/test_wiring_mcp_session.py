@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from orchestrator.config_schema import Settings
-from orchestrator.events import ListSink
-from orchestrator.home import Home
-from orchestrator.mcp_session import McpSession
+from orchestrator.core.events import ListSink
+from orchestrator.mcp.session import McpSession
+from orchestrator.settings.home import Home
+from orchestrator.settings.schema import Settings
 from policies.approval import ConsoleApprover, NonInteractiveApprover
 from tests.integrations.conftest import ECHO_SERVER
 
@@ -80,8 +80,8 @@ async def test_the_python_api_owns_its_mcp_servers(tmp_path: Path, orchestrate_h
     """Without a CLI capturing them, ``Orchestrator.from_config`` makes the run's MCP session its own: the steps
     see it, and ``aclose`` stops the servers."""
     from orchestrator.api import Orchestrator
-    from orchestrator.config import CliOverrides, load_config
-    from orchestrator.mcp_session import ACTIVE_MCP
+    from orchestrator.mcp.session import ACTIVE_MCP
+    from orchestrator.settings.config import CliOverrides, load_config
 
     (orchestrate_home / "config.toml").write_text(
         f'[mcp_servers.echo]\ncommand = {str(sys.executable)!r}\nargs = [{str(ECHO_SERVER)!r}]\n')

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from orchestrator.seams import ModelRequest, ModelResponse, ToolCall
+from orchestrator.core.contracts import ModelRequest, ModelResponse, ToolCall
 
 PING = "ping-from-the-coder"
 

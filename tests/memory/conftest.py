@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from memory import AgentsMdMemory
-from orchestrator.config_schema import MemoryConfig
-from orchestrator.home import Home
+from orchestrator.settings.home import Home
+from orchestrator.settings.schema import MemoryConfig
 
 MakeMemory = Callable[..., AgentsMdMemory]
 

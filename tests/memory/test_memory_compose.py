@@ -9,10 +9,10 @@ import pytest
 
 from memory import AgentsMdMemory, build_memory, describe_truncation, instructions_message, render_instructions
 from memory.compose import cut_utf8
-from orchestrator.config_schema import Settings
-from orchestrator.errors import InputError
-from orchestrator.home import Home
-from orchestrator.seams import Memory, MemoryContext, MemorySource
+from orchestrator.core.contracts import Memory, MemoryContext, MemorySource
+from orchestrator.core.errors import InputError
+from orchestrator.settings.home import Home
+from orchestrator.settings.schema import Settings
 
 MakeMemory = Callable[..., AgentsMdMemory]
 Write = Callable[[Path, str | bytes], Path]

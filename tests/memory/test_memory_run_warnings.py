@@ -8,7 +8,7 @@ from pathlib import Path
 
 from agents.docs import StepDocs
 from memory import AgentsMdMemory
-from orchestrator.events import ListSink, MemoryLoaded, WarningEvent
+from orchestrator.core.events import ListSink, MemoryLoaded, WarningEvent
 
 MakeMemory = Callable[..., AgentsMdMemory]
 Write = Callable[[Path, str | bytes], Path]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from orchestrator.seams import ModelRequest
+from orchestrator.core.contracts import ModelRequest
 
 
 def echo(request: ModelRequest) -> str:

@@ -10,8 +10,8 @@ import anyio.lowlevel
 import pytest
 from pydantic import BaseModel
 
-from orchestrator.errors import ConfigError, ModelError
-from orchestrator.seams import ChatModel, Message, ModelRequest, ModelResponse, ToolCall, Usage
+from orchestrator.core.contracts import ChatModel, Message, ModelRequest, ModelResponse, ToolCall, Usage
+from orchestrator.core.errors import ConfigError, ModelError
 from orchestrator.testing import FunctionModel, ScriptedModel, model_from_string
 
 REQUEST = ModelRequest(messages=(Message(role="user", content="two words"),))

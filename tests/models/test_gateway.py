@@ -9,10 +9,10 @@ import anyio
 import pytest
 from pydantic import BaseModel
 
-from orchestrator.config_schema import RoleConfig, Settings
-from orchestrator.errors import BudgetExceededError, ModelError, ModelOutputError, ModelUnavailableError
-from orchestrator.gateway import ModelGateway, TransientModelError, describe_default
-from orchestrator.seams import ChatModel, Message, ModelRequest, Role, ToolSpec, Usage
+from orchestrator.core.contracts import ChatModel, Message, ModelRequest, Role, ToolSpec, Usage
+from orchestrator.core.errors import BudgetExceededError, ModelError, ModelOutputError, ModelUnavailableError
+from orchestrator.models.gateway import ModelGateway, TransientModelError, describe_default
+from orchestrator.settings.schema import RoleConfig, Settings
 from orchestrator.testing import FunctionModel, ScriptedModel, gateway_for
 
 USER = [Message(role="user", content="hello there")]

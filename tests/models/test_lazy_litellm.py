@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import sys
 from orchestrator.cli.main import cli
-import orchestrator.gateway, orchestrator.testing, orchestrator.model_routing, orchestrator.capabilities
+import orchestrator.models.gateway, orchestrator.testing, orchestrator.models.routing, orchestrator.models.capabilities
 codes = [cli(["--help"]), cli(["models", "--help"]), cli(["exec", "--help"])]
 print("litellm" in sys.modules, [m for m in sys.modules if m.startswith("litellm")][:3], codes)
 """

@@ -9,11 +9,11 @@ import pytest
 from openai_stub_server import StubServer, completion, error, stub_server
 from pydantic import BaseModel
 
-from orchestrator.config_schema import Settings
-from orchestrator.errors import ModelError, ModelUnavailableError
-from orchestrator.gateway import ModelGateway, TransientModelError
-from orchestrator.litellm_backend import LiteLLMModel
-from orchestrator.seams import Message, ModelRequest, ToolCall, ToolSpec
+from orchestrator.core.contracts import Message, ModelRequest, ToolCall, ToolSpec
+from orchestrator.core.errors import ModelError, ModelUnavailableError
+from orchestrator.models.gateway import ModelGateway, TransientModelError
+from orchestrator.models.litellm_backend import LiteLLMModel
+from orchestrator.settings.schema import Settings
 
 USER = (Message(role="user", content="hi"),)
 

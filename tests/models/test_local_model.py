@@ -15,9 +15,9 @@ import anyio
 import pytest
 from pydantic import BaseModel
 
-from orchestrator.config_schema import Settings
-from orchestrator.gateway import ModelGateway
-from orchestrator.local_model import (
+from orchestrator.core.contracts import Message, ToolSpec
+from orchestrator.models.gateway import ModelGateway
+from orchestrator.models.local_model import (
     MODEL_NAME,
     WEIGHTS_SIZE,
     LocalModel,
@@ -25,7 +25,7 @@ from orchestrator.local_model import (
     extra_installed,
     weights_cache_dir,
 )
-from orchestrator.seams import Message, ToolSpec
+from orchestrator.settings.schema import Settings
 
 pytestmark = [
     pytest.mark.local_model,

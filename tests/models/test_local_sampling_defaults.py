@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from orchestrator.local_model import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, with_local_defaults
-from orchestrator.seams import Message, ModelRequest
+from orchestrator.core.contracts import Message, ModelRequest
+from orchestrator.models.local_model import DEFAULT_MAX_TOKENS, DEFAULT_TEMPERATURE, with_local_defaults
 
 HELLO = (Message(role="user", content="hi"),)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from orchestrator.capabilities import Capabilities, CapabilityCache
 from orchestrator.cli.context import CliContext
 from orchestrator.cli.main import cli
-from orchestrator.config_schema import Settings
-from orchestrator.errors import ModelUnavailableError
-from orchestrator.gateway import ModelGateway
+from orchestrator.core.errors import ModelUnavailableError
+from orchestrator.models.capabilities import Capabilities, CapabilityCache
+from orchestrator.models.gateway import ModelGateway
+from orchestrator.settings.schema import Settings
 
 CAPABLE = "function:tests.models.model_functions:capable"
 TEXT_TOOLS = "function:tests.models.model_functions:text_tools"
@@ -81,7 +81,7 @@ def test_corrupt_cache_reads_as_empty(tmp_path: Path) -> None:
 
 
 def test_assembly_rejects_parts_that_do_not_match_and_leaves_nothing(tmp_path: Path) -> None:
-    from orchestrator.local_model import _assemble
+    from orchestrator.models.local_model import _assemble
 
     parts = []
     for i in range(3):
@@ -127,9 +127,9 @@ def test_ollama_is_listed_when_a_server_answers() -> None:
 
 
 def test_local_and_fakes_are_allowed_while_real_requests_are_forbidden(environ: dict[str, str]) -> None:
-    from orchestrator.config_schema import RoleConfig
-    from orchestrator.local_model import LocalModel
-    from orchestrator.model_routing import resolve_model
+    from orchestrator.models.local_model import LocalModel
+    from orchestrator.models.routing import resolve_model
+    from orchestrator.settings.schema import RoleConfig
 
     settings = Settings()
     local = resolve_model("local", RoleConfig(), settings=settings, environ=environ)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.local_model import extra_installed
+from orchestrator.models.local_model import extra_installed
 from tests import support
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import anyio
 import pytest
 from rich.console import Console
 
-from orchestrator.home import Home
-from orchestrator.seams import ApprovalRequest, Approver, GateVerdict
+from orchestrator.core.contracts import ApprovalRequest, Approver, GateVerdict
+from orchestrator.settings.home import Home
 from policies.amend import append_allow_rule
 from policies.approval import ConsoleApprover, NonInteractiveApprover
 from policies.gate import Gate

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.commands import CommandRunner
-from orchestrator.config import load_config
-from orchestrator.config_schema import Settings
-from orchestrator.events import ListSink
-from orchestrator.home import Home, resource_path
-from orchestrator.seams import ApprovalPolicy, ApprovalResponse, GateVerdict
+from orchestrator.core.contracts import ApprovalPolicy, ApprovalResponse, GateVerdict
+from orchestrator.core.events import ListSink
+from orchestrator.engine.commands import CommandRunner
+from orchestrator.settings.config import load_config
+from orchestrator.settings.home import Home, resource_path
+from orchestrator.settings.schema import Settings
 from policies.gate import Gate, build_gate, gate_for
 from policies.rules import RulesLoader
 from policies.sandbox import build_sandbox

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.errors import PolicyLoadError
-from orchestrator.home import resource_path
+from orchestrator.core.errors import PolicyLoadError
+from orchestrator.settings.home import resource_path
 from policies.amend import allow_rule_line, append_allow_prefix_rule
 from policies.policy import Policy
 from policies.rules import RulesLoader, load_policy

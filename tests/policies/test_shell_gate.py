@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import load_config
-from orchestrator.errors import PolicyLoadError
-from orchestrator.home import Home
-from orchestrator.seams import ApprovalPolicy, GateVerdict, PolicyGate, SandboxMode
+from orchestrator.core.contracts import ApprovalPolicy, GateVerdict, PolicyGate, SandboxMode
+from orchestrator.core.errors import PolicyLoadError
+from orchestrator.settings.config import load_config
+from orchestrator.settings.home import Home
 from policies.gate import Gate, build_gate
 from policies.rules import RulesLoader
 from policies.shell import analyse

@@ -11,9 +11,9 @@ from rich.console import Console
 
 from orchestrator.cli.context import CliContext
 from orchestrator.cli.main import cli
-from orchestrator.config import load_config
-from orchestrator.home import Home
-from policies.trust import ask_trust, set_trust, trust_level_for
+from orchestrator.settings.config import load_config
+from orchestrator.settings.home import Home
+from orchestrator.settings.trust import ask_trust, set_trust, trust_level_for
 
 
 def _ctx() -> tuple[CliContext, io.StringIO, io.StringIO]:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config_schema import SandboxConfig, Settings
-from orchestrator.seams import ExecResult, SandboxMode, SandboxPolicy
+from orchestrator.core.contracts import ExecResult, SandboxMode, SandboxPolicy
+from orchestrator.settings.schema import SandboxConfig, Settings
 from policies.sandbox import SandboxRunner, build_sandbox, policy_for
 from policies.sandbox.mountns import can_confine_mounts
 from tests.sandbox.sandbox_support import (

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config_schema import Settings
-from orchestrator.home import Home
-from orchestrator.seams import ExecResult, SandboxMode, SandboxPolicy
+from orchestrator.core.contracts import ExecResult, SandboxMode, SandboxPolicy
+from orchestrator.settings.home import Home
+from orchestrator.settings.schema import Settings
 from policies.sandbox import SandboxRunner, build_sandbox, policy_for
 from policies.sandbox.limits import Limits, plan_limits
 from policies.sandbox.mountns import can_confine_mounts

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.seams import SandboxPolicy
+from orchestrator.core.contracts import SandboxPolicy
 from policies.sandbox import SandboxRunner
 from policies.sandbox.links import cut_off_link_dirs
 from tests.sandbox.sandbox_support import require_backend

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.seams import SandboxPolicy
+from orchestrator.core.contracts import SandboxPolicy
 from policies.sandbox import seccomp
 from policies.sandbox.bwrap import bwrap_argv
 from policies.sandbox.capture import BoundedCapture

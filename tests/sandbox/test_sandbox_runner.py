@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config_schema import SandboxConfig, Settings
-from orchestrator.errors import InputError, SandboxUnavailableError
-from orchestrator.seams import ExecResult, SandboxMode, SandboxPolicy
+from orchestrator.core.contracts import ExecResult, SandboxMode, SandboxPolicy
+from orchestrator.core.errors import InputError, SandboxUnavailableError
+from orchestrator.settings.schema import SandboxConfig, Settings
 from policies.sandbox import SandboxRunner, build_sandbox, policy_for
 from tests.sandbox.sandbox_support import require_backend
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.seams import ExecResult, SandboxMode, SandboxPolicy
+from orchestrator.core.contracts import ExecResult, SandboxMode, SandboxPolicy
 from policies.sandbox import SandboxRunner
 from tests.sandbox.sandbox_support import ARENA_VARS, Arena, require_backend
 

@@ -11,9 +11,9 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.core.contracts import Usage
+from orchestrator.core.events import now_iso
 from orchestrator.engine.batch.results import TaskResult
-from orchestrator.events import now_iso
-from orchestrator.seams import Usage
 
 __all__ = ["BatchSummary", "BatchTaskStarted", "BatchTaskCompleted", "BatchTaskInterrupted", "BatchCompleted",
            "BatchEvent", "BatchSink"]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from orchestrator.core.errors import UsageError
 from orchestrator.engine.batch.results import TaskOutcome, TaskResult
 from orchestrator.engine.batch.tasks import BatchTask
 from orchestrator.engine.batch.worker import WorkerSpec, run_task
-from orchestrator.errors import UsageError
 
 __all__ = ["RayBackend"]
 

@@ -17,8 +17,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from orchestrator.errors import InputError, Location
-from orchestrator.seams import Usage
+from orchestrator.core.contracts import Usage
+from orchestrator.core.errors import InputError, Location
 
 __all__ = ["TaskStatus", "TaskResult", "TaskOutcome", "ResultsLog"]
 

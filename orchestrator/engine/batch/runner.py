@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from orchestrator.core.contracts import Usage
 from orchestrator.engine.batch.events import (
     BatchCompleted,
     BatchSink,
@@ -24,7 +25,6 @@ from orchestrator.engine.batch.events import (
 from orchestrator.engine.batch.results import ResultsLog, TaskOutcome, TaskResult
 from orchestrator.engine.batch.tasks import BatchTask
 from orchestrator.engine.batch.worker import WorkerSpec
-from orchestrator.seams import Usage
 
 if TYPE_CHECKING:
     from anyio import Semaphore

@@ -11,7 +11,7 @@ A line is ``{"id", "repo", "ref"?, "task", "setup"?, "check"?, "model"?, "profil
 - ``check``: a shell command run in the sandbox on the final tree; its exit status judges the task.
 - ``model``, ``profile``: as ``-m`` and ``-p`` for this task; ``config``: ``{"dotted.key": value}`` as ``-c``.
 
-Blank lines are skipped. Any bad line is an :class:`~orchestrator.errors.InputError` naming ``file:line`` (exit 2).
+Blank lines are skipped. Any bad line is an :class:`~orchestrator.core.errors.InputError` naming ``file:line`` (exit 2).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
-from orchestrator.errors import InputError, Location
+from orchestrator.core.errors import InputError, Location
 
 __all__ = ["BatchTask", "load_tasks", "is_remote"]
 

@@ -24,11 +24,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.core.contracts import Usage
 from orchestrator.engine.batch import gitops
 from orchestrator.engine.batch.procs import Finished, run_child, tail
 from orchestrator.engine.batch.results import TaskOutcome, TaskResult
 from orchestrator.engine.batch.tasks import BatchTask
-from orchestrator.seams import Usage
 
 __all__ = ["RunOptions", "WorkerSpec", "run_task"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from orchestrator.seams import ModelRequest
+from orchestrator.core.contracts import ModelRequest
 from orchestrator.testing import FunctionModel
 
 _FILE = re.compile(r"<<file (?P<name>[^>]+)>>(?P<text>.*?)<<end>>", re.S)

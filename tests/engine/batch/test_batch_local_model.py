@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.local_model import extra_installed
+from orchestrator.models.local_model import extra_installed
 from tests import support
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.core.errors import InputError
 from orchestrator.engine.batch.results import ResultsLog, TaskOutcome, TaskResult
-from orchestrator.errors import InputError
 from tests.engine.batch.conftest import run_batch
 from tests.support import make_repo
 

@@ -1,0 +1,1 @@
+"""Contracts (Protocols), the one error tree, events, the plan and its DAG. Imports no first-party code."""

@@ -1,0 +1,253 @@
+"""The seams of orchestrate: the few interfaces where backends and test doubles plug in.
+
+Everything here is a ``typing.Protocol`` or a frozen pydantic value that crosses one of them. The engine depends on
+these, never on a concrete backend: the model gateway on :class:`ChatModel`, the command path on
+:class:`PolicyGate`, :class:`Approver` and :class:`Sandbox`, the agents on :class:`Memory`. Tests and alternative
+backends implement the protocol; nothing is monkeypatched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Role",
+    "ROLES",
+    "Message",
+    "ToolSpec",
+    "ToolCall",
+    "Usage",
+    "ModelRequest",
+    "ModelResponse",
+    "ChatModel",
+    "Decision",
+    "ApprovalPolicy",
+    "SandboxMode",
+    "GateVerdict",
+    "PolicyGate",
+    "ApprovalChoice",
+    "ApprovalRequest",
+    "ApprovalResponse",
+    "Approver",
+    "SandboxPolicy",
+    "ExecResult",
+    "Sandbox",
+    "MemorySource",
+    "MemoryContext",
+    "Memory",
+]
+
+Role = Literal["planner", "coder", "reviewer", "validator"]
+ROLES: tuple[Role, ...] = ("planner", "coder", "reviewer", "validator")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------------------- models
+
+
+class ToolCall(_Frozen):
+    id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+class Message(_Frozen):
+    """One chat message, in the OpenAI shape litellm speaks.
+
+    An assistant message that made native tool calls carries them in ``tool_calls``; each result goes back as a
+    ``tool`` message whose ``tool_call_id`` names the call (providers reject a tool result without its call).
+    """
+
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str
+    name: str | None = None
+    tool_call_id: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+
+
+class ToolSpec(_Frozen):
+    """A tool offered to a model with native tool calling; ``parameters`` is a JSON schema object."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+class Usage(_Frozen):
+    """Tokens and cost of one or more model calls. Adding two usages sums them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
+        )
+
+
+class ModelRequest(_Frozen):
+    """What one model call asks for.
+
+    ``response_schema`` (a JSON schema, with ``schema_name``) asks for structured output: backends that support it pass
+    it as ``response_format``; the gateway validates the reply either way. ``tools`` offers native tool calls.
+    """
+
+    messages: tuple[Message, ...]
+    response_schema: dict[str, Any] | None = None
+    schema_name: str | None = None
+    tools: tuple[ToolSpec, ...] | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+class ModelResponse(_Frozen):
+    content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage = Field(default_factory=Usage)
+    model: str = ""
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """A chat-completion backend (litellm, the embedded model, or a fake from ``orchestrator.testing``).
+
+    Raises ``orchestrator.core.errors.ModelError`` subclasses only; transient failures raise ``TransientModelError``
+    from
+    the gateway module so the gateway can retry them.
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    async def complete(self, request: ModelRequest) -> ModelResponse: ...
+
+
+# ----------------------------------------------------------------------------------------------------- commands
+
+Decision = Literal["allow", "prompt", "forbidden"]
+ApprovalPolicy = Literal["untrusted", "on-failure", "on-request", "never"]
+SandboxMode = Literal["read-only", "workspace-write", "danger-full-access"]
+
+
+class GateVerdict(_Frozen):
+    """The gate's answer for one command or script (the ``execpolicy check --shell`` JSON, plus the deciding rules).
+
+    ``decision`` is after the approval policy: ``prompt`` means ask the user; under ``never`` a prompt has already
+    become ``forbidden``. ``commands`` are the simple commands found in the script (wrappers unwrapped).
+    """
+
+    decision: Decision
+    commands: tuple[tuple[str, ...], ...]
+    bypass_sandbox: bool = False
+    reason: str = ""
+    proposed_amendment: tuple[str, ...] | None = None
+    matched_rules: tuple[dict[str, Any], ...] = ()
+
+
+class PolicyGate(Protocol):
+    """Decides whether a command an agent wants to run may run, must be approved, or is refused."""
+
+    def evaluate(self, argv: Sequence[str], *, cwd: Path) -> GateVerdict: ...
+
+    def remember_for_session(self, prefix: Sequence[str]) -> None:
+        """Allow commands starting with ``prefix`` for the rest of this session (the user chose so)."""
+        ...
+
+
+ApprovalChoice = Literal["allow_once", "allow_session", "allow_always", "deny"]
+
+
+class ApprovalRequest(_Frozen):
+    step_id: str
+    argv: tuple[str, ...]
+    cwd: str
+    verdict: GateVerdict
+    retry_unsandboxed: bool = False  # asking to re-run outside the sandbox after a sandbox denial
+
+
+class ApprovalResponse(_Frozen):
+    choice: ApprovalChoice
+    message: str | None = None  # with deny: told to the agent
+    rules_file: str | None = None  # with allow_always: where the prefix_rule is appended
+
+
+class Approver(Protocol):
+    """Asks a human (or a scripted policy) about a command the gate wants approved."""
+
+    async def ask(self, request: ApprovalRequest) -> ApprovalResponse: ...
+
+
+class SandboxPolicy(_Frozen):
+    """How one command is confined. ``workspace`` is writable under ``workspace-write``; so are ``writable_roots``."""
+
+    mode: SandboxMode
+    workspace: Path
+    writable_roots: tuple[Path, ...] = ()
+    network: bool = False
+    protect_git: bool = True  # keep .git (and a worktree's git dir) and .orchestrate/ read-only
+    allow_unconfined: bool = False  # opt-in to run unconfined when no mechanism works (warns on every command)
+    env_allow: tuple[str, ...] = ()  # names (fnmatch) kept even if they look like secrets
+    env_deny: tuple[str, ...] = ()  # extra names (fnmatch) always removed
+
+
+class ExecResult(_Frozen):
+    exit_code: int
+    output: str  # stdout and stderr interleaved, bounded
+    denied: bool = False  # the sandbox, not the command, refused (EROFS/EACCES/ENETUNREACH, seccomp, bwrap)
+    denial_reason: str | None = None
+    timed_out: bool = False
+    duration_s: float = 0.0
+    sandbox: str = ""  # mechanism used: "bwrap", "landlock", "none"
+
+
+class Sandbox(Protocol):
+    """Runs one command confined by a :class:`SandboxPolicy`. Fails closed: raises ``SandboxUnavailableError``."""
+
+    async def run(
+        self,
+        argv: Sequence[str],
+        *,
+        policy: SandboxPolicy,
+        cwd: Path,
+        env: Mapping[str, str] | None = None,
+        timeout_s: float | None = None,
+        stdin: bytes | None = None,
+    ) -> ExecResult: ...
+
+
+# ------------------------------------------------------------------------------------------------------- memory
+
+
+class MemorySource(_Frozen):
+    path: Path
+    scope: Literal["global", "project"]
+    bytes: int
+    truncated: bool = False
+    dropped_bytes: int = 0
+
+
+class MemoryContext(_Frozen):
+    """Composed AGENTS.md text and where it came from (the ``memory show --json`` shape)."""
+
+    sources: tuple[MemorySource, ...] = ()
+    text: str = ""
+
+
+class Memory(Protocol):
+    def load(self, cwd: Path) -> MemoryContext:
+        """The global doc plus the project docs from the project root down to ``cwd``."""
+        ...
+
+    def scoped(self, cwd: Path, files: Sequence[str]) -> MemoryContext:
+        """The AGENTS.md docs strictly below ``cwd`` on the way to ``files`` (relative to cwd), for one step."""
+        ...

@@ -1,0 +1,300 @@
+"""Events: what a session reports, one pydantic model per ``type`` (DESIGN.md "Events", plus compatible extensions).
+
+Every event has ``type`` and ``ts`` (ISO-8601 UTC, milliseconds). ``exec --json`` writes them one compact JSON object
+a line (:class:`JsonlSink`); the store keeps them with the session (:class:`StoreSink`). Producers only know the
+:class:`EventSink` protocol.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import cache
+from typing import IO, Annotated, Any, ClassVar, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+__all__ = [
+    "BaseEvent",
+    "GitInfo",
+    "PlanStepInfo",
+    "CheckInfo",
+    "UsageTotals",
+    "SessionStarted",
+    "SessionResumed",
+    "PlanCreated",
+    "StepStarted",
+    "CommandDecided",
+    "CommandExecuted",
+    "ReviewCompleted",
+    "ValidationCompleted",
+    "EditApplied",
+    "StepCompleted",
+    "UsageReported",
+    "SessionCompleted",
+    "ErrorEvent",
+    "WarningEvent",
+    "MemoryLoaded",
+    "Event",
+    "parse_event",
+    "now_iso",
+    "EventSink",
+    "JsonlSink",
+    "FanoutSink",
+    "ListSink",
+    "EventLog",
+    "StoreSink",
+]
+
+
+def now_iso() -> str:
+    """The current time as ISO-8601 UTC with milliseconds: ``2025-01-31T12:00:00.123Z``."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class BaseEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    type: str  # each event narrows it to its Literal; declared here so JSON puts it first
+    ts: str = Field(default_factory=now_iso)
+    # Fields left out of the JSON when None (the "?" fields of DESIGN.md); all others are always present.
+    _optional: ClassVar[frozenset[str]] = frozenset()
+
+    def to_json(self) -> str:
+        """One compact JSON object, ``type`` first."""
+        skip = {name for name in self._optional if getattr(self, name) is None}
+        return self.model_dump_json(exclude=skip or None)
+
+
+class GitInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    branch: str | None = None
+    commit: str | None = None
+
+
+class PlanStepInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    role: str
+    goal: str
+    depends_on: tuple[str, ...] = ()
+
+
+class CheckInfo(BaseModel):
+    """A check the validator runs and why it was chosen (``plan.created``'s ``checks``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    command: str
+    reason: str
+
+
+class UsageTotals(BaseModel):
+    """A session's token usage and cost, in total and per role."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    by_role: dict[str, dict[str, float | int]] = Field(default_factory=dict)
+
+
+class SessionStarted(BaseEvent):
+    type: Literal["session.started"] = "session.started"
+    session_id: str
+    cwd: str
+    git: GitInfo = Field(default_factory=GitInfo)
+
+
+class SessionResumed(BaseEvent):
+    type: Literal["session.resumed"] = "session.resumed"
+    session_id: str
+
+
+class PlanCreated(BaseEvent):
+    type: Literal["plan.created"] = "plan.created"
+    steps: tuple[PlanStepInfo, ...]
+    summary: str = ""  # the planner's one sentence (an extension of the contract's {steps})
+    checks: tuple[CheckInfo, ...] = ()  # the checks found for the project, and why (an extension too)
+
+
+class StepStarted(BaseEvent):
+    type: Literal["step.started"] = "step.started"
+    step_id: str
+    role: str
+    model: str
+
+
+class CommandDecided(BaseEvent):
+    type: Literal["command.decided"] = "command.decided"
+    step_id: str
+    argv: tuple[str, ...]
+    decision: str
+    rules: tuple[Any, ...] = ()
+    reason: str = ""
+
+
+class CommandExecuted(BaseEvent):
+    type: Literal["command.executed"] = "command.executed"
+    step_id: str
+    argv: tuple[str, ...]
+    decision: str
+    sandbox: str
+    exit_code: int | None
+
+
+class ReviewCompleted(BaseEvent):
+    type: Literal["review.completed"] = "review.completed"
+    step_id: str
+    verdict: str
+    comments: tuple[str, ...] = ()
+
+
+class ValidationCompleted(BaseEvent):
+    type: Literal["validation.completed"] = "validation.completed"
+    step_id: str
+    passed: bool
+    output_tail: str = ""
+
+
+class EditApplied(BaseEvent):
+    type: Literal["edit.applied"] = "edit.applied"
+    step_id: str
+    files: tuple[str, ...]
+
+
+class StepCompleted(BaseEvent):
+    type: Literal["step.completed"] = "step.completed"
+    step_id: str
+    status: Literal["succeeded", "failed", "skipped"]
+
+
+class UsageReported(BaseEvent):
+    type: Literal["usage"] = "usage"
+    role: str
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    step_id: str | None = None  # extension: the step whose call it was (absent for the planner)
+    _optional: ClassVar[frozenset[str]] = frozenset({"step_id"})
+
+
+class SessionCompleted(BaseEvent):
+    type: Literal["session.completed"] = "session.completed"
+    status: Literal["succeeded", "failed", "interrupted"]
+    usage: UsageTotals = Field(default_factory=UsageTotals)
+
+
+class ErrorEvent(BaseEvent):
+    type: Literal["error"] = "error"
+    message: str
+
+
+class WarningEvent(BaseEvent):
+    type: Literal["warning"] = "warning"
+    message: str
+    step_id: str | None = None
+    _optional: ClassVar[frozenset[str]] = frozenset({"step_id"})
+
+
+class MemoryLoaded(BaseEvent):
+    type: Literal["memory.loaded"] = "memory.loaded"
+    step_id: str
+    sources: tuple[str, ...] = ()
+
+
+Event = Annotated[
+    SessionStarted
+    | SessionResumed
+    | PlanCreated
+    | StepStarted
+    | CommandDecided
+    | CommandExecuted
+    | ReviewCompleted
+    | ValidationCompleted
+    | EditApplied
+    | StepCompleted
+    | UsageReported
+    | SessionCompleted
+    | ErrorEvent
+    | WarningEvent
+    | MemoryLoaded,
+    Field(discriminator="type"),
+]
+
+
+@cache
+def _adapter() -> TypeAdapter[Event]:
+    return TypeAdapter(Event)
+
+
+def parse_event(data: str | bytes | dict[str, Any]) -> Event:
+    """The typed event for one JSON line (or its dict). Raises ``pydantic.ValidationError`` on an unknown shape."""
+    if isinstance(data, dict):
+        return _adapter().validate_python(data)
+    return _adapter().validate_json(data)
+
+
+class EventSink(Protocol):
+    """Receives every event of a session. Must not raise for ordinary events; must be cheap (called inline)."""
+
+    def emit(self, event: Event) -> None: ...
+
+
+class JsonlSink:
+    """Writes one compact JSON object per line to ``stream`` and flushes after each (``exec --json``)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()  # usage callbacks may arrive from worker threads
+
+    def emit(self, event: Event) -> None:
+        line = event.to_json() + "\n"
+        with self._lock:
+            self._stream.write(line)
+            self._stream.flush()
+
+
+class FanoutSink:
+    """Forwards every event to each sink, in order."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        self.sinks: Sequence[EventSink] = sinks
+
+    def emit(self, event: Event) -> None:
+        for sink in self.sinks:
+            sink.emit(event)
+
+
+class ListSink:
+    """Collects events in memory (``.events``): for Python API users and tests."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of_type(self, type_: str) -> list[Event]:
+        return [e for e in self.events if e.type == type_]
+
+
+class EventLog(Protocol):
+    """Where a session's events are persisted (``orchestrator.store.sessions.SessionStore``)."""
+
+    def append_event(self, event: Event) -> None: ...
+
+
+class StoreSink:
+    """Persists every event with the session, durably, before the next action."""
+
+    def __init__(self, log: EventLog) -> None:
+        self._log = log
+
+    def emit(self, event: Event) -> None:
+        self._log.append_event(event)

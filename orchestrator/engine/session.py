@@ -1,0 +1,245 @@
+"""One step, end to end, inside a session: staging → the role pipeline → user approval → apply → cleanup.
+
+:class:`StepExecutor` is the scheduler's step runner. It gives the step a staging (reattached or rebuilt from the
+store after a crash or Ctrl-C), runs the pipeline (``agents.pipeline.run_step``, injected), shows an approved
+coder diff to the user when asked to, applies it to the working tree through the journal, re-runs the step on the
+updated tree when its diff conflicts with edits applied meanwhile, and always removes the staging. Nothing here
+touches the user's tree before the diff was approved and validated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import anyio
+
+from orchestrator.core.contracts import MemoryContext, Message
+from orchestrator.core.events import EditApplied, EventSink, UsageTotals, WarningEvent
+from orchestrator.core.plan import Plan, Step, StepStatus, ancestors, build_dag
+from orchestrator.engine.scheduler import FATAL_ERRORS, StepResult
+from orchestrator.store.sessions import JournalEntry, SessionStore
+from orchestrator.workspace.staging import ApplyConflict, Staging, Workspace
+
+__all__ = [
+    "StepOutcomeLike",
+    "StepFn",
+    "PlanFn",
+    "DiffReviewer",
+    "PlanDecision",
+    "PlanReviewer",
+    "StoreCheckpoint",
+    "StepExecutor",
+    "SessionResult",
+    "CURRENT_STEP",
+    "applied_journal",
+]
+
+# The step whose task is running: model calls made inside it are attributed to it (usage events carry its id).
+CURRENT_STEP: ContextVar[str | None] = ContextVar("orchestrate_current_step", default=None)
+
+
+class StepOutcomeLike(Protocol):
+    """What the pipeline returns for one step (``agents.pipeline.StepOutcome``)."""
+
+    @property
+    def status(self) -> Literal["succeeded", "failed"]: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def diff(self) -> str: ...
+    @property
+    def files(self) -> tuple[str, ...]: ...
+
+
+class StepFn(Protocol):
+    """``agents.pipeline.run_step``."""
+
+    async def __call__(self, step: Step, *, task: str, plan: Plan, staging: Staging, deps: Any,
+                       checkpoint: StoreCheckpoint | None = None) -> StepOutcomeLike: ...
+
+
+class PlanFn(Protocol):
+    """``agents.planner.make_plan``."""
+
+    async def __call__(self, task: str, *, gateway: Any, memory: MemoryContext, repo_summary: str) -> Plan: ...
+
+
+class DiffReviewer(Protocol):
+    """The user's last word on a step's change before it reaches the working tree (interactive runs)."""
+
+    async def review_diff(self, step: Step, diff: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class PlanDecision:
+    action: Literal["accept", "edit", "quit"]
+    task: str = ""  # the edited task, with "edit"
+
+
+class PlanReviewer(Protocol):
+    async def review_plan(self, plan: Plan, task: str) -> PlanDecision: ...
+
+
+def applied_journal(session: SessionStore, events: EventSink) -> Callable[[JournalEntry], None]:
+    """The edit journal of ``session``: an edit's ``done`` and its ``edit.applied`` event are committed together, so a
+    crash can never leave an applied edit without its event; the event reaches the consumers only after that commit
+    (``SessionEvents``), so an edit announced as applied is never applied again by a resume."""
+
+    def record(entry: JournalEntry) -> None:
+        with session.transaction():
+            session.journal(entry)
+            if entry.state == "done":
+                events.emit(EditApplied(step_id=entry.step_id, files=entry.files))
+
+    return record
+
+
+class StoreCheckpoint:
+    """A step's conversation, persisted in the session store (``agents.pipeline.StepCheckpoint``)."""
+
+    def __init__(self, session: SessionStore, step_id: str) -> None:
+        self._session = session
+        self._step_id = step_id
+
+    def load(self) -> list[Message] | None:
+        return self._session.load_messages(self._step_id)
+
+    def save(self, messages: Sequence[Message]) -> None:
+        self._session.save_messages(self._step_id, messages)
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    session_id: str
+    status: Literal["succeeded", "failed", "interrupted"]
+    steps: dict[str, StepStatus]
+    usage: UsageTotals
+    reasons: dict[str, str] = field(default_factory=dict)  # why each failed step failed
+    already_finished: bool = False  # a resume found nothing left to run (the session had ended before)
+
+    @property
+    def exit_code(self) -> int:
+        """DESIGN.md: 0 success, 1 a step failed, 130 interrupted (quitting at the plan review changed nothing: 0)."""
+        return {"succeeded": 0, "failed": 1}.get(self.status, 0 if not self.steps else 130)
+
+
+class StepExecutor:
+    """Runs one step for the scheduler (see the module docstring). ``conflict_reruns`` bounds re-runs on conflict;
+    ``tree_lock()`` is held while an edit is applied to the working tree
+    (:func:`orchestrator.store.locks.tree_lock`)."""
+
+    def __init__(self, *, task: str, plan: Plan, session: SessionStore, workspace: Workspace, run_step: StepFn,
+                 deps: Any, events: EventSink, diff_reviewer: DiffReviewer | None = None,
+                 conflict_reruns: int = 2, tree_lock: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
+        self._task = task
+        self._plan = plan
+        self._dag = build_dag(plan)
+        self._session = session
+        self._workspace = workspace
+        self._run_step = run_step
+        self._deps = deps
+        self._events = events
+        self._diff_reviewer = diff_reviewer
+        self._conflict_reruns = conflict_reruns
+        self._tree_lock = tree_lock
+
+    async def __call__(self, step: Step) -> StepResult:
+        CURRENT_STEP.set(step.id)  # each step runs in its own task, hence its own context
+        done = await anyio.to_thread.run_sync(self._already_applied, step)
+        if done is not None:
+            return done
+        for _ in range(self._conflict_reruns + 1):
+            staging = await self._staging_for(step)
+            try:
+                result = await self._attempt(step, staging)
+            except BaseException as exc:
+                # Cancelled (Ctrl-C) or the whole run stops: keep the work for `resume`; else the step just failed.
+                if isinstance(exc, Exception) and not isinstance(exc, FATAL_ERRORS):
+                    self._discard(step, staging)
+                else:
+                    self._park(step, staging)  # synchronous: cancellation cannot cut it short
+                raise
+            self._discard(step, staging)
+            if result is not None:
+                return result
+        return StepResult(status="failed", reason="its change kept conflicting with the other steps' edits")
+
+    def _already_applied(self, step: Step) -> StepResult | None:
+        """A step killed after its edit landed (journal ``done``) is finished, not run again: its staging goes."""
+        applied = self._session.journal_entry(step.id)
+        if applied is None or applied.state != "done":
+            return None
+        record = self._session.staging(step.id)
+        staging = self._workspace.attach(record) if record is not None else None
+        if staging is not None:
+            staging.remove()
+        self._session.set_staging(step.id, None)
+        return StepResult(status="succeeded", summary="its edit was applied before the interruption",
+                          files=applied.files)
+
+    async def _attempt(self, step: Step, staging: Staging) -> StepResult | None:
+        outcome = await self._run_step(step, task=self._task, plan=self._plan, staging=staging, deps=self._deps,
+                                       checkpoint=StoreCheckpoint(self._session, step.id))
+        if outcome.status != "succeeded":
+            return StepResult(status="failed", summary=outcome.summary, reason=outcome.reason or "the step failed")
+        if step.role != "coder" or not outcome.diff.strip():
+            return StepResult(status="succeeded", summary=outcome.summary)
+        if self._diff_reviewer is not None and not await self._diff_reviewer.review_diff(step, outcome.diff):
+            return StepResult(status="failed", summary=outcome.summary, reason="the user rejected the change")
+        files = tuple(outcome.files) or tuple(await anyio.to_thread.run_sync(staging.changed_files))
+        journal = applied_journal(self._session, self._events)
+        try:
+            await anyio.to_thread.run_sync(self._apply, step.id, outcome.diff, files, journal)
+        except ApplyConflict as conflict:
+            self._events.emit(WarningEvent(step_id=step.id, message=f"{conflict}; re-running it on the updated tree"))
+            self._session.save_messages(step.id, [])  # the re-run starts over: its old conversation is stale
+            return None
+        return StepResult(status="succeeded", summary=outcome.summary, files=files)
+
+    def _apply(self, step_id: str, diff: str, files: tuple[str, ...], journal: Callable[[JournalEntry], None]) -> None:
+        with self._tree_lock():  # other sessions may write to the same tree: one edit at a time
+            self._workspace.apply(step_id, diff, files, journal)
+
+    async def _staging_for(self, step: Step) -> Staging:
+        return await anyio.to_thread.run_sync(self._prepare_staging, step)
+
+    def _prepare_staging(self, step: Step) -> Staging:
+        """Reattach what a killed run left, or rebuild what an interrupted run saved, or start fresh."""
+        record = self._session.staging(step.id)
+        staging = self._workspace.attach(record) if record is not None else None
+        if staging is None:
+            staging = self._workspace.create_staging(self._session.stagings_dir, step.id)
+            if record is not None and record.diff:
+                try:
+                    staging.apply_own(record.diff)
+                except Exception:  # the tree moved on: the saved work no longer fits, start the step over
+                    self._session.save_messages(step.id, [])
+            elif record is not None:
+                self._session.save_messages(step.id, [])
+            if step.role != "coder":
+                staging.review_base(self._applied_before(step))
+        self._session.set_staging(step.id, staging.record())
+        return staging
+
+    def _applied_before(self, step: Step) -> list[str]:
+        entries = (self._session.journal_entry(s.id) for s in self._plan.steps if s.id in ancestors(self._dag, step.id))
+        return [e.diff for e in entries if e is not None and e.state == "done"]
+
+    def _park(self, step: Step, staging: Staging) -> None:
+        """Interrupted: keep the work in the store (the diff so far) and remove the staging from disk."""
+        try:
+            diff = staging.diff()
+        except Exception:
+            diff = None
+        self._session.set_staging(step.id, staging.record(diff=diff or None))
+        staging.remove()
+
+    def _discard(self, step: Step, staging: Staging) -> None:
+        staging.remove()
+        self._session.set_staging(step.id, None)

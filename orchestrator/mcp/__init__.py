@@ -1,0 +1,1 @@
+"""MCP client side: the servers a session connects to and the hub that routes tool calls."""

@@ -1,0 +1,1 @@
+"""The model gateway and its backends (litellm, the embedded model), capabilities, output parsing."""

@@ -1,0 +1,1 @@
+"""Configuration: the schema, the layering, the home directory, the trust table, saved prompts."""

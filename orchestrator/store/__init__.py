@@ -1,0 +1,1 @@
+"""Durable session state (diskcache): the sessions catalogue, one session's records, locks."""

@@ -1,0 +1,1 @@
+"""Git and the stagings: the only modules that run git."""

@@ -1,0 +1,211 @@
+"""The one place that runs git: every git command orchestrate runs, on the user's repository or on a staging.
+
+A staging is written by a sandboxed agent (under the Landlock backend its ``.git`` file and ``.gitattributes`` too),
+and orchestrate runs git on it outside the sandbox, so git must not run anything the repository names. :class:`Git`:
+
+- never discovers the repository: ``--git-dir`` and ``--work-tree`` are always the ones orchestrate registered, so a
+  ``.git`` the agent replaced (a file turned into a directory with its own config) is never read;
+- rebuilds the environment: nothing ``GIT_*`` (nor a pager, editor or askpass) is inherited from the caller; only
+  ``PATH``, ``HOME``, ``XDG_CONFIG_HOME`` and ``TMPDIR`` pass, so the user's own global config still applies;
+- overrides config at command scope (above every config file): no hooks, no fsmonitor, no pager or editor, no
+  signing, no transport at all (a partial clone's lazy fetch fails instead of running ssh or credential helpers), no
+  automatic gc or maintenance, no submodule recursion;
+- blanks every filter driver (clean, smudge, process; ``required`` off) that any config git reads defines, so a
+  ``filter=`` attribute in the tree runs nothing: content is stored and checked out as it is;
+- gives every ``git diff`` ``--no-ext-diff --no-textconv`` (no external diff, no textconv driver);
+- runs only the subcommands orchestrate needs, none of which merges (merge drivers never run) or talks to a remote.
+
+Attributes other than drivers (``text``, ``eol``, ``binary`` detection) keep their meaning; nothing is written to the
+user's repository to achieve this. Needs git >= 2.31 (``GIT_CONFIG_COUNT``), checked once per process.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from orchestrator.core.errors import OrchestrateError
+
+__all__ = ["Git", "GitError", "Repository", "discover", "linked_common_dir", "worktree_git_dir"]
+
+_MIN_VERSION = (2, 31)
+_PASSED_ENV = ("PATH", "HOME", "XDG_CONFIG_HOME", "TMPDIR")
+_ENV = {
+    "LC_ALL": "C",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "",  # empty wins over core.askPass and SSH_ASKPASS: nothing is asked
+    "GIT_PAGER": "cat",
+    "GIT_EDITOR": ":",
+    "GIT_NO_LAZY_FETCH": "1",  # git >= 2.45; older ones are stopped by protocol.allow=never
+    "GIT_AUTHOR_NAME": "orchestrate",
+    "GIT_AUTHOR_EMAIL": "orchestrate@localhost",
+    "GIT_COMMITTER_NAME": "orchestrate",
+    "GIT_COMMITTER_EMAIL": "orchestrate@localhost",
+}
+_CONFIG: tuple[tuple[str, str], ...] = (
+    ("core.hooksPath", "/dev/null"),
+    ("core.fsmonitor", "false"),
+    ("core.pager", "cat"),
+    ("core.editor", ":"),
+    ("core.askPass", ""),
+    ("core.quotepath", "false"),
+    ("credential.helper", ""),  # an empty value clears the list of helpers
+    ("protocol.allow", "never"),
+    ("commit.gpgSign", "false"),
+    ("tag.gpgSign", "false"),
+    ("gc.auto", "0"),
+    ("maintenance.auto", "false"),
+    ("submodule.recurse", "false"),
+)
+_FILTER_KEYS = r"^filter\..*\.(clean|smudge|process|required)$"
+# Why each is needed: see Staging and Workspace (orchestrator.workspace.staging). None merges, fetches or pushes.
+_SUBCOMMANDS = frozenset({"add", "apply", "commit", "commit-tree", "diff", "init", "ls-files", "read-tree",
+                          "rev-parse", "symbolic-ref", "worktree", "write-tree"})
+
+
+class GitError(OrchestrateError):
+    """A git command orchestrate ran failed (or git is missing or too old)."""
+
+
+@dataclass(frozen=True)
+class Repository:
+    """A work tree found from a directory: its top level, git dir and common dir (absolute, resolved)."""
+
+    top: Path
+    git_dir: Path
+    common_dir: Path
+
+
+class Git:
+    """git on one repository: ``git_dir`` and ``work_tree`` (None: no work tree) are given, never discovered.
+
+    ``index`` (optional) is a private index file used instead of the git dir's own (``GIT_INDEX_FILE``).
+    """
+
+    def __init__(self, git_dir: Path, work_tree: Path | None, *, index: Path | None = None) -> None:
+        self.git_dir = git_dir
+        self.work_tree = work_tree
+        self.index = index
+
+    def with_index(self, index: Path) -> Git:
+        return Git(self.git_dir, self.work_tree, index=index)
+
+    def run(self, args: Sequence[str], *, cwd: Path | None = None, stdin: bytes | None = None,
+            check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        """Run ``git ARGS`` (in ``cwd``, default the work tree); raise :class:`GitError` on failure if ``check``."""
+        if not args or args[0] not in _SUBCOMMANDS or "--3way" in args or "-3" in args:
+            raise GitError(f"orchestrate does not run `git {' '.join(args[:2])}`")
+        if args[0] == "diff":
+            args = ["diff", "--no-ext-diff", "--no-textconv", *args[1:]]
+        where = cwd or self.work_tree or self.git_dir
+        blanks = [] if args[0] == "init" else self._filter_blanks(where)  # a new repository has no drivers of its own
+        proc = _spawn([*self._location(), *args], cwd=where, env=_environment(blanks, self.index), stdin=stdin)
+        if check and proc.returncode != 0:
+            raise GitError(f"git {args[0]} failed in {where}: {_last_line(proc)}")
+        return proc
+
+    def out(self, args: Sequence[str], *, cwd: Path | None = None, stdin: bytes | None = None,
+            check: bool = True) -> str:
+        """The stripped standard output of :meth:`run`."""
+        return self.run(args, cwd=cwd, stdin=stdin, check=check).stdout.decode(errors="surrogateescape").strip()
+
+    def _location(self) -> list[str]:
+        tree = [f"--work-tree={self.work_tree}"] if self.work_tree is not None else []
+        return [f"--git-dir={self.git_dir}", *tree]
+
+    def _filter_blanks(self, where: Path) -> list[tuple[str, str]]:
+        """Every filter driver key some config defines, overridden to do nothing. Read afresh on each call: a config
+        file may change between two calls. Fails closed: a config git cannot list stops the command."""
+        listing = [*self._location(), "config", "--null", "--name-only", "--get-regexp", _FILTER_KEYS]
+        proc = _spawn(listing, cwd=where, env=_environment([], None), stdin=None)
+        if proc.returncode not in (0, 1):  # 1: no such key
+            raise GitError(f"git could not read the configuration of {self.git_dir}: {_last_line(proc)}")
+        names = {os.fsdecode(name) for name in proc.stdout.split(b"\0") if name}
+        return [(name, "false" if name.endswith(".required") else "") for name in sorted(names)]
+
+
+def _environment(extra: Sequence[tuple[str, str]], index: Path | None) -> dict[str, str]:
+    env = {key: os.environ[key] for key in _PASSED_ENV if key in os.environ}
+    env.update(_ENV)
+    overrides = [*_CONFIG, *extra]
+    env["GIT_CONFIG_COUNT"] = str(len(overrides))
+    for number, (key, value) in enumerate(overrides):
+        env[f"GIT_CONFIG_KEY_{number}"] = key
+        env[f"GIT_CONFIG_VALUE_{number}"] = value
+    if index is not None:
+        env["GIT_INDEX_FILE"] = str(index)
+    return env
+
+
+def _last_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+    lines = proc.stderr.decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else f"exit status {proc.returncode}"
+
+
+def _spawn(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str],
+           stdin: bytes | None) -> subprocess.CompletedProcess[bytes]:
+    _check_version()
+    return subprocess.run(["git", "--no-pager", *argv], cwd=cwd, env=env, input=stdin, capture_output=True,
+                          check=False)
+
+
+@cache
+def _check_version() -> None:
+    if shutil.which("git") is None:
+        raise GitError("git is not installed", hint="install git")
+    text = subprocess.run(["git", "version"], capture_output=True, text=True, check=False).stdout
+    found = re.search(r"(\d+)\.(\d+)", text)
+    if found is None or (int(found.group(1)), int(found.group(2))) < _MIN_VERSION:
+        raise GitError(f"orchestrate needs git 2.31 or newer (found {text.strip() or 'no version'})",
+                       hint="upgrade git")
+
+
+def discover(cwd: Path) -> Repository | None:
+    """The repository whose work tree holds ``cwd`` (the user's own tree, so its ``.git`` is the user's), or None."""
+    if shutil.which("git") is None:
+        return None
+    proc = _spawn(["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"], cwd=cwd,
+                  env=_environment([], None), stdin=None)
+    lines = proc.stdout.decode(errors="surrogateescape").splitlines()
+    if proc.returncode != 0 or len(lines) != 3 or not lines[0]:
+        return None
+    top, git_dir, common = (Path(cwd, line).resolve() for line in lines)
+    return Repository(top=top, git_dir=git_dir, common_dir=common)
+
+
+def worktree_git_dir(common_dir: Path, tree: Path) -> Path | None:
+    """The git dir ``common_dir`` registered for the linked worktree at ``tree`` (``worktrees/NAME``, whose ``gitdir``
+    file names ``tree/.git``), or None. Reads only the repository's own files, never ``tree/.git`` (the agent's)."""
+    wanted = os.path.realpath(tree / ".git")
+    registered = common_dir / "worktrees"
+    if not registered.is_dir():
+        return None
+    for admin in sorted(registered.iterdir()):
+        back = _read(admin / "gitdir")
+        if back and os.path.realpath(admin / back) == wanted:
+            return admin
+    return None
+
+
+def linked_common_dir(dot_git: Path) -> Path | None:
+    """The common dir of the repository a worktree's ``.git`` file points into, only if that repository registered
+    this very worktree (its ``worktrees/NAME/gitdir`` points back); else None: the file may have been rewritten."""
+    target = _read(dot_git).removeprefix("gitdir:").strip() if dot_git.is_file() else ""
+    if not target:
+        return None
+    admin = Path(os.path.realpath(dot_git.parent / target))
+    common = admin.parent.parent
+    return common if admin.parent.name == "worktrees" and worktree_git_dir(common, dot_git.parent) == admin else None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="surrogateescape").strip()
+    except OSError:
+        return ""
