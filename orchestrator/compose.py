@@ -21,9 +21,9 @@ from orchestrator.settings.home import Home
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from orchestrator.cli.console import LiveView
     from orchestrator.mcp.session import McpSession
     from orchestrator.settings.config import LoadedConfig
+    from orchestrator.terminal.view import LiveView
 
 __all__ = ["build_collaborators", "usage_reporter", "SessionExtras", "capture_extras", "capturing"]
 
@@ -114,7 +114,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
         "planner": make_plan, "run_step": run_step, "deps": deps, "approvals": gate, "checks": checks,
     }
     if interactive and console is not None:
-        from orchestrator.cli.console import ConsoleReviewer
+        from orchestrator.terminal.view import ConsoleReviewer
 
         reviewer = ConsoleReviewer(console, _live_view(getattr(events, "user", None)))
         parts["plan_reviewer"] = reviewer
@@ -126,7 +126,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
 
 def _live_view(sink: object) -> LiveView | None:
     """The live view among the caller's sinks (the plan and diff reviews pause its redraws while they ask)."""
-    from orchestrator.cli.console import LiveView
+    from orchestrator.terminal.view import LiveView
 
     if isinstance(sink, LiveView):
         return sink
@@ -138,7 +138,8 @@ def _live_view(sink: object) -> LiveView | None:
 def _approver(interactive: bool, console: Console | None, *, home: Home, project_root: Path) -> Any:
     """Who answers approval prompts. "Always allow" appends to the user's or *this project's* rules file, so the
     console approver needs the project root the config was loaded for (not the process cwd)."""
-    from policies.approval import ConsoleApprover, NonInteractiveApprover
+    from orchestrator.terminal.approver import ConsoleApprover
+    from policies.approval import NonInteractiveApprover
 
     if interactive:
         return ConsoleApprover(console, home=home, project_root=project_root)

@@ -2,7 +2,7 @@
 Orchestrator with its MCP servers, and the start-up lines for the human.
 
 * **Trust**: the first *interactive* run in a project that has an ``.orchestrate/`` directory and was never trusted
-  nor untrusted asks (:func:`orchestrator.settings.trust.ask_trust`) and loads the config again with the answer.
+  nor untrusted asks (:func:`orchestrator.terminal.trust.ask_trust`) and loads the config again with the answer.
   ``exec`` and
   ``plan`` never ask: an undecided project is untrusted, its config, rules and prompts are ignored, and one ``note:``
   line says so.
@@ -40,7 +40,7 @@ def load_run_config(args: argparse.Namespace, ctx: CliContext, *, ask: bool, hum
     loaded = ctx.load_config(args)
     if ask and loaded.trust_level is None and _can_ask(human) and _has_project_dir(loaded.project_root,
                                                                                    ctx.cwd(args)):
-        from orchestrator.settings.trust import ask_trust
+        from orchestrator.terminal.trust import ask_trust
 
         ask_trust(human, ctx.home, loaded.project_root)
         loaded = ctx.load_config(args)  # what the answer allows (a trusted project's config may now fail to load)
@@ -59,11 +59,11 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
                       json_out: bool = False, session_options: Mapping[str, Any] | None = None) -> Orchestrator:
     """The run's Orchestrator: events to ``human`` (live view) or JSONL on stdout; start-up lines printed once."""
     from orchestrator.api import Orchestrator
-    from orchestrator.cli.console import LiveView
     from orchestrator.compose import capture_extras
     from orchestrator.core.events import FanoutSink, JsonlSink
     from orchestrator.mcp.session import ACTIVE_MCP
     from orchestrator.models.gateway import describe_default
+    from orchestrator.terminal.view import LiveView
 
     hooks = SessionEndHooks()
     user: EventSink = JsonlSink(ctx.out.file) if json_out else LiveView(human)

@@ -69,7 +69,7 @@ def resolve_model(model: str, config: RoleConfig, *, settings: Settings, environ
     if model == LOCAL:
         return _local_model(settings, environ)
     if model.startswith(_FAKE_PREFIXES):
-        from orchestrator.testing import model_from_string
+        from orchestrator.models.fakes import model_from_string
 
         return model_from_string(model)
     if requests_forbidden(environ):

@@ -3,7 +3,8 @@
 A project is trusted when the user config says ``[projects."/abs/path"] trust_level = "trusted"`` for the project
 root or one of its ancestors (the nearest entry wins). Untrusted and unknown projects' ``.orchestrate/`` files are
 never loaded. :func:`set_trust` edits that table in ``$ORCHESTRATE_HOME/config.toml`` with tomlkit, so the user's
-comments and layout survive; :func:`ask_trust` is the first-run question in an unknown directory.
+comments and layout survive; :func:`orchestrator.terminal.trust.ask_trust` is the first-run question in an unknown
+directory.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from orchestrator.core.errors import ConfigError, Location
 
 if TYPE_CHECKING:
-    from rich.console import Console
 
     from orchestrator.settings.home import Home
 
-__all__ = ["TrustLevel", "trust_level_for", "set_trust", "ask_trust"]
+__all__ = ["TrustLevel", "trust_level_for", "set_trust"]
 
 TrustLevel = Literal["trusted", "untrusted"]
 
@@ -70,21 +70,3 @@ def set_trust(home: Home, path: Path, level: TrustLevel) -> None:
         config.write_text(tomlkit.dumps(document), encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot write config: {exc.strerror}", location=Location(config)) from None
-
-
-def ask_trust(console: Console, home: Home, project_root: Path, *, stream: Any = None) -> TrustLevel:
-    """Ask whether to trust ``project_root`` (first run there), record the answer, and return it."""
-    from rich.markup import escape
-    from rich.prompt import Confirm
-
-    console.print(
-        f"[bold]{escape(str(project_root))}[/] is a directory orchestrate has not seen before.\n"
-        "Trusting it lets its [cyan].orchestrate/config.toml[/] and [cyan].orchestrate/rules/*.rules[/] configure "
-        "models and allow commands. Only trust projects you (or people you trust) control."
-    )
-    answer = Confirm.ask("Trust this project?", console=console, default=False, stream=stream)
-    level: TrustLevel = "trusted" if answer else "untrusted"
-    set_trust(home, project_root, level)
-    console.print(f"Recorded: {escape(str(project_root))} is {level} (change it with `orchestrate "
-                  f"{'untrust' if answer else 'trust'} {escape(str(project_root))}`).")
-    return level

@@ -7,7 +7,6 @@ import io
 
 from rich.console import Console
 
-from orchestrator.cli.console import DagView, LiveView
 from orchestrator.core.events import (
     CommandExecuted,
     EditApplied,
@@ -18,6 +17,7 @@ from orchestrator.core.events import (
     StepStarted,
     UsageReported,
 )
+from orchestrator.terminal.view import DagView, LiveView
 
 PLAN = PlanCreated(steps=(PlanStepInfo(id="code", role="coder", goal="add [validation]"),
                           PlanStepInfo(id="check", role="validator", goal="run the tests", depends_on=("code",))))

@@ -24,9 +24,10 @@ from orchestrator.engine.commands import CommandRunner
 from orchestrator.engine.resume import BudgetGuard, SessionApprovals
 from orchestrator.settings.home import Home
 from orchestrator.settings.schema import Settings
+from orchestrator.terminal.approver import ConsoleApprover
 from orchestrator.testing import FunctionModel, gateway_for
 from orchestrator.workspace.staging import Staging
-from policies.approval import ConsoleApprover, NonInteractiveApprover
+from policies.approval import NonInteractiveApprover
 from policies.gate import build_gate
 from policies.sandbox import build_sandbox
 from tests.engine.test_orchestrator_flow import Outcome, _plan, fixed_planner

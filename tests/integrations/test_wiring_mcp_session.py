@@ -15,7 +15,8 @@ from orchestrator.core.events import ListSink
 from orchestrator.mcp.session import McpSession
 from orchestrator.settings.home import Home
 from orchestrator.settings.schema import Settings
-from policies.approval import ConsoleApprover, NonInteractiveApprover
+from orchestrator.terminal.approver import ConsoleApprover
+from policies.approval import NonInteractiveApprover
 from tests.integrations.conftest import ECHO_SERVER
 
 pytestmark = pytest.mark.anyio

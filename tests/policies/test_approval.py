@@ -11,8 +11,9 @@ from rich.console import Console
 
 from orchestrator.core.contracts import ApprovalRequest, Approver, GateVerdict
 from orchestrator.settings.home import Home
+from orchestrator.terminal.approver import ConsoleApprover
 from policies.amend import append_allow_rule
-from policies.approval import ConsoleApprover, NonInteractiveApprover
+from policies.approval import NonInteractiveApprover
 from policies.gate import Gate
 from policies.policy import Policy
 

@@ -13,7 +13,8 @@ from orchestrator.cli.context import CliContext
 from orchestrator.cli.main import cli
 from orchestrator.settings.config import load_config
 from orchestrator.settings.home import Home
-from orchestrator.settings.trust import ask_trust, set_trust, trust_level_for
+from orchestrator.settings.trust import set_trust, trust_level_for
+from orchestrator.terminal.trust import ask_trust
 
 
 def _ctx() -> tuple[CliContext, io.StringIO, io.StringIO]:
