@@ -5,7 +5,7 @@ resolved lazily (module ``__getattr__``) so that ``import orchestrator`` does no
 
 >>> import anyio, orchestrator
 >>> from pathlib import Path
->>> from orchestrator.settings.config import load_config
+>>> from orchestrator import load_config
 >>> orch = orchestrator.Orchestrator.from_config(load_config(cwd=Path.cwd()), interactive=False, events=None)
 >>> result = anyio.run(orch.run, "add input validation to bank.py")
 """
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from orchestrator.api import Orchestrator
+    from orchestrator.compose import load_config
     from orchestrator.core import errors, events
     from orchestrator.core.errors import (
         ConfigError,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from orchestrator.core.events import Event, EventSink, JsonlSink, ListSink
     from orchestrator.core.plan import Plan, Step
     from orchestrator.engine.session import SessionResult
-    from orchestrator.settings.config import LoadedConfig, load_config
+    from orchestrator.settings.config import LoadedConfig
 
 __all__ = [
     "__version__",
@@ -65,7 +66,7 @@ _WHERE: dict[str, str] = {
     "SessionResult": "orchestrator.engine.session",
     "Plan": "orchestrator.core.plan",
     "Step": "orchestrator.core.plan",
-    "load_config": "orchestrator.settings.config",
+    "load_config": "orchestrator.compose",
     "LoadedConfig": "orchestrator.settings.config",
     "Event": "orchestrator.core.events",
     "EventSink": "orchestrator.core.events",

@@ -15,27 +15,24 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from orchestrator.core.contracts import Memory, Role
+from orchestrator.core.contracts import Memory
 from orchestrator.core.errors import InputError, ModelOutputError, OrchestrateError
 from orchestrator.core.events import (
-    CheckInfo,
     ErrorEvent,
-    Event,
     EventSink,
     PlanCreated,
     PlanStepInfo,
     SessionCompleted,
     SessionResumed,
     SessionStarted,
-    UsageReported,
 )
 from orchestrator.core.plan import Plan, PlanInvalid, validate_plan
+from orchestrator.engine.emitter import CheckSource, GatewayLike, SessionEvents
 from orchestrator.engine.plan_merge import merge_small_plan, repair_paths
-from orchestrator.engine.replay import REPLAYED, taken_reply
 from orchestrator.engine.resume import (
     BudgetGuard,
     Drift,
@@ -71,61 +68,6 @@ __all__ = ["Orchestrator", "GatewayLike", "SessionEvents", "DriftConfirm"]
 DriftConfirm = Callable[[Drift], bool]
 
 
-class GatewayLike(Protocol):
-    """What the engine needs of ``orchestrator.models.gateway.ModelGateway``."""
-
-    def model_for(self, role: Role) -> str: ...
-
-    async def aclose(self) -> None: ...
-
-
-class CheckSource(Protocol):
-    """What the engine needs of ``agents.checks.CheckFinder``: the project's checks, and a check of the config."""
-
-    def infos(self) -> tuple[CheckInfo, ...]: ...
-
-    def preflight(self) -> None: ...
-
-
-class SessionEvents:
-    """The run's one emitter: every event goes to the active session's store (attached while it runs), then to the
-    caller's sink (the JSONL stream, the live view, the MCP result, the Python API's callbacks).
-
-    Persist before announcing: an event reaches the caller's sink only once the store has committed it together with
-    the transition it announces (an emit inside a store transaction is announced when that transaction commits), so
-    a consumer never acts on something a resumed session does not know. With a ``budget``, a ``usage`` event that
-    brings the session's total cost (over every process that ran it) to the budget raises
-    :class:`~orchestrator.core.errors.BudgetExceededError` once it is recorded and shown.
-    """
-
-    def __init__(self, user: EventSink | None = None, *, budget: BudgetGuard | None = None) -> None:
-        self.user = user
-        self.session: SessionStore | None = None
-        self.budget = budget
-
-    def emit(self, event: Event) -> None:
-        session = self.session
-        reply = taken_reply() if isinstance(event, UsageReported) else None
-        if reply is REPLAYED:
-            return  # a kept reply given again: its usage was recorded and announced when it was paid
-        if session is None:
-            self._announce(event, None)
-            return
-        with session.transaction():
-            session.append_event(event, reply=reply if isinstance(reply, tuple) else None)
-            session.after_commit(partial(self._announce, event, session))
-
-    def take_reply(self, key: str) -> str | None:
-        """A kept model reply of the running session (:mod:`orchestrator.engine.replay`), None if none is left."""
-        return None if self.session is None else self.session.take_reply(key)
-
-    def _announce(self, event: Event, session: SessionStore | None) -> None:
-        if self.user is not None:
-            self.user.emit(event)
-        if self.budget is not None and session is not None and isinstance(event, UsageReported):
-            self.budget.check(session)
-
-
 class Orchestrator:
     """Plans and runs tasks in ``cwd``. Use :meth:`from_config`; the constructor takes every collaborator."""
 
@@ -141,7 +83,11 @@ class Orchestrator:
         self.gateway = gateway
         self.memory = memory
         self.events = events or SessionEvents()
-        self.store = store or Store(home)
+        if store is None:
+            from orchestrator.compose import open_store
+
+            store = open_store(home)
+        self.store = store
         self.workspace = Workspace(self.cwd, exclude=[home.root], include=settings.staging.include,
                                    notify=self._workspace_note)
         self.tree_lock = partial(tree_lock, self.workspace.top, home.root)  # held while an edit is applied

@@ -22,10 +22,30 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from orchestrator.mcp.session import McpSession
-    from orchestrator.settings.config import LoadedConfig
+    from orchestrator.settings.config import CliOverrides, LoadedConfig
+    from orchestrator.store.sessions import Store
     from orchestrator.terminal.view import LiveView
 
-__all__ = ["build_collaborators", "usage_reporter", "SessionExtras", "capture_extras", "capturing"]
+__all__ = ["load_config", "open_store", "build_collaborators", "usage_reporter", "SessionExtras", "capture_extras",
+           "capturing"]
+
+
+def load_config(*, cwd: Path, cli: CliOverrides | None = None, home: Home | None = None,
+                environ: Mapping[str, str] | None = None) -> LoadedConfig:
+    """The effective configuration for a run in ``cwd`` (:func:`orchestrator.settings.config.load_config`, with git
+    deciding which nested project config files are committed). Public as :func:`orchestrator.load_config`."""
+    from orchestrator.settings.config import load_config as load
+    from orchestrator.workspace.gitrun import committed_files
+
+    return load(cwd=cwd, committed=committed_files, cli=cli, home=home, environ=environ)
+
+
+def open_store(home: Home) -> Store:
+    """The sessions of ``home``; removing one also forgets its staging worktrees in the user's repository."""
+    from orchestrator.store.sessions import Store
+    from orchestrator.workspace.gitrun import remove_session_tree
+
+    return Store(home, remove_tree=remove_session_tree)
 
 
 @dataclass
@@ -82,6 +102,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     from orchestrator.engine.commands import CommandRunner
     from orchestrator.engine.replay import replaying_resolver
     from orchestrator.models.gateway import ModelGateway
+    from orchestrator.workspace.gitrun import committed_files
     from policies.gate import build_gate
     from policies.sandbox import build_sandbox, policy_for
 
@@ -94,7 +115,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
 
     # The gate as the session sees it: "allow for this session" is stored in the session and restored on resume.
     policy_gate = build_gate(settings, home=home, cwd=cwd, project_root=loaded.project_root,
-                             trusted=loaded.trust_level == "trusted")
+                             trusted=loaded.trust_level == "trusted", committed=committed_files)
     gate = SessionApprovals(policy_gate)
     approver = _approver(interactive, console, home=home, project_root=loaded.project_root)
     commands = CommandRunner(gate=gate, approver=approver, sandbox=build_sandbox(settings),

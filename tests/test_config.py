@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.compose import load_config
 from orchestrator.core.errors import ConfigError, UsageError
-from orchestrator.settings.config import CliOverrides, load_config
+from orchestrator.settings.config import CliOverrides
 from orchestrator.settings.home import Home
 
 

@@ -90,6 +90,6 @@ class CliContext:
         )
 
     def load_config(self, args: argparse.Namespace) -> LoadedConfig:
-        from orchestrator.settings.config import load_config
+        from orchestrator.compose import load_config
 
         return load_config(cwd=self.cwd(args), cli=self.overrides(args), home=self.home, environ=self.environ)

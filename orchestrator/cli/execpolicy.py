@@ -76,6 +76,7 @@ def handle(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def _shell(args: argparse.Namespace, ctx: CliContext, command: list[str]) -> int:
+    from orchestrator.workspace.gitrun import committed_files
     from policies.gate import build_gate, gate_for
     from policies.rules import load_policy
 
@@ -85,7 +86,7 @@ def _shell(args: argparse.Namespace, ctx: CliContext, command: list[str]) -> int
         gate = gate_for(load_policy(Path(p) for p in args.rules), loaded.settings)
     else:
         gate = build_gate(loaded.settings, home=ctx.home, cwd=cwd, project_root=loaded.project_root,
-                          trusted=loaded.trust_level == "trusted")
+                          trusted=loaded.trust_level == "trusted", committed=committed_files)
     for notice in (*loaded.notices, *gate.notices):
         ctx.err.print(f"note: {notice}", markup=False, highlight=False)
     argv = ["bash", "-lc", command[0]] if len(command) == 1 else command

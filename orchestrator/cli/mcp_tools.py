@@ -91,10 +91,10 @@ class OrchestrateTools:
 
     def sessions(self, cwd: str | None = None) -> list[dict[str, Any]]:
         """Stored sessions, newest first: those of ``cwd`` if given, else every directory's."""
-        from orchestrator.store.sessions import Store
+        from orchestrator.compose import open_store
 
         directory = _directory(cwd) if cwd else None
-        store = Store(self.home)
+        store = open_store(self.home)
         try:
             metas = store.list_sessions(cwd=directory)
         finally:
@@ -104,7 +104,7 @@ class OrchestrateTools:
 
     # ------------------------------------------------------------------------------------------------ helpers
     def _load(self, directory: Path, overrides: CliOverrides) -> LoadedConfig:
-        from orchestrator.settings.config import load_config
+        from orchestrator.compose import load_config
 
         return load_config(cwd=directory, cli=overrides, home=self.home, environ=self._environ)
 

@@ -127,9 +127,9 @@ def _confirm_drift(console: Console, session_id: str, drift: Drift) -> bool:
 
 
 def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
-    from orchestrator.store.sessions import Store
+    from orchestrator.compose import open_store
 
-    store = Store(ctx.home)
+    store = open_store(ctx.home)
     try:
         metas = store.list_sessions(cwd=None if args.all else ctx.cwd(args))
     finally:
@@ -155,9 +155,9 @@ def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def handle_sessions_rm(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove each session named (all names are resolved first, so a bad one removes nothing)."""
-    from orchestrator.store.sessions import Store
+    from orchestrator.compose import open_store
 
-    store = Store(ctx.home)
+    store = open_store(ctx.home)
     try:
         ids = list(dict.fromkeys(store.resolve(name) for name in args.ids))
         for session_id in ids:
@@ -257,9 +257,9 @@ def _ask_task(ctx: CliContext) -> str:
 
 def _pick(args: argparse.Namespace, ctx: CliContext, *, interactive: bool) -> str:
     """The session to resume: the id given, the newest here with --last, or a picker (interactive)."""
-    from orchestrator.store.sessions import Store
+    from orchestrator.compose import open_store
 
-    store = Store(ctx.home)
+    store = open_store(ctx.home)
     try:
         if args.session:
             return store.resolve(args.session)
@@ -300,9 +300,9 @@ def _replayable(args: argparse.Namespace) -> dict[str, Any]:
 def _cd_to_session(args: argparse.Namespace, ctx: CliContext, session_id: str) -> None:
     """Resume runs in the session's directory (its config and working tree), unless -C says otherwise, with the
     session's model and config options unless this command gives its own."""
-    from orchestrator.store.sessions import Store
+    from orchestrator.compose import open_store
 
-    store = Store(ctx.home)
+    store = open_store(ctx.home)
     try:
         with store.open(session_id) as session:
             meta = session.meta

@@ -15,6 +15,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "CommittedFiles",
+    "RemoveTree",
     "Role",
     "ROLES",
     "Message",
@@ -251,3 +253,18 @@ class Memory(Protocol):
     def scoped(self, cwd: Path, files: Sequence[str]) -> MemoryContext:
         """The AGENTS.md docs strictly below ``cwd`` on the way to ``files`` (relative to cwd), for one step."""
         ...
+
+
+class CommittedFiles(Protocol):
+    """Which of ``files`` (inside the git work tree holding ``root``) git tracks unmodified from ``HEAD``. Fails
+    closed: none on any doubt. Settings and policies load a nested ``.orchestrate/`` file only if it is committed; the
+    git-backed one is :func:`orchestrator.workspace.gitrun.committed_files`."""
+
+    def __call__(self, root: Path, files: Sequence[Path]) -> set[Path]: ...
+
+
+class RemoveTree(Protocol):
+    """Deletes a session's directory and what outside it refers to it (the store calls it; the workspace's one,
+    :func:`orchestrator.workspace.gitrun.remove_session_tree`, also forgets staging worktrees in the user's repo)."""
+
+    def __call__(self, directory: Path) -> None: ...

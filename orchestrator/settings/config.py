@@ -18,13 +18,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from orchestrator.core.contracts import ROLES
+from orchestrator.core.contracts import ROLES, CommittedFiles
 from orchestrator.core.errors import ConfigError, Location, UsageError
 from orchestrator.settings.home import Home, resource_path
 from orchestrator.settings.schema import Settings
 from orchestrator.settings.toml_lines import find_key_line
 
-__all__ = ["CliOverrides", "LoadedConfig", "load_config", "find_project_root", "parse_override"]
+__all__ = ["CliOverrides", "LoadedConfig", "load_config", "find_project_root", "parse_override", "project_chain",
+           "nested_notice"]
 
 KeyPath = tuple[str, ...]
 
@@ -174,9 +175,13 @@ def _trust_level(projects: Mapping[str, Any], root: Path) -> str | None:
 
 
 def load_config(
-    *, cwd: Path, cli: CliOverrides | None = None, home: Home | None = None, environ: Mapping[str, str] | None = None
+    *, cwd: Path, committed: CommittedFiles, cli: CliOverrides | None = None, home: Home | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> LoadedConfig:
-    """Build the effective :class:`Settings` for a run in ``cwd``. Raises :class:`ConfigError` naming file:line."""
+    """Build the effective :class:`Settings` for a run in ``cwd``. Raises :class:`ConfigError` naming file:line.
+
+    ``committed`` answers which nested project config files git tracks unmodified (only those load); the public
+    :func:`orchestrator.load_config` (:func:`orchestrator.compose.load_config`) passes the git-backed one."""
     cli = cli or CliOverrides()
     env = os.environ if environ is None else environ
     home = home or Home.from_env(env)
@@ -193,17 +198,15 @@ def load_config(
 
     root = find_project_root(cwd)
     trust = _trust_level(merged.data.get("projects", {}), root)
-    project_files = [d / ".orchestrate" / "config.toml" for d in _chain(root, cwd)]
+    project_files = [d / ".orchestrate" / "config.toml" for d in project_chain(root, cwd)]
     project_files = [p for p in project_files if p.is_file()]
     if project_files and trust != "trusted":
         notices.append(
             f"{root} is not trusted: its .orchestrate/config.toml was not loaded (run `orchestrate trust {root}`)"
         )
     elif project_files:
-        project_files, skipped = _committed_nested(root, project_files)
+        project_files, skipped = _committed_nested(root, project_files, committed)
         if skipped:
-            from policies.loading import nested_notice
-
             notices.append(nested_notice(skipped))
         for path in project_files:
             data = _read_toml(path)
@@ -227,21 +230,28 @@ def load_config(
     return LoadedConfig(settings, root, trust, tuple(files), tuple(notices))
 
 
-def _committed_nested(root: Path, files: list[Path]) -> tuple[list[Path], list[Path]]:
+def _committed_nested(root: Path, files: list[Path], committed: CommittedFiles) -> tuple[list[Path], list[Path]]:
     """(files to load, skipped): a ``.orchestrate/config.toml`` below the project root counts only when git tracks it
     unmodified, since an agent can create one anywhere in the workspace (:mod:`policies.loading`)."""
-    from policies.loading import committed_files
-
     nested = [p for p in files if p.parent.parent != root]
-    committed = committed_files(root, nested) if nested else set()
-    return [p for p in files if p not in nested or p in committed], [p for p in nested if p not in committed]
+    tracked = committed(root, nested) if nested else set()
+    return [p for p in files if p not in nested or p in tracked], [p for p in nested if p not in tracked]
 
 
-def _chain(root: Path, cwd: Path) -> list[Path]:
-    if cwd != root and root not in cwd.parents:
+def project_chain(project_root: Path, cwd: Path) -> list[Path]:
+    """The directories from ``project_root`` down to ``cwd`` (just ``[cwd]`` when cwd is outside the root): where a
+    project's ``.orchestrate/`` files (config, rules, prompts) are looked for, root first."""
+    if cwd != project_root and project_root not in cwd.parents:
         return [cwd]
-    rel = cwd.relative_to(root).parts
-    return [root.joinpath(*rel[:i]) for i in range(len(rel) + 1)]
+    rel = cwd.relative_to(project_root).parts
+    return [project_root.joinpath(*rel[:i]) for i in range(len(rel) + 1)]
+
+
+def nested_notice(skipped: Sequence[Path]) -> str:
+    """The one-line notice for nested ``.orchestrate`` files that were not loaded."""
+    shown = ", ".join(str(p) for p in skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+    return (f"skipped {shown}: a .orchestrate/ below the project root is loaded only when git tracks it unmodified "
+            "(commit it to use it)")
 
 
 def _apply_profile(merged: _Merged, name: str) -> None:

@@ -30,8 +30,8 @@ from orchestrator.core.contracts import Message, Usage
 from orchestrator.core.errors import InputError
 from orchestrator.core.events import Event, UsageReported, UsageTotals, now_iso, parse_event
 from orchestrator.core.plan import Plan
+from orchestrator.core.records import JournalEntry, SessionMeta, SessionStatus, StagingRecord, StepRecord
 from orchestrator.store.locks import FileLock
-from orchestrator.store.records import JournalEntry, SessionMeta, SessionStatus, StagingRecord, StepRecord
 
 if TYPE_CHECKING:
     from diskcache import Cache

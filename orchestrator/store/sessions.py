@@ -36,6 +36,7 @@ from orchestrator.store.session_store import (
 if TYPE_CHECKING:
     from diskcache import Cache
 
+    from orchestrator.core.contracts import RemoveTree
     from orchestrator.settings.home import Home
 
 __all__ = [
@@ -75,8 +76,12 @@ def _open_cache(directory: Path) -> Cache:
 class Store:
     """All sessions of one ``$ORCHESTRATE_HOME``."""
 
-    def __init__(self, home: Home) -> None:
+    def __init__(self, home: Home, *, remove_tree: RemoveTree | None = None) -> None:
+        """``remove_tree`` deletes a removed or pruned session's directory (default: just the files; the composition
+        root passes :func:`orchestrator.workspace.gitrun.remove_session_tree`, which also forgets its staging
+        worktrees in the user's repository)."""
         self.root = home.sessions_dir
+        self._remove_tree = remove_tree or _remove_files
         self._index: Cache | None = None
 
     def _idx(self) -> Cache:
@@ -179,14 +184,7 @@ class Store:
                              hint="stop it first (Ctrl-C), then remove it")
 
     def _remove_dir(self, session_id: str) -> None:
-        directory = self.root / session_id
-        stagings = directory / "stagings"
-        # Staging worktrees are registered in the user's repository: forget them there too (after deleting them).
-        marks = [*stagings.glob("*/.git"), *stagings.glob("*/*/.git")] if stagings.is_dir() else []
-        repos = {_worktree_repo(mark) for mark in marks} - {None}
-        shutil.rmtree(directory, ignore_errors=True)
-        for repo in repos:
-            _prune_worktrees(str(repo))
+        self._remove_tree(self.root / session_id)
         self._idx().pop(session_id, None)
 
     def prune(self, keep_days: int, *, now: datetime | None = None) -> list[str]:
@@ -217,19 +215,5 @@ def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def _worktree_repo(mark: Path) -> str | None:
-    """The git dir that registered a worktree, from its ``.git`` file, only if that repository names this worktree
-    back (the file is the agent's to rewrite: it must not pick which repository orchestrate runs git on)."""
-    from orchestrator.workspace.gitrun import linked_common_dir
-
-    common = linked_common_dir(mark)
-    return None if common is None else str(common)
-
-
-def _prune_worktrees(git_dir: str) -> None:
-    from orchestrator.workspace.gitrun import Git, GitError
-
-    try:
-        Git(Path(git_dir), None).run(["worktree", "prune"], check=False)
-    except GitError:  # git missing: nothing registered to forget
-        return
+def _remove_files(directory: Path) -> None:
+    shutil.rmtree(directory, ignore_errors=True)

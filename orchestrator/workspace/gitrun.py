@@ -32,7 +32,8 @@ from pathlib import Path
 
 from orchestrator.core.errors import OrchestrateError
 
-__all__ = ["Git", "GitError", "Repository", "discover", "linked_common_dir", "worktree_git_dir"]
+__all__ = ["Git", "GitError", "Repository", "discover", "linked_common_dir", "worktree_git_dir", "committed_files",
+           "remove_session_tree"]
 
 _MIN_VERSION = (2, 31)
 _PASSED_ENV = ("PATH", "HOME", "XDG_CONFIG_HOME", "TMPDIR")
@@ -209,3 +210,39 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8", errors="surrogateescape").strip()
     except OSError:
         return ""
+
+
+def committed_files(root: Path, files: Sequence[Path]) -> set[Path]:
+    """Those of ``files`` (inside the git work tree holding ``root``) that git tracks with no change from ``HEAD``,
+    staged or not. Runs git as :class:`Git` does (nothing the repository configures runs). Fails
+    closed: without git, outside a repository or on any git error, none are."""
+    if not files:
+        return set()
+    try:
+        repo = discover(root)
+        if repo is None:
+            return set()
+        git = Git(repo.git_dir, repo.top)
+        resolved = [f.resolve() for f in files]
+        rels = [str(f.relative_to(repo.top)) for f in resolved]
+        tracked = git.run(["ls-files", "-z", "--", *rels], cwd=repo.top).stdout
+        changed = git.run(["diff", "--name-only", "-z", "HEAD", "--", *rels], cwd=repo.top).stdout
+    except (GitError, ValueError, OSError):
+        return set()
+    clean = set(os.fsdecode(tracked).split("\0")) - set(os.fsdecode(changed).split("\0"))
+    return {f for f, rel in zip(files, rels, strict=True) if rel in clean}
+
+
+def remove_session_tree(directory: Path) -> None:
+    """Delete a session directory; its staging worktrees are registered in the user's repository, so forget them
+    there too (after deleting them). Only a repository that names the worktree back is touched (the ``.git`` file is
+    the agent's to rewrite: it must not pick which repository orchestrate runs git on)."""
+    stagings = directory / "stagings"
+    marks = [*stagings.glob("*/.git"), *stagings.glob("*/*/.git")] if stagings.is_dir() else []
+    repos = {linked_common_dir(mark) for mark in marks} - {None}
+    shutil.rmtree(directory, ignore_errors=True)
+    for repo in repos:
+        try:
+            Git(Path(str(repo)), None).run(["worktree", "prune"], check=False)
+        except GitError:  # git missing: nothing registered to forget
+            continue

@@ -31,7 +31,7 @@ from typing import Literal
 
 from orchestrator.core.errors import OrchestrateError
 from orchestrator.core.events import GitInfo
-from orchestrator.store.sessions import JournalEntry, StagingRecord
+from orchestrator.core.records import JournalEntry, StagingRecord
 from orchestrator.workspace import staging_include
 from orchestrator.workspace.gitrun import Git, GitError, Repository, discover, worktree_git_dir
 from orchestrator.workspace.staging_area import APPLY_EXCLUDES, Notify, Staging, ignore_notes, protected

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from orchestrator.store.sessions import StagingRecord
+from orchestrator.core.records import StagingRecord
 from orchestrator.workspace.gitrun import Git, worktree_git_dir
 
 __all__ = ["APPLY_EXCLUDES", "Notify", "Staging", "ignore_notes", "protected"]

@@ -14,7 +14,9 @@ The layout, in mount order (later mounts cover earlier ones, so order matters):
    (``access(W_OK)`` on the 0555 directory says no), so it stays writable; a read-only ``/proc`` closes every knob
    under it at once (``/proc/sys``, ``/proc/sysrq-trigger``, ``/proc/irq``, ``/proc/bus``, ``/proc/fs``, ...).
    ``/sys`` and every other mount are read-only through ``--ro-bind / /``.
-3. ``--ro-bind`` the working directory when it sits under ``/tmp`` (it would otherwise vanish under the tmpfs), and
+3. ``--ro-bind`` the ``/tmp`` entries the command names in its argv or environment (a virtualenv or checkout under
+   ``/tmp``, e.g. ``PATH=/tmp/ci/.venv/bin``), then the hidden paths that hold the workspace, then the working
+   directory when it sits under ``/tmp`` (it would otherwise vanish under the tmpfs), and
    the folders the workspace's symlinks point into there (``staging.include`` links into a project under ``/tmp``;
    :mod:`policies.sandbox.links`).
 4. ``--bind`` the workspace and each writable root (``workspace-write``), or ``--ro-bind`` the workspace
@@ -37,7 +39,7 @@ from pathlib import Path
 
 from orchestrator.core.contracts import SandboxPolicy
 from policies.sandbox.gitpaths import protected_paths
-from policies.sandbox.links import cut_off_link_dirs
+from policies.sandbox.links import cut_off_link_dirs, referenced_entries
 
 __all__ = ["ISOLATION_FLAGS", "bwrap_argv", "expand_hidden", "writable_paths"]
 
@@ -103,6 +105,7 @@ def bwrap_argv(
     status_fd: int | None,
     hidden: Sequence[Path] = (),
     tmpfs_mb: int = 0,
+    env_values: Sequence[str] = (),
 ) -> list[str]:
     """The full command line: ``bwrap [flags] -- argv``. ``cwd`` and the workspace must be resolved paths; ``hidden``
     paths (credentials) appear empty: directories as an empty read-only tmpfs, files as ``/dev/null``. ``tmpfs_mb``
@@ -117,6 +120,8 @@ def bwrap_argv(
     # every other hidden path is covered last, so a workspace that holds it (say, the home directory) does not.
     bound = (cwd, policy.workspace, *policy.writable_roots)
     early = [h for h in hidden if any(_under(b, h) for b in bound)]
+    for path in referenced_entries([*argv, *env_values], covered=(Path("/tmp"),), hidden=hidden):
+        out += ["--ro-bind", str(path), str(path)]  # a venv or checkout under /tmp the command names
     out += _hide(early, read_only=False)
     covered = (Path("/tmp"), *early)  # what a private tmpfs hides: the paths a command works in are bound again
     if any(_under(cwd, c) for c in covered):

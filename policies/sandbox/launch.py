@@ -143,12 +143,12 @@ def _bwrap_prefix(bounds: Bounds) -> list[str]:
 
 
 def prepare_bwrap(bwrap: str, argv: Sequence[str], *, policy: SandboxPolicy, cwd: Path,
-                  hidden: Sequence[Path] = (), bounds: Bounds | None = None) -> Launch:
+                  hidden: Sequence[Path] = (), bounds: Bounds | None = None, env_values: Sequence[str] = ()) -> Launch:
     bounds = bounds or Bounds()
     seccomp_fd = None if policy.network else _seccomp_memfd()
     status_read, status_write = os.pipe()
     command = bwrap_argv(bwrap, argv, policy=policy, cwd=cwd, seccomp_fd=seccomp_fd, status_fd=status_write,
-                         hidden=hidden, tmpfs_mb=bounds.limits.tmpfs_size_mb)
+                         hidden=hidden, tmpfs_mb=bounds.limits.tmpfs_size_mb, env_values=env_values)
     fds = (status_write,) if seccomp_fd is None else (seccomp_fd, status_write)
     return Launch(backend="bwrap", argv=[*_bwrap_prefix(bounds), *command], child_fds=fds, status_read=status_read)
 

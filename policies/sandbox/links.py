@@ -1,4 +1,4 @@
-"""Targets of the workspace's symlinks that a private ``/tmp`` (or a hidden tree) would cut off.
+"""What a private ``/tmp`` would cut off from a command: its workspace's link targets, and the paths it names.
 
 A step's staging links the project's ignored dependency folders in (``staging.include``: ``node_modules``, ``.venv``,
 ...), one symlink per entry. When the project lives under ``/tmp`` (a ``mktemp -d`` checkout, CI), bubblewrap's
@@ -10,11 +10,12 @@ and can change none of it. Targets inside a hidden path (credentials, other sess
 from __future__ import annotations
 
 import os
+import re
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["cut_off_link_dirs"]
+__all__ = ["cut_off_link_dirs", "referenced_entries"]
 
 SCAN_BUDGET = 20_000  # directory entries read at most (a deep tree is not walked for ever)
 MAX_BINDS = 64  # folders bound back at most (each is one mount)
@@ -63,3 +64,26 @@ def cut_off_link_dirs(workspace: Path, *, covered: Sequence[Path], hidden: Seque
         if not any(_under(path, k) for k in kept):
             kept.append(path)
     return kept[:MAX_BINDS]
+
+
+_PATHISH = re.compile(r"(?<![\w.-])/[^\s'\"=:;|&<>()`$]+")
+
+
+def referenced_entries(words: Sequence[str], *, covered: Sequence[Path], hidden: Sequence[Path],
+                       limit: int = MAX_BINDS) -> list[Path]:
+    """The top-level entries of ``covered`` trees (``/tmp/x``) that the command names: in its argv (a script's words
+    included) or its environment values (``PATH``, ``VIRTUAL_ENV``, a variable holding an interpreter). A virtualenv
+    or checkout under ``/tmp`` (CI runners, ``mktemp -d``) would otherwise vanish under the private ``/tmp`` and its
+    programs fail with ``execvp: No such file``; they are bound back read-only, as the rest of the host is (the caller
+    mounts the hidden paths over them afterwards). None that lies in a hidden path."""
+    found: dict[Path, None] = {}
+    for word in words:
+        for match in _PATHISH.findall(word):
+            path = Path(os.path.normpath(match))
+            for root in covered:
+                if root in path.parents:
+                    entry = root / path.relative_to(root).parts[0]
+                    # One that holds a hidden path is fine: hidden paths are mounted over it afterwards.
+                    if entry.exists() and not any(_under(entry, h) for h in hidden):
+                        found[entry] = None
+    return list(found)[:limit]

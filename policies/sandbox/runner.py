@@ -149,7 +149,8 @@ class SandboxRunner:
         hidden = [p.expanduser().resolve() for p in self._hide]
         cgroup, bounds = self._bounds(backend)
         try:
-            launch = _prepare(backend, argv, policy, cwd, hidden=hidden, bounds=bounds)
+            launch = _prepare(backend, argv, policy, cwd, hidden=hidden, bounds=bounds,
+                              env_values=list(environ.values()))
         except BaseException:
             if cgroup is not None:
                 cgroup.remove()
@@ -231,10 +232,11 @@ def _resolved(policy: SandboxPolicy) -> SandboxPolicy:
 
 
 def _prepare(backend: str, argv: Sequence[str], policy: SandboxPolicy, cwd: Path, *, hidden: Sequence[Path],
-             bounds: Bounds) -> Launch:
+             bounds: Bounds, env_values: Sequence[str] = ()) -> Launch:
     if backend == "bwrap":
         status = probe().bwrap
-        return prepare_bwrap(status.detail, argv, policy=policy, cwd=cwd, hidden=hidden, bounds=bounds)
+        return prepare_bwrap(status.detail, argv, policy=policy, cwd=cwd, hidden=hidden, bounds=bounds,
+                             env_values=env_values)
     if backend == "landlock":
         return prepare_landlock(argv, policy=policy, cwd=cwd, hidden=hidden, bounds=bounds)
     return prepare_unconfined(argv)

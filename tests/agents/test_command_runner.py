@@ -178,10 +178,12 @@ async def test_real_sandbox_denial_is_detected_and_offered_for_an_unconfined_ret
 @pytest.mark.parametrize("approval", ["on-request", "never"])
 async def test_real_gate_and_sandbox_allow_prompt_and_refuse(tmp_path: Path, approval: str) -> None:
     from orchestrator.settings.home import Home
+    from orchestrator.workspace.gitrun import committed_files
     from policies.gate import build_gate
 
     settings = Settings(approval_policy=approval)
-    gate = build_gate(settings, home=Home.from_env(), cwd=tmp_path, project_root=tmp_path, trusted=False)
+    gate = build_gate(settings, home=Home.from_env(), cwd=tmp_path, project_root=tmp_path, trusted=False,
+                      committed=committed_files)
     events = ListSink()
     approver = ScriptedApprover(ApprovalResponse(choice="deny", message="not now"))
     runner = CommandRunner(gate=gate, approver=approver, sandbox=build_sandbox(settings), settings=settings,

@@ -26,6 +26,7 @@ from orchestrator.settings.home import Home
 from orchestrator.settings.schema import Settings
 from orchestrator.terminal.approver import ConsoleApprover
 from orchestrator.testing import FunctionModel, gateway_for
+from orchestrator.workspace.gitrun import committed_files
 from orchestrator.workspace.staging import Staging
 from policies.approval import NonInteractiveApprover
 from policies.gate import build_gate
@@ -60,7 +61,8 @@ def _build(repo: Path, home: Path, settings: Settings, steps: Steps, approver: A
     events = SessionEvents(sink, budget=BudgetGuard(settings.budget_usd))
     model = FunctionModel(lambda request: "ok", cost_per_token=0.1)
     gateway = gateway_for(settings, model, on_usage=usage_reporter(events))
-    approvals = SessionApprovals(build_gate(settings, home=Home(home), cwd=repo, project_root=repo, trusted=False))
+    approvals = SessionApprovals(build_gate(settings, home=Home(home), cwd=repo, project_root=repo, trusted=False,
+                                            committed=committed_files))
     commands = CommandRunner(gate=approvals, approver=approver, sandbox=build_sandbox(settings), settings=settings,
                              events=events)
     return Orchestrator(settings=settings, cwd=repo, home=Home(home), gateway=gateway,

@@ -81,8 +81,9 @@ async def test_the_python_api_owns_its_mcp_servers(tmp_path: Path, orchestrate_h
     """Without a CLI capturing them, ``Orchestrator.from_config`` makes the run's MCP session its own: the steps
     see it, and ``aclose`` stops the servers."""
     from orchestrator.api import Orchestrator
+    from orchestrator.compose import load_config
     from orchestrator.mcp.session import ACTIVE_MCP
-    from orchestrator.settings.config import CliOverrides, load_config
+    from orchestrator.settings.config import CliOverrides
 
     (orchestrate_home / "config.toml").write_text(
         f'[mcp_servers.echo]\ncommand = {str(sys.executable)!r}\nargs = [{str(ECHO_SERVER)!r}]\n')

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from orchestrator.cli.context import CliContext
 from orchestrator.cli.startup import load_run_config, startup_notes
-from orchestrator.settings.config import load_config
+from orchestrator.compose import load_config
 from orchestrator.settings.home import Home
 from tests.integrations.conftest import REPO_ROOT
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.compose import load_config
 from orchestrator.core.contracts import ApprovalPolicy, ApprovalResponse, GateVerdict
 from orchestrator.core.events import ListSink
 from orchestrator.engine.commands import CommandRunner
-from orchestrator.settings.config import load_config
 from orchestrator.settings.home import Home, resource_path
 from orchestrator.settings.schema import Settings
+from orchestrator.workspace.gitrun import committed_files
 from policies.gate import Gate, build_gate, gate_for
 from policies.rules import RulesLoader
 from policies.sandbox import build_sandbox
@@ -251,7 +252,8 @@ def test_a_nested_orchestrate_the_agent_created_is_not_loaded(tmp_path: Path, or
     loaded = load_config(cwd=sub, home=home, environ={})
     assert loaded.settings.sandbox_mode == "workspace-write"
     assert any("sub/.orchestrate/config.toml" in n and "commit" in n for n in loaded.notices), loaded.notices
-    gate = build_gate(loaded.settings, home=home, cwd=sub, project_root=project, trusted=True)
+    gate = build_gate(loaded.settings, home=home, cwd=sub, project_root=project, trusted=True,
+                      committed=committed_files)
     assert all(p.name != "x.rules" for p in gate.rule_files)
     assert any("x.rules" in n for n in gate.notices) and len(gate.notices) == 1
     assert gate.evaluate(["python3", "-c", "1"], cwd=sub).matched_rules[0]["kind"] == "heuristic"
@@ -264,14 +266,16 @@ def test_a_committed_nested_orchestrate_loads_until_it_is_modified(tmp_path: Pat
     sub, home = project / "sub", Home(orchestrate_home)
     loaded = load_config(cwd=sub, home=home, environ={})
     assert loaded.settings.max_parallel == 3 and not loaded.notices
-    gate = build_gate(loaded.settings, home=home, cwd=sub, project_root=project, trusted=True)
+    gate = build_gate(loaded.settings, home=home, cwd=sub, project_root=project, trusted=True,
+                      committed=committed_files)
     assert gate.evaluate(["make", "deploy"], cwd=sub).decision == "forbidden" and not gate.notices
     (sub / ".orchestrate" / "config.toml").write_text('sandbox_mode = "danger-full-access"\n')
     subprocess.run(["git", "add", "-A"], cwd=project, check=True)  # staged but not committed: still the agent's
     (sub / ".orchestrate" / "rules" / "x.rules").write_text('prefix_rule(pattern=["make"])\n')
     loaded = load_config(cwd=sub, home=home, environ={})
     assert loaded.settings.sandbox_mode == "workspace-write" and loaded.notices
-    gate = build_gate(loaded.settings, home=home, cwd=sub, project_root=project, trusted=True)
+    gate = build_gate(loaded.settings, home=home, cwd=sub, project_root=project, trusted=True,
+                      committed=committed_files)
     assert all(p.name != "x.rules" for p in gate.rule_files) and gate.notices
 
 
@@ -283,5 +287,6 @@ def test_the_project_roots_own_orchestrate_needs_no_commit(tmp_path: Path, orche
     home = Home(orchestrate_home)
     loaded = load_config(cwd=project, home=home, environ={})
     assert loaded.settings.max_parallel == 2 and not loaded.notices
-    gate = build_gate(loaded.settings, home=home, cwd=project, project_root=project, trusted=True)
+    gate = build_gate(loaded.settings, home=home, cwd=project, project_root=project, trusted=True,
+                      committed=committed_files)
     assert [p.name for p in gate.rule_files][-1] == "mine.rules" and not gate.notices

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.compose import load_config
 from orchestrator.core.contracts import ApprovalPolicy, GateVerdict, PolicyGate, SandboxMode
 from orchestrator.core.errors import PolicyLoadError
-from orchestrator.settings.config import load_config
 from orchestrator.settings.home import Home
+from orchestrator.workspace.gitrun import committed_files
 from policies.gate import Gate, build_gate
 from policies.rules import RulesLoader
 from policies.shell import analyse
@@ -313,11 +314,11 @@ def test_build_gate_loads_user_and_trusted_project_rules_in_order(tmp_path: Path
         ".orchestrate/rules/p.rules": 'prefix_rule(pattern=["npm", "test"])\n',
         "pkg/.orchestrate/rules/q.rules": 'prefix_rule(pattern=["npm", "test"], decision="prompt")\n'})
     settings = load_config(cwd=cwd, home=home, environ={}).settings
-    trusted = build_gate(settings, home=home, cwd=cwd, project_root=project, trusted=True)
+    trusted = build_gate(settings, home=home, cwd=cwd, project_root=project, trusted=True, committed=committed_files)
     names = [p.name for p in trusted.rule_files]
     assert names == ["default.rules", "a.rules", "b.rules", "p.rules", "q.rules"]
     assert trusted.evaluate(["npm", "test"], cwd=cwd).decision == "prompt"
-    untrusted = build_gate(settings, home=home, cwd=cwd, project_root=project, trusted=False)
+    untrusted = build_gate(settings, home=home, cwd=cwd, project_root=project, trusted=False, committed=committed_files)
     assert [p.name for p in untrusted.rule_files] == ["default.rules", "a.rules", "b.rules"]
     assert untrusted.notices and "not trusted" in untrusted.notices[0]
     assert untrusted.evaluate(["npm", "test"], cwd=cwd).decision == "allow"
@@ -328,7 +329,7 @@ def test_build_gate_refuses_a_broken_rules_file(tmp_path: Path, orchestrate_home
     bad = _write(home.rules_dir / "x.rules", 'prefix_rule(pattern=["a"])\nprefix_rule(pattern=["b"], decision="no")\n')
     settings = load_config(cwd=tmp_path, home=home, environ={}).settings
     with pytest.raises(PolicyLoadError) as info:
-        build_gate(settings, home=home, cwd=tmp_path, project_root=tmp_path, trusted=False)
+        build_gate(settings, home=home, cwd=tmp_path, project_root=tmp_path, trusted=False, committed=committed_files)
     assert str(info.value).startswith(f"{bad}:2: invalid decision: no")
 
 

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from orchestrator.cli.context import CliContext
 from orchestrator.cli.main import cli
-from orchestrator.settings.config import load_config
+from orchestrator.compose import load_config
 from orchestrator.settings.home import Home
 from orchestrator.settings.trust import set_trust, trust_level_for
 from orchestrator.terminal.trust import ask_trust

@@ -53,3 +53,31 @@ def test_only_the_folder_holding_the_targets_is_bound_and_never_a_hidden_one(lay
     dirs = cut_off_link_dirs(staging, covered=(Path("/tmp"),), hidden=(project / "secrets",))
     assert dirs == [project / "node_modules"]
     assert cut_off_link_dirs(staging, covered=(), hidden=()) == []  # nothing is cut off: nothing to bind
+
+
+@pytest.mark.parametrize("backend", ["bwrap", "landlock"])
+def test_a_program_under_tmp_that_the_command_names_runs(layout: tuple[Path, Path], backend: str) -> None:
+    # A CI checkout under /tmp: its venv's python, named on PATH or in a variable, vanished under the private /tmp
+    # (`bwrap: execvp /tmp/ci/.venv/bin/python: No such file or directory`).
+    require_backend(backend)
+    project, staging = layout
+    bin_dir = project / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "tool").write_text("#!/bin/sh\necho tool ran\n")
+    (bin_dir / "tool").chmod(0o755)
+    policy = SandboxPolicy(mode="workspace-write", workspace=staging, env_allow=("TOOL",))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "TOOL": str(bin_dir / "tool")}
+    for script in ("tool", '"$TOOL"', f"{bin_dir / 'tool'} && touch {bin_dir / 'written'}"):
+        result = asyncio.run(SandboxRunner(backends=[backend]).run(["bash", "-c", script], policy=policy, cwd=staging,
+                                                                   env=env, timeout_s=60))
+        assert "tool ran" in result.output, (script, result.output)
+    assert not (bin_dir / "written").exists(), "a named path under /tmp was writable"
+
+
+def test_referenced_entries_are_the_top_level_tmp_entries_named_and_never_inside_a_hidden_one(tmp_path: Path) -> None:
+    from policies.sandbox.links import referenced_entries
+
+    top = Path("/tmp") / tmp_path.relative_to("/tmp").parts[0]
+    words = [f"PATH={tmp_path}/bin:/usr/bin", f"cd {tmp_path} && ls", "/usr/bin/env", "/tmp/does-not-exist-x/y"]
+    assert referenced_entries(words, covered=(Path("/tmp"),), hidden=()) == [top]
+    assert referenced_entries(words, covered=(Path("/tmp"),), hidden=(top,)) == []
