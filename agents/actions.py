@@ -125,7 +125,7 @@ class McpAction(_Action):
     @property
     def qualified_name(self) -> str:
         """The tool's name as the MCP hub knows it (``mcp__<server>__<tool>``)."""
-        from orchestrator.mcp.client import qualified_tool_name
+        from orchestrator.core.services import qualified_tool_name
 
         return qualified_tool_name(self.server, self.tool) if self.server else self.tool
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from agents.coder import Coder
     from agents.tools import ToolBox
     from agents.validator import ValidationResult
-    from orchestrator.workspace.staging import Staging
+    from orchestrator.core.services import StagingTree
 
 __all__ = ["SAMPLING_TEMPERATURE", "Attempt", "MakeCoder", "attempt_temperature", "changed_lines", "sample"]
 
@@ -79,7 +79,7 @@ def changed_lines(diff: str) -> int:
 
 
 async def sample(
-    count: int, *, staging: Staging, make_coder: MakeCoder, run_checks: RunChecks, temperature: float | None = None
+    count: int, *, staging: StagingTree, make_coder: MakeCoder, run_checks: RunChecks, temperature: float | None = None
 ) -> Attempt:
     """Make up to ``count`` attempts (see the module docstring); the chosen one's change is left in ``staging``.
 
@@ -100,7 +100,7 @@ async def sample(
     return best
 
 
-async def _attempt(index: int, staging: Staging, made: tuple[Coder, ToolBox], run_checks: RunChecks) -> Attempt:
+async def _attempt(index: int, staging: StagingTree, made: tuple[Coder, ToolBox], run_checks: RunChecks) -> Attempt:
     coder, tools = made
     summary, failure, finished = "", "", True
     try:
@@ -116,7 +116,7 @@ async def _attempt(index: int, staging: Staging, made: tuple[Coder, ToolBox], ru
     return Attempt(index, coder, tools, summary, diff, checks=await run_checks())
 
 
-def _apply(staging: Staging, diff: str, *, reverse: bool) -> None:
+def _apply(staging: StagingTree, diff: str, *, reverse: bool) -> None:
     """Apply (or revert) ``diff`` to the staging's files; diffs are relative to the staging's tree top."""
     if not diff.strip():
         return

@@ -22,7 +22,7 @@ from orchestrator.core.contracts import Message
 if TYPE_CHECKING:
     from agents.tools import ToolBox
     from orchestrator.core.plan import Step
-    from orchestrator.models.gateway import ModelGateway
+    from orchestrator.core.services import Gateway
     from orchestrator.settings.schema import Settings
 
 __all__ = ["Coder", "file_contents", "goal_text", "initial_messages", "related_tests", "shown_contents"]
@@ -117,7 +117,7 @@ class Coder:
         step: Step,
         *,
         task: str,
-        gateway: ModelGateway,
+        gateway: Gateway,
         settings: Settings,
         tools: ToolBox,
         instructions: str | None,

@@ -32,7 +32,7 @@ from orchestrator.core.contracts import Message
 
 if TYPE_CHECKING:
     from agents.tools import ToolBox
-    from orchestrator.models.gateway import ModelGateway
+    from orchestrator.core.services import Gateway
 
 __all__ = ["Draft", "DraftFile", "draftable_files", "named_files", "parse_draft", "write_draft"]
 
@@ -127,7 +127,7 @@ def _path_in(line: str, allowed: Sequence[str]) -> str | None:
 
 
 async def write_draft(
-    *, gateway: ModelGateway, goal: str, contents: str, files: Sequence[str], tools: ToolBox,
+    *, gateway: Gateway, goal: str, contents: str, files: Sequence[str], tools: ToolBox,
     instructions: str | None = None, temperature: float | None = None,
 ) -> Draft:
     """Ask for the draft and write its usable files through ``tools``; ``goal`` is the text the model was given.

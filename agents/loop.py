@@ -32,7 +32,7 @@ from orchestrator.core.errors import ModelOutputError
 
 if TYPE_CHECKING:
     from agents.tools import ToolBox
-    from orchestrator.models.gateway import ModelGateway
+    from orchestrator.core.services import Gateway
 
 __all__ = ["StepCheckpoint", "LoopExit", "Done", "Stalled", "TurnLimit", "AgentLoop", "finished_summary"]
 
@@ -96,7 +96,7 @@ class TurnLimit(LoopExit):
 class AgentLoop:
     """One agent's conversation with its model and its tools. ``messages`` is the whole history (shared, mutated)."""
 
-    gateway: ModelGateway
+    gateway: Gateway
     role: Role
     tools: ToolBox
     messages: list[Message]

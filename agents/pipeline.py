@@ -30,10 +30,8 @@ from orchestrator.core.contracts import Memory
 from orchestrator.core.errors import ModelOutputError
 from orchestrator.core.events import EventSink, ReviewCompleted, ValidationCompleted
 from orchestrator.core.plan import Plan, Step
-from orchestrator.engine.commands import CommandRunner
-from orchestrator.models.gateway import ModelGateway
+from orchestrator.core.services import Commands, Gateway, StagingTree
 from orchestrator.settings.schema import Settings
-from orchestrator.workspace.staging import Staging
 
 __all__ = ["StepCheckpoint", "StepDeps", "StepOutcome", "run_step"]
 
@@ -43,8 +41,8 @@ class StepDeps:
     """The session's collaborators a step uses."""
 
     settings: Settings
-    gateway: ModelGateway
-    commands: CommandRunner
+    gateway: Gateway
+    commands: Commands
     memory: Memory
     events: EventSink
     cwd: Path  # the session's cwd (AGENTS.md composition); a staging root mirrors it
@@ -64,7 +62,7 @@ class StepOutcome(BaseModel):
 
 
 async def run_step(
-    step: Step, *, task: str, plan: Plan, staging: Staging, deps: StepDeps, checkpoint: StepCheckpoint | None = None
+    step: Step, *, task: str, plan: Plan, staging: StagingTree, deps: StepDeps, checkpoint: StepCheckpoint | None = None
 ) -> StepOutcome:
     """Run one plan step in ``staging`` (see the module docstring). Model garbage fails the step, not the session."""
     docs = StepDocs(deps.memory, deps.cwd, deps.events, step.id)
@@ -79,7 +77,7 @@ async def run_step(
 
 
 class _CoderStep:
-    def __init__(self, step: Step, *, task: str, staging: Staging, deps: StepDeps, docs: StepDocs,
+    def __init__(self, step: Step, *, task: str, staging: StagingTree, deps: StepDeps, docs: StepDocs,
                  checkpoint: StepCheckpoint | None) -> None:
         self.step, self.task, self.staging, self.deps, self.docs = step, task, staging, deps, docs
         self.checkpoint = checkpoint
@@ -202,7 +200,7 @@ class ChecksCannotStart(Exception):
         self.message = message
 
 
-async def _checks(step: Step, staging: Staging, deps: StepDeps) -> ValidationResult:
+async def _checks(step: Step, staging: StagingTree, deps: StepDeps) -> ValidationResult:
     """The checks' result (one validation.completed each run); raises :class:`ChecksCannotStart` for a check that
     cannot start, unless the user (interactive) replaces or drops it, and then checks again."""
     while True:
@@ -217,7 +215,7 @@ async def _checks(step: Step, staging: Staging, deps: StepDeps) -> ValidationRes
 
 
 async def _review_dependencies(
-    step: Step, *, task: str, plan: Plan, staging: Staging, deps: StepDeps, docs: StepDocs
+    step: Step, *, task: str, plan: Plan, staging: StagingTree, deps: StepDeps, docs: StepDocs
 ) -> StepOutcome:
     """A reviewer step: a verdict on what the steps it depends on changed (visible in its staging)."""
     goals = [f"{dep}: {plan.step(dep).goal}" for dep in step.depends_on]
@@ -231,7 +229,7 @@ async def _review_dependencies(
     return _failed("the reviewer requested changes: " + "; ".join(verdict.comments))
 
 
-async def _validate_dependencies(step: Step, staging: Staging, deps: StepDeps) -> StepOutcome:
+async def _validate_dependencies(step: Step, staging: StagingTree, deps: StepDeps) -> StepOutcome:
     """A validator step: the project's checks on the state its dependencies left."""
     try:
         result = await _checks(step, staging, deps)
@@ -242,7 +240,7 @@ async def _validate_dependencies(step: Step, staging: Staging, deps: StepDeps) -
     return _failed(f"checks failed: {', '.join(result.failing)}")
 
 
-def _cwd_relative(staging: Staging, files: list[str]) -> list[str]:
+def _cwd_relative(staging: StagingTree, files: list[str]) -> list[str]:
     """Tree-relative paths (what git reports) as paths relative to the staging root (the session's cwd)."""
     prefix = staging.root.relative_to(staging.tree).as_posix()
     if prefix == ".":

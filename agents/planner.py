@@ -17,7 +17,7 @@ from orchestrator.core.errors import ModelOutputError
 from orchestrator.core.plan import Plan, PlanInvalid, validate_plan
 
 if TYPE_CHECKING:
-    from orchestrator.models.gateway import ModelGateway
+    from orchestrator.core.services import Gateway
 
 __all__ = ["make_plan", "planner_messages"]
 
@@ -41,7 +41,7 @@ def _docs_dir(memory: MemoryContext) -> Path:
 async def make_plan(
     task: str,
     *,
-    gateway: ModelGateway,
+    gateway: Gateway,
     memory: MemoryContext,
     repo_summary: str,
     max_attempts: int = 3,

@@ -11,7 +11,7 @@ from agents.tools import truncate
 from orchestrator.core.contracts import Message
 
 if TYPE_CHECKING:
-    from orchestrator.models.gateway import ModelGateway
+    from orchestrator.core.services import Gateway
 
 __all__ = ["ReviewVerdict", "ReviewReply", "CheckItem", "review_change"]
 
@@ -64,7 +64,7 @@ class ReviewReply(BaseModel):
 
 async def review_change(
     *,
-    gateway: ModelGateway,
+    gateway: Gateway,
     task: str,
     goal: str,
     diff: str,

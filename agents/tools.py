@@ -29,12 +29,11 @@ from agents.actions import (
 from agents.edits import EditError, apply_edit, detect_newline, to_newline
 from agents.patches import PatchError, apply_hunks, parse_patch
 from agents.paths import PathRefused, iter_files, read_text, relative_to_root, resolve_inside, write_text
-from orchestrator.mcp.session import ACTIVE_MCP
+from orchestrator.core.services import ACTIVE_MCP
 
 if TYPE_CHECKING:
     from orchestrator.core.contracts import ToolSpec
-    from orchestrator.engine.commands import CommandRunner
-    from orchestrator.mcp.session import McpSession
+    from orchestrator.core.services import Commands, McpTools
 
 __all__ = ["ToolBox", "ToolLimits", "dropped_definitions", "truncate"]
 
@@ -72,12 +71,12 @@ class ToolBox:
 
     root: Path
     step_id: str
-    commands: CommandRunner | None = None
+    commands: Commands | None = None
     command_timeout_s: float = 300.0
     limits: ToolLimits = field(default_factory=ToolLimits)
     on_touch: Callable[[str], str | None] | None = None
     change_note: str | None = None
-    mcp: McpSession | None = field(default_factory=ACTIVE_MCP.get)
+    mcp: McpTools | None = field(default_factory=ACTIVE_MCP.get)
     touched: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
 

@@ -19,7 +19,7 @@ from agents.check_env import cannot_start
 from agents.checks import Check, CheckFinder
 
 if TYPE_CHECKING:
-    from orchestrator.engine.commands import CommandRunner
+    from orchestrator.core.services import Commands
     from orchestrator.settings.schema import Settings
 
 __all__ = ["CheckResult", "ValidationResult", "run_checks", "tail_bytes"]
@@ -57,7 +57,7 @@ class ValidationResult(BaseModel):
         return [c.command for c in self.checks if not c.passed]
 
 
-async def run_checks(step_id: str, root: Path, *, commands: CommandRunner, settings: Settings,
+async def run_checks(step_id: str, root: Path, *, commands: Commands, settings: Settings,
                      finder: CheckFinder | None = None) -> ValidationResult:
     """Run every check of the tree at ``root`` (all of them, so the coder sees every failure at once).
 
@@ -75,7 +75,7 @@ async def run_checks(step_id: str, root: Path, *, commands: CommandRunner, setti
     )
 
 
-async def _run_one(step_id: str, check: Check, root: Path, commands: CommandRunner, settings: Settings) -> CheckResult:
+async def _run_one(step_id: str, check: Check, root: Path, commands: Commands, settings: Settings) -> CheckResult:
     outcome = await commands.run(step_id, check.command, cwd=root, workspace=root,
                                  timeout_s=settings.validate_.timeout_s)
     ran = not (outcome.refused or outcome.denied or outcome.timed_out)

@@ -15,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from orchestrator.core.contracts import (
     ApprovalRequest,
     ApprovalResponse,
@@ -28,6 +26,7 @@ from orchestrator.core.contracts import (
     SandboxPolicy,
 )
 from orchestrator.core.events import CommandDecided, CommandExecuted, EventSink
+from orchestrator.core.services import CommandOutcome
 from orchestrator.settings.schema import Settings
 
 __all__ = ["CommandOutcome", "CommandRunner", "PolicyFor", "PersistRule", "shell_argv"]
@@ -41,47 +40,6 @@ def shell_argv(command: str) -> list[str]:
     """The argv a shell-string command runs as: ``bash -c`` (not a login shell, whose /etc/profile resets PATH and
     loses the user's virtualenv, pyenv or node version manager; the gate parses ``-c`` and ``-lc`` alike)."""
     return ["bash", "-c", command]
-
-
-class CommandOutcome(BaseModel):
-    """What happened to one command. ``exit_code`` is None when it did not run (refused, or blocked)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    command: str
-    argv: tuple[str, ...]
-    decision: str  # the gate's decision: allow | prompt | forbidden
-    exit_code: int | None = None
-    output: str = ""
-    refused: bool = False  # the policy forbade it or the user denied it: it did not run
-    denied: bool = False  # the sandbox blocked it (and it was not re-run unconfined)
-    reason: str = ""  # why it was refused or blocked
-    timed_out: bool = False
-    sandbox: str = ""  # the mechanism it ran under ("bwrap", "landlock", "none")
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0 and not (self.refused or self.denied or self.timed_out)
-
-    def observation(self) -> str:
-        """The outcome as the model should read it."""
-        if self.refused:
-            return (
-                f"$ {self.command}\nNOT RUN: {self.reason or 'refused by policy'}\n"
-                "Do not retry this command; find another way to reach the goal."
-            )
-        lines = [f"$ {self.command}"]
-        if self.output:
-            lines.append(self.output.rstrip("\n"))
-        if self.timed_out:
-            lines.append("[timed out: the command was stopped; run something quicker or narrower]")
-        if self.denied:
-            lines.append(
-                f"[blocked by the sandbox: {self.reason or 'permission denied'}; commands may only write inside the "
-                "project and have no network]"
-            )
-        lines.append(f"[exit code {self.exit_code}]")
-        return "\n".join(lines)
 
 
 class CommandRunner:

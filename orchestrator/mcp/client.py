@@ -20,7 +20,6 @@ Contracts:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shlex
@@ -34,6 +33,7 @@ import anyio
 
 from orchestrator.core.contracts import ToolSpec
 from orchestrator.core.errors import InputError
+from orchestrator.core.services import TOOL_PREFIX, qualified_tool_name
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
@@ -45,23 +45,12 @@ if TYPE_CHECKING:
 
 __all__ = ["McpHub", "TOOL_PREFIX", "qualified_tool_name", "SAFE_ENV"]
 
-TOOL_PREFIX = "mcp__"
 # What every server inherits from orchestrate's environment; nothing secret.
 SAFE_ENV = ("PATH", "HOME", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL",
             "TERM")
-_MAX_NAME = 64  # the function-name limit of the OpenAI-style tool APIs
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 _REQUEST_TIMEOUT = -32001  # the SDK's code for a request that timed out
 _LOG_MARK = "--- orchestrate starts: "
-
-
-def qualified_tool_name(server: str, tool: str) -> str:
-    """``mcp__<server>__<tool>``, made of ``[A-Za-z0-9_-]`` and at most 64 characters (a hash keeps it unique)."""
-    name = f"{TOOL_PREFIX}{_UNSAFE_CHARS.sub('_', server)}__{_UNSAFE_CHARS.sub('_', tool)}"
-    if len(name) <= _MAX_NAME:
-        return name
-    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
-    return f"{name[: _MAX_NAME - 9]}_{digest}"
 
 
 @dataclass

@@ -20,7 +20,6 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +28,7 @@ import anyio.to_thread
 
 from orchestrator.core.contracts import ApprovalRequest, Approver, Decision, GateVerdict, ToolSpec
 from orchestrator.core.events import CommandDecided, EventSink, WarningEvent
+from orchestrator.core.services import ACTIVE_MCP
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["McpSession", "ACTIVE_MCP", "mcp_decision"]
 
-# The running session's MCP servers, for the coder's toolbox (set by the CLI before the session's event loop starts,
-# so every step task inherits it). None: no MCP servers.
-ACTIVE_MCP: ContextVar[McpSession | None] = ContextVar("orchestrate_active_mcp", default=None)
 
 _CLOSE_WAIT_S = 30.0  # the SDK bounds each server's shutdown; this only guards against a wedged host thread
 

@@ -146,6 +146,9 @@ class SandboxRunner:
         backend = self.select(policy, warnings)
         self._check_git_protection(backend, policy, warnings)
         environ = scrub_env(os.environ if env is None else env, allow=policy.env_allow, deny=policy.env_deny)
+        # No bytecode: a check run right after an edit of the same size in the same second would otherwise import
+        # the stale .pyc of the code before the edit (pyc freshness is mtime in seconds + size), and judge old code.
+        environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
         hidden = [p.expanduser().resolve() for p in self._hide]
         cgroup, bounds = self._bounds(backend)
         try:

@@ -9,6 +9,7 @@ real sandbox denial, so the runner's retry path can be exercised without bwrap.
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -72,7 +73,9 @@ class HostSandbox:
         if confined and any(word in argv[-1] for word in self.blocked_words):
             return ExecResult(exit_code=1, output="touch: cannot touch '/etc/x': Read-only file system\n",
                               denied=True, denial_reason="write outside the workspace (EROFS)", sandbox="test")
-        proc = await asyncio.create_subprocess_exec(*argv, cwd=cwd, stdout=asyncio.subprocess.PIPE,
+        # As the real sandbox: no bytecode (a same-size edit in the same second would import the stale .pyc).
+        environ = {**(os.environ if env is None else env), "PYTHONDONTWRITEBYTECODE": "1"}
+        proc = await asyncio.create_subprocess_exec(*argv, cwd=cwd, env=environ, stdout=asyncio.subprocess.PIPE,
                                                     stderr=asyncio.subprocess.STDOUT)
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), timeout_s)
