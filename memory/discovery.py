@@ -19,6 +19,9 @@ import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePath
 
+from orchestrator.settings.config import marked_ancestor as find_project_root
+from orchestrator.settings.config import project_chain
+
 __all__ = [
     "OVERRIDE_FILENAME",
     "DEFAULT_FILENAME",
@@ -47,17 +50,6 @@ def candidate_names(fallbacks: Iterable[str] = ()) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _exists(path: str) -> bool:
-    try:
-        os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return False
-    except OSError:
-        # Unreadable (EACCES, ELOOP, ...): we cannot tell it is a marker, so it is not one.
-        return False
-    return True
-
-
 def _is_file(path: str) -> bool:
     try:
         return stat.S_ISREG(os.stat(path).st_mode)
@@ -65,32 +57,10 @@ def _is_file(path: str) -> bool:
         return False
 
 
-def find_project_root(cwd: Path, markers: Sequence[str]) -> Path | None:
-    """The nearest ancestor of ``cwd`` (``cwd`` included) that holds one of ``markers``, or None.
-
-    ``cwd`` must be absolute. With no markers there is no root (only ``cwd`` is searched).
-    """
-    if not markers:
-        return None
-    for directory in (cwd, *cwd.parents):
-        base = str(directory)
-        if any(_exists(os.path.join(base, marker)) for marker in markers):
-            return directory
-    return None
-
-
 def search_dirs(cwd: Path, root: Path | None) -> tuple[Path, ...]:
-    """The directories whose docs apply in ``cwd``: from ``root`` down to ``cwd`` (both included), or ``cwd`` alone."""
-    if root is None or root == cwd:
-        return (cwd,)
-    chain = [cwd]
-    for parent in cwd.parents:
-        chain.append(parent)
-        if parent == root:
-            break
-    else:
-        return (cwd,)  # root is not an ancestor of cwd: never search outside the chain
-    return tuple(reversed(chain))
+    """The directories whose docs apply in ``cwd``: from ``root`` down to ``cwd`` (both included), or ``cwd`` alone
+    (no root, or a root that is not an ancestor of cwd: never search outside the chain)."""
+    return (cwd,) if root is None else tuple(project_chain(root, cwd))
 
 
 def doc_in(directory: Path, names: Sequence[str]) -> Path | None:

@@ -125,21 +125,17 @@ def _can_ask(human: Console) -> bool:
     return human.is_terminal and sys.stdin is not None and sys.stdin.isatty()
 
 
-def _chain(root: Path, cwd: Path) -> list[Path]:
-    """The directories from the project root down to ``cwd`` (just ``cwd`` when it is outside the root)."""
-    if cwd != root and root not in cwd.parents:
-        return [cwd]
-    rel = cwd.relative_to(root).parts
-    return [root.joinpath(*rel[:i]) for i in range(len(rel) + 1)]
-
-
 def _has_project_dir(root: Path, cwd: Path) -> bool:
-    return any((d / ".orchestrate").is_dir() for d in _chain(root, cwd))
+    from orchestrator.settings.config import project_chain
+
+    return any((d / ".orchestrate").is_dir() for d in project_chain(root, cwd))
 
 
 def _project_items(root: Path, cwd: Path) -> list[str]:
     """What an untrusted project holds that was not loaded: its config, rules and prompts."""
-    dirs = [d / ".orchestrate" for d in _chain(root, cwd)]
+    from orchestrator.settings.config import project_chain
+
+    dirs = [d / ".orchestrate" for d in project_chain(root, cwd)]
     items = []
     if any((d / "config.toml").is_file() for d in dirs):
         items.append(".orchestrate/config.toml")

@@ -26,6 +26,11 @@ __all__ = [
     "TaskFailedError",
     "InterruptedRunError",
     "SessionNotFoundError",
+    "TransientModelError",
+    "GitError",
+    "OrchestrateSignal",
+    "PlanInvalid",
+    "ApplyConflict",
     "Location",
 ]
 
@@ -120,3 +125,33 @@ class InterruptedRunError(OrchestrateError):
     """The run was interrupted (Ctrl-C / SIGTERM); its state is saved and it can be resumed."""
 
     exit_code = 130
+
+
+class TransientModelError(ModelError):
+    """A failure worth retrying (rate limit, timeout, dropped connection, 5xx). The gateway retries it."""
+
+
+class GitError(OrchestrateError):
+    """A git command orchestrate ran failed (or git is missing or too old)."""
+
+
+class OrchestrateSignal(Exception):
+    """A signal handled inside orchestrate (re-ask the model, re-run the step), never shown to the user as such; not
+    an :class:`OrchestrateError`, so no boundary that renders errors catches one by accident."""
+
+
+class PlanInvalid(OrchestrateSignal):
+    """The plan is structurally wrong. A signal for the planner to re-ask the model, not a user-facing error."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class ApplyConflict(OrchestrateSignal):
+    """The diff no longer applies to the user's tree: another step (or the user) changed the same lines."""
+
+    def __init__(self, step_id: str, detail: str) -> None:
+        self.step_id = step_id
+        self.detail = detail
+        super().__init__(f"step {step_id}: its change conflicts with the working tree: {detail}")

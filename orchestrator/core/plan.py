@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from orchestrator.core.errors import PlanInvalid
+
 if TYPE_CHECKING:
     import networkx as nx
     from rich.tree import Tree
@@ -76,14 +78,6 @@ class Plan(BaseModel):
             for path in step.files:
                 node.add(f"[dim]{escape(path)}[/]")
         return tree
-
-
-class PlanInvalid(Exception):
-    """The plan is structurally wrong. A signal for the planner to re-ask the model, not a user-facing error."""
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
 
 
 def parse_plan(data: Any) -> Plan:

@@ -19,7 +19,13 @@ import anyio
 from pydantic import BaseModel, ValidationError
 
 from orchestrator.core.contracts import ChatModel, Message, ModelRequest, ModelResponse, Role, ToolSpec, Usage
-from orchestrator.core.errors import BudgetExceededError, ModelError, ModelOutputError, ModelUnavailableError
+from orchestrator.core.errors import (
+    BudgetExceededError,
+    ModelError,
+    ModelOutputError,
+    ModelUnavailableError,
+    TransientModelError,
+)
 from orchestrator.models.output import describe_validation_error, extract_json, tool_calls_from_text
 from orchestrator.settings.schema import RoleConfig, Settings
 
@@ -35,10 +41,6 @@ __all__ = [
 T = TypeVar("T", bound=BaseModel)
 ModelResolver = Callable[[str, RoleConfig], ChatModel]
 UsageCallback = Callable[[Role, str, Usage], None]
-
-
-class TransientModelError(ModelError):
-    """A failure worth retrying (rate limit, timeout, dropped connection, 5xx). The gateway retries it."""
 
 
 def describe_default(settings: Settings, environ: Mapping[str, str]) -> str | None:

@@ -24,8 +24,8 @@ from orchestrator.settings.home import Home, resource_path
 from orchestrator.settings.schema import Settings
 from orchestrator.settings.toml_lines import find_key_line
 
-__all__ = ["CliOverrides", "LoadedConfig", "load_config", "find_project_root", "parse_override", "project_chain",
-           "nested_notice"]
+__all__ = ["CliOverrides", "LoadedConfig", "load_config", "find_project_root", "marked_ancestor", "parse_override",
+           "project_chain", "nested_notice"]
 
 KeyPath = tuple[str, ...]
 
@@ -114,10 +114,30 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def find_project_root(cwd: Path, markers: Sequence[str] = (".git",)) -> Path:
     """The nearest ancestor of ``cwd`` (itself included) holding one of ``markers``; ``cwd`` if none does."""
+    return marked_ancestor(cwd, markers) or cwd
+
+
+def marked_ancestor(cwd: Path, markers: Sequence[str]) -> Path | None:
+    """The nearest ancestor of ``cwd`` (``cwd`` included) that holds one of ``markers``, or None (also when there are
+    no markers). ``cwd`` must be absolute."""
+    if not markers:
+        return None
     for directory in (cwd, *cwd.parents):
-        if any((directory / marker).exists() for marker in markers):
+        base = str(directory)
+        if any(_exists(os.path.join(base, marker)) for marker in markers):
             return directory
-    return cwd
+    return None
+
+
+def _exists(path: str) -> bool:
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError:
+        # Unreadable (EACCES, ELOOP, ...): we cannot tell it is a marker, so it is not one.
+        return False
+    return True
 
 
 def parse_override(text: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from orchestrator.core.errors import OrchestrateError
+from orchestrator.core.errors import GitError
 
 __all__ = ["Git", "GitError", "Repository", "discover", "linked_common_dir", "worktree_git_dir", "committed_files",
            "remove_session_tree"]
@@ -68,10 +68,6 @@ _FILTER_KEYS = r"^filter\..*\.(clean|smudge|process|required)$"
 # Why each is needed: see Staging and Workspace (orchestrator.workspace.staging). None merges, fetches or pushes.
 _SUBCOMMANDS = frozenset({"add", "apply", "commit", "commit-tree", "diff", "init", "ls-files", "read-tree",
                           "rev-parse", "symbolic-ref", "worktree", "write-tree"})
-
-
-class GitError(OrchestrateError):
-    """A git command orchestrate ran failed (or git is missing or too old)."""
 
 
 @dataclass(frozen=True)

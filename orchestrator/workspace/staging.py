@@ -29,7 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-from orchestrator.core.errors import OrchestrateError
+from orchestrator.core.errors import ApplyConflict, OrchestrateError
 from orchestrator.core.events import GitInfo
 from orchestrator.core.records import JournalEntry, StagingRecord
 from orchestrator.workspace import staging_include
@@ -40,15 +40,6 @@ __all__ = ["ApplyConflict", "Staging", "Workspace", "COPY_IGNORE"]
 
 COPY_IGNORE = frozenset({".git", ".venv", "node_modules"})
 _LINKS_FILE = "links.json"  # beside the tree, out of the sandbox's reach: the paths staging.include linked in
-
-
-class ApplyConflict(Exception):
-    """The diff no longer applies to the user's tree: another step (or the user) changed the same lines."""
-
-    def __init__(self, step_id: str, detail: str) -> None:
-        self.step_id = step_id
-        self.detail = detail
-        super().__init__(f"step {step_id}: its change conflicts with the working tree: {detail}")
 
 
 class Workspace:
