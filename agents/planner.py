@@ -50,8 +50,7 @@ async def make_plan(
     """A plan that passes :func:`validate_plan`, re-asking the model with the problem up to ``max_attempts`` times.
 
     Raises :class:`~orchestrator.core.errors.ModelOutputError` naming the last problem when no attempt gives a valid
-    plan
-    (or when the model's output is not a plan at all after the gateway's own re-asks).
+    plan (or when the model's output is not a plan at all after the gateway's own re-asks).
     """
     messages = planner_messages(task, memory=memory, repo_summary=repo_summary, cwd=cwd)
     problem = ""

@@ -3,9 +3,8 @@
 On a staging worktree of a 400-file repository with one file edited, times `git add -A` + `git diff --cached` run
 the way orchestrate ran them before (discovered repository, inherited environment, `-c core.hooksPath=/dev/null`)
 next to the same two commands through :class:`orchestrator.workspace.gitrun.Git` (registered git dir, rebuilt
-environment,
-command-scope overrides, a config listing per call to blank filter drivers), and the whole ``Staging.diff()`` (which
-also lists the changed paths to withhold protected ones). Prints medians and ratios.
+environment, command-scope overrides, a config listing per call to blank filter drivers), and the whole
+``Staging.diff()`` (which also lists the changed paths to withhold protected ones). Prints medians and ratios.
 
 Run: python benchmarks/git_hardening.py [ROUNDS]
 """

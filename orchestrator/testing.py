@@ -1,8 +1,7 @@
 """Fake models for testing orchestrate, and your own profiles and prompts, without a real model.
 
 Both fakes implement :class:`orchestrator.core.contracts.ChatModel`, record every :class:`ModelRequest` they receive
-(for
-assertions) and report usage (words in the prompt and in the reply, times ``cost_per_token`` dollars) so accounting
+(for assertions) and report usage (words in the prompt and in the reply, times ``cost_per_token`` dollars) so accounting
 and budgets are exercised::
 
     from orchestrator.testing import ScriptedModel, FunctionModel, gateway_for

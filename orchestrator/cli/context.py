@@ -1,8 +1,7 @@
 """What every CLI handler receives: consoles, the resolved working directory, and config loading.
 
 Handlers are ``handle(args, ctx) -> int``. They raise :class:`~orchestrator.core.errors.OrchestrateError` for anything
-the
-user must fix; ``orchestrator.cli.main`` renders it once.
+the user must fix; ``orchestrator.cli.main`` renders it once.
 """
 
 from __future__ import annotations

@@ -3,9 +3,8 @@ Orchestrator with its MCP servers, and the start-up lines for the human.
 
 * **Trust**: the first *interactive* run in a project that has an ``.orchestrate/`` directory and was never trusted
   nor untrusted asks (:func:`orchestrator.terminal.trust.ask_trust`) and loads the config again with the answer.
-  ``exec`` and
-  ``plan`` never ask: an undecided project is untrusted, its config, rules and prompts are ignored, and one ``note:``
-  line says so.
+  ``exec`` and ``plan`` never ask: an undecided project is untrusted, its config, rules and prompts are ignored, and one
+  ``note:`` line says so.
 * **Custom prompts**: a task ``/name args`` is expanded (:func:`orchestrator.settings.prompts.expand_task`); the
 project's
   prompts count only in a trusted project. An unknown name is an InputError (exit 2) listing the known ones.

@@ -1,6 +1,5 @@
 """The records a session's store keeps (:mod:`orchestrator.store.session_store`): what a session is, where a step's
-staging
-lives, a step's state, and the edit journal's entries. Frozen pydantic models, stored as JSON."""
+staging lives, a step's state, and the edit journal's entries. Frozen pydantic models, stored as JSON."""
 
 from __future__ import annotations
 

@@ -2,12 +2,11 @@
 
 A command is a shell string run as ``["bash", "-c", command]``. The gate decides ``allow``, ``prompt`` or
 ``forbidden`` (after the approval policy); a prompt goes to the :class:`~orchestrator.core.contracts.Approver`, whose
-answer
-may be remembered for the session or persisted as a rule. Allowed commands run in the sandbox with the workspace
-writable, whatever rule allowed them: only a verdict with ``bypass_sandbox``, honoured only when the user opted
-commands out by name (``[sandbox] unconfined_prefixes``), or the user approving a retry after a sandbox denial under
-``on-failure``, runs unconfined. Refusals are not exceptions: they become text the model reads and works around.
-An unavailable sandbox is (``SandboxUnavailableError``): commands never silently run unconfined.
+answer may be remembered for the session or persisted as a rule. Allowed commands run in the sandbox with the workspace
+writable, whatever rule allowed them: only a verdict with ``bypass_sandbox``, honoured only when the user opted commands
+out by name (``[sandbox] unconfined_prefixes``), or the user approving a retry after a sandbox denial under
+``on-failure``, runs unconfined. Refusals are not exceptions: they become text the model reads and works around. An
+unavailable sandbox is (``SandboxUnavailableError``): commands never silently run unconfined.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """The configuration tree (pydantic). Every key here is documented in ``config/default.toml``.
 
 Unknown keys are rejected (``extra="forbid"``); the loader (``orchestrator.settings.config``) turns a validation error
-into one
-line naming the file and line that set the bad key.
+into one line naming the file and line that set the bad key.
 """
 
 from __future__ import annotations

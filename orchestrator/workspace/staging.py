@@ -5,10 +5,9 @@ gets a :class:`Staging`: a detached ``git worktree`` of a *snapshot* of the user
 and untracked changes included, written as a commit object through a temporary index, so the user's index and HEAD
 are never touched), or outside git a temporary copy with its own private git dir. The user's ignored dependency
 folders named by ``staging.include`` are linked into it read-only (:mod:`orchestrator.workspace.staging_include`).
-Coders edit
-only the staging; the engine applies an approved diff to the user's tree with :meth:`Workspace.apply`, which checks
-it first (``git apply --check``: a conflict with edits applied since the step's base raises :class:`ApplyConflict`)
-and journals it (intent → apply → done) so a crash never leaves an edit applied twice or half.
+Coders edit only the staging; the engine applies an approved diff to the user's tree with :meth:`Workspace.apply`, which
+checks it first (``git apply --check``: a conflict with edits applied since the step's base raises
+:class:`ApplyConflict`) and journals it (intent → apply → done) so a crash never leaves an edit applied twice or half.
 
 A step's change never holds a path with a ``.orchestrate`` or ``.git`` component (any depth, any case), nor a nested
 repository: such paths are left out of the diff (the user is told once, through ``notify``), and

@@ -2,12 +2,11 @@
 
 A staging is a tree the coder edits (a linked worktree of the user's repository, or a copy with a private git dir),
 driven through the git dir orchestrate registered for it (:mod:`orchestrator.workspace.gitrun`), never the tree's
-``.git``.
-Its change (``diff()``, ``changed_files()``) leaves out: what running the checks leaves behind (bytecode, tool caches),
-the dependency folders ``staging.include`` linked in, and every path with a ``.orchestrate`` or ``.git`` component
-(any depth, any case) or a nested repository: an ``.orchestrate/`` that landed would be loaded by the next run (a
-trust escalation). What is withheld is told once, in one line, through ``notify``. :data:`APPLY_EXCLUDES` make
-``git apply`` on the user's tree skip such paths in any diff.
+``.git``. Its change (``diff()``, ``changed_files()``) leaves out: what running the checks leaves behind (bytecode, tool
+caches), the dependency folders ``staging.include`` linked in, and every path with a ``.orchestrate`` or ``.git``
+component (any depth, any case) or a nested repository: an ``.orchestrate/`` that landed would be loaded by the next run
+(a trust escalation). What is withheld is told once, in one line, through ``notify``. :data:`APPLY_EXCLUDES` make ``git
+apply`` on the user's tree skip such paths in any diff.
 """
 
 from __future__ import annotations
