@@ -103,6 +103,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     from orchestrator.engine.replay import replaying_resolver
     from orchestrator.models.gateway import ModelGateway
     from orchestrator.workspace.gitrun import committed_files
+    from policies.amend import append_allow_rule
     from policies.gate import build_gate
     from policies.sandbox import build_sandbox, policy_for
 
@@ -119,7 +120,8 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     gate = SessionApprovals(policy_gate)
     approver = _approver(interactive, console, home=home, project_root=loaded.project_root)
     commands = CommandRunner(gate=gate, approver=approver, sandbox=build_sandbox(settings),
-                             settings=settings, events=events, policy_for=policy_for)
+                             settings=settings, events=events, policy_for=policy_for,
+                             persist_rule=append_allow_rule)
     extras = _CAPTURE.get()
     if extras is not None:
         from orchestrator.mcp.session import McpSession

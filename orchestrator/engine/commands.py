@@ -44,8 +44,9 @@ def shell_argv(command: str) -> list[str]:
 class CommandRunner:
     """Runs agent commands through the gate, the approver and the sandbox, and reports every decision as events.
 
-    ``policy_for`` builds the sandbox policy (default: ``policies.sandbox.policy_for``); ``persist_rule`` appends an
-    allow rule when the user chooses "always" (default: ``policies.amend.append_allow_rule``).
+    ``policy_for`` builds the sandbox policy; ``persist_rule`` appends an allow rule when the user chooses "always"
+    (compose passes ``policies.sandbox.policy_for`` and ``policies.amend.append_allow_rule``: the engine imports no
+    policy code).
     """
 
     def __init__(
@@ -56,8 +57,8 @@ class CommandRunner:
         sandbox: Sandbox,
         settings: Settings,
         events: EventSink,
-        policy_for: PolicyFor | None = None,
-        persist_rule: PersistRule | None = None,
+        policy_for: PolicyFor,
+        persist_rule: PersistRule,
     ) -> None:
         self._gate = gate
         self._approver = approver
@@ -127,16 +128,11 @@ class CommandRunner:
             for prefix in _prefixes(verdict, argv):
                 self._gate.remember_for_session(prefix)
         if answer.choice == "allow_always":
-            persist = self._persist_rule or _default_persist_rule()
             for prefix in _prefixes(verdict, argv):
-                persist(prefix, answer.rules_file)
+                self._persist_rule(prefix, answer.rules_file)
         return answer
 
     def _policy(self, workspace: Path) -> SandboxPolicy:
-        if self._policy_for is None:
-            from policies.sandbox import policy_for
-
-            self._policy_for = policy_for
         return self._policy_for(self._settings, workspace)
 
 
@@ -155,10 +151,3 @@ def _denial(answer: ApprovalResponse) -> str:
     if answer.message:
         return f"the user declined to run it and said: {answer.message}"
     return "the user declined to run it"
-
-
-def _default_persist_rule() -> PersistRule:
-    from policies.amend import append_allow_rule
-
-    rule: PersistRule = append_allow_rule
-    return rule

@@ -19,6 +19,8 @@ from orchestrator.core.plan import Step
 from orchestrator.engine.commands import CommandRunner
 from orchestrator.settings.schema import Settings
 from orchestrator.testing import FunctionModel, ScriptedModel, gateway_for
+from policies.amend import append_allow_rule
+from policies.sandbox import policy_for
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio
@@ -60,7 +62,7 @@ def coder_for(project: Path, model: ScriptedModel | FunctionModel, cfg: Settings
               checkpoint: ListCheckpoint | None = None, step: Step = STEP) -> Coder:
     cfg = cfg or settings()
     runner = CommandRunner(gate=WordGate(), approver=ScriptedApprover(), sandbox=HostSandbox(), settings=cfg,
-                           events=ListSink())
+                           events=ListSink(), policy_for=policy_for, persist_rule=append_allow_rule)
     tools = ToolBox(root=project, step_id="s1", commands=runner)
     return Coder(step, task="fix the calculator", gateway=gateway_for(cfg, model), settings=cfg, tools=tools,
                  instructions=None, checkpoint=checkpoint)

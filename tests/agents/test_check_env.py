@@ -14,6 +14,8 @@ from agents.validator import run_checks, tail_bytes
 from orchestrator.core.events import ListSink
 from orchestrator.engine.commands import CommandRunner, shell_argv
 from orchestrator.settings.schema import Settings
+from policies.amend import append_allow_rule
+from policies.sandbox import policy_for
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio
@@ -25,7 +27,7 @@ def settings(**validate: object) -> Settings:
 
 def runner(cfg: Settings, gate: WordGate | None = None) -> CommandRunner:
     return CommandRunner(gate=gate or WordGate(), approver=ScriptedApprover(), sandbox=HostSandbox(), settings=cfg,
-                         events=ListSink())
+                         events=ListSink(), policy_for=policy_for, persist_rule=append_allow_rule)
 
 
 async def check(root: Path, command: str) -> tuple[bool, str]:

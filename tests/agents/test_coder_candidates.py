@@ -20,6 +20,8 @@ from orchestrator.settings.home import Home
 from orchestrator.settings.schema import Settings
 from orchestrator.testing import ScriptedModel, gateway_for
 from orchestrator.workspace.staging import Workspace
+from policies.amend import append_allow_rule
+from policies.sandbox import policy_for
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio
@@ -64,7 +66,8 @@ class Run:
         self.reviewer = ScriptedModel(reviewer, name="reviewer")
         self.events = ListSink()
         runner = CommandRunner(gate=WordGate(), approver=ScriptedApprover(), sandbox=HostSandbox(),
-                               settings=self.settings, events=self.events)
+                               settings=self.settings, events=self.events,
+                               policy_for=policy_for, persist_rule=append_allow_rule)
         gateway = gateway_for(self.settings, {"coder": self.coder, "reviewer": self.reviewer})
         self.deps = StepDeps(settings=self.settings, gateway=gateway, commands=runner,
                              memory=build_memory(self.settings, Home.from_env()), events=self.events, cwd=repo)

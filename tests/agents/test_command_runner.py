@@ -11,7 +11,8 @@ from orchestrator.core.contracts import ApprovalResponse
 from orchestrator.core.events import CommandDecided, CommandExecuted, ListSink
 from orchestrator.engine.commands import CommandRunner
 from orchestrator.settings.schema import Settings
-from policies.sandbox import build_sandbox
+from policies.amend import append_allow_rule
+from policies.sandbox import build_sandbox, policy_for
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio
@@ -21,7 +22,7 @@ def _runner(gate: WordGate, approver: ScriptedApprover, sandbox: HostSandbox, ev
             persisted: list[tuple[tuple[str, ...], str | None]] | None = None, **settings: object) -> CommandRunner:
     sink = persisted if persisted is not None else []
     return CommandRunner(gate=gate, approver=approver, sandbox=sandbox, settings=Settings(**settings), events=events,
-                         persist_rule=lambda p, f: sink.append((tuple(p), f)))
+                         persist_rule=lambda p, f: sink.append((tuple(p), f)), policy_for=policy_for)
 
 
 def _types(events: ListSink) -> list[str]:
@@ -140,7 +141,7 @@ async def test_bypass_verdict_runs_unconfined_without_asking(tmp_path: Path) -> 
     sandbox = HostSandbox(blocked_words=["needs-host"])
     opted_in = Settings(sandbox={"unconfined_prefixes": [["echo"]]})
     runner = CommandRunner(gate=BypassGate(), approver=ScriptedApprover(), sandbox=sandbox, settings=opted_in,
-                           events=ListSink())
+                           events=ListSink(), policy_for=policy_for, persist_rule=append_allow_rule)
     outcome = await runner.run("s1", "echo needs-host", cwd=tmp_path, workspace=tmp_path, timeout_s=30)
     assert outcome.ok and [p.mode for p in sandbox.policies] == ["danger-full-access"]
     # Without the user's opt-in a bypass verdict still runs sandboxed (a gate alone cannot unconfine a command).
@@ -162,7 +163,7 @@ async def test_real_sandbox_denial_is_detected_and_offered_for_an_unconfined_ret
     events = ListSink()
     approver = ScriptedApprover(ApprovalResponse(choice="deny", message="keep it confined"))
     runner = CommandRunner(gate=WordGate(), approver=approver, sandbox=build_sandbox(settings), settings=settings,
-                           events=events)
+                           events=events, policy_for=policy_for, persist_rule=append_allow_rule)
     inside = await runner.run("s1", "echo ok > inside.txt", cwd=tmp_path, workspace=tmp_path, timeout_s=60)
     assert inside.ok and (tmp_path / "inside.txt").read_text() == "ok\n" and inside.sandbox not in ("", "none")
     outside = await runner.run("s1", "touch /etc/orchestrate-agents-probe", cwd=tmp_path, workspace=tmp_path,
@@ -187,7 +188,7 @@ async def test_real_gate_and_sandbox_allow_prompt_and_refuse(tmp_path: Path, app
     events = ListSink()
     approver = ScriptedApprover(ApprovalResponse(choice="deny", message="not now"))
     runner = CommandRunner(gate=gate, approver=approver, sandbox=build_sandbox(settings), settings=settings,
-                           events=events)
+                           events=events, policy_for=policy_for, persist_rule=append_allow_rule)
     harmless = await runner.run("s1", "echo hi", cwd=tmp_path, workspace=tmp_path, timeout_s=60)
     assert harmless.ok and "hi" in harmless.output
     push = await runner.run("s1", "git push --force origin main", cwd=tmp_path, workspace=tmp_path, timeout_s=60)

@@ -19,6 +19,8 @@ from orchestrator.settings.home import Home
 from orchestrator.settings.schema import Settings
 from orchestrator.testing import ScriptedModel, gateway_for
 from orchestrator.workspace.staging import Staging, Workspace
+from policies.amend import append_allow_rule
+from policies.sandbox import policy_for
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio
@@ -69,7 +71,8 @@ class Harness:
         self.events = ListSink()
         self.repo = repo
         runner = CommandRunner(gate=WordGate(), approver=ScriptedApprover(), sandbox=HostSandbox(),
-                               settings=self.settings, events=self.events)
+                               settings=self.settings, events=self.events,
+                               policy_for=policy_for, persist_rule=append_allow_rule)
         self.deps = StepDeps(settings=self.settings, gateway=gateway_for(self.settings, {"coder": self.coder,
                              "reviewer": self.reviewer}), commands=runner,
                              memory=build_memory(self.settings, Home.from_env()), events=self.events, cwd=repo)

@@ -20,6 +20,8 @@ from agents.tools import ToolBox, ToolLimits
 from orchestrator.core.events import ListSink
 from orchestrator.engine.commands import CommandRunner
 from orchestrator.settings.schema import Settings
+from policies.amend import append_allow_rule
+from policies.sandbox import policy_for
 from tests.agents.doubles import HostSandbox, ScriptedApprover, WordGate
 
 pytestmark = pytest.mark.anyio
@@ -188,7 +190,7 @@ async def test_apply_patch_creates_and_deletes(project: Path) -> None:
 async def test_run_goes_through_the_command_runner(project: Path) -> None:
     events = ListSink()
     runner = CommandRunner(gate=WordGate({"curl": "forbidden"}), approver=ScriptedApprover(), sandbox=HostSandbox(),
-                           settings=Settings(), events=events)
+                           settings=Settings(), events=events, policy_for=policy_for, persist_rule=append_allow_rule)
     tools = box(project, commands=runner, limits=ToolLimits(output_chars=300))
     out = await tools.execute(RunAction(action="run", command="ls src"))
     assert out == "$ ls src\nbank.py\nutil.py\n[exit code 0]"

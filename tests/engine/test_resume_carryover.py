@@ -28,9 +28,10 @@ from orchestrator.terminal.approver import ConsoleApprover
 from orchestrator.testing import FunctionModel, gateway_for
 from orchestrator.workspace.gitrun import committed_files
 from orchestrator.workspace.staging import Staging
+from policies.amend import append_allow_rule
 from policies.approval import NonInteractiveApprover
 from policies.gate import build_gate
-from policies.sandbox import build_sandbox
+from policies.sandbox import build_sandbox, policy_for
 from tests.engine.test_orchestrator_flow import Outcome, _plan, fixed_planner
 
 pytestmark = pytest.mark.anyio
@@ -64,7 +65,7 @@ def _build(repo: Path, home: Path, settings: Settings, steps: Steps, approver: A
     approvals = SessionApprovals(build_gate(settings, home=Home(home), cwd=repo, project_root=repo, trusted=False,
                                             committed=committed_files))
     commands = CommandRunner(gate=approvals, approver=approver, sandbox=build_sandbox(settings), settings=settings,
-                             events=events)
+                             events=events, policy_for=policy_for, persist_rule=append_allow_rule)
     return Orchestrator(settings=settings, cwd=repo, home=Home(home), gateway=gateway,
                         memory=build_memory(settings, Home(home)), planner=fixed_planner(PLAN), run_step=steps,
                         deps={"commands": commands, "gateway": gateway}, events=events, approvals=approvals)

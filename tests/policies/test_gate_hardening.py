@@ -22,9 +22,10 @@ from orchestrator.engine.commands import CommandRunner
 from orchestrator.settings.home import Home, resource_path
 from orchestrator.settings.schema import Settings
 from orchestrator.workspace.gitrun import committed_files
+from policies.amend import append_allow_rule
 from policies.gate import Gate, build_gate, gate_for
 from policies.rules import RulesLoader
-from policies.sandbox import build_sandbox
+from policies.sandbox import build_sandbox, policy_for
 from tests.agents.doubles import ScriptedApprover
 from tests.support import make_repo
 
@@ -119,7 +120,7 @@ async def test_real_attack_under_the_readme_rule_runs_inside_the_sandbox(tmp_pat
     verdict = gate.evaluate(["bash", "-c", attack], cwd=workspace)
     assert verdict.decision == "allow" and verdict.bypass_sandbox is False
     runner = CommandRunner(gate=gate, approver=ScriptedApprover(), sandbox=build_sandbox(settings),
-                           settings=settings, events=ListSink())
+                           settings=settings, events=ListSink(), policy_for=policy_for, persist_rule=append_allow_rule)
     outcome = await runner.run("s1", attack, cwd=workspace, workspace=workspace, timeout_s=60)
     assert outcome.sandbox not in ("", "none"), outcome
     assert not marker.exists(), outcome.observation()
@@ -223,7 +224,8 @@ async def test_a_deeply_nested_command_is_refused_through_the_command_runner(tmp
     settings = Settings(approval_policy="on-request")
     approver = ScriptedApprover(ApprovalResponse(choice="deny", message="no"))
     runner = CommandRunner(gate=gate_for(_gate().policy, settings), approver=approver,
-                           sandbox=build_sandbox(settings), settings=settings, events=ListSink())
+                           sandbox=build_sandbox(settings), settings=settings, events=ListSink(),
+                           policy_for=policy_for, persist_rule=append_allow_rule)
     outcome = await runner.run("s1", "$(" * 400 + ")" * 400, cwd=tmp_path, workspace=tmp_path, timeout_s=30)
     assert outcome.refused and "cannot be fully analysed" in approver.requests[0].verdict.reason
 
