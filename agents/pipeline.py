@@ -13,9 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 from agents import prompts
 from agents.candidates import sample
@@ -26,7 +23,7 @@ from agents.loop import Stalled, StepCheckpoint, TurnLimit
 from agents.reviewer import ReviewVerdict, review_change
 from agents.tools import ToolBox
 from agents.validator import ValidationResult, run_checks
-from orchestrator.core.contracts import Memory
+from orchestrator.core.contracts import Memory, StepOutcome
 from orchestrator.core.errors import ModelOutputError
 from orchestrator.core.events import EventSink, ReviewCompleted, ValidationCompleted
 from orchestrator.core.plan import Plan, Step
@@ -47,18 +44,6 @@ class StepDeps:
     events: EventSink
     cwd: Path  # the session's cwd (AGENTS.md composition); a staging root mirrors it
     checks: CheckFinder | None = None  # the run's checks (one interpreter probe a run); None: found per staging
-
-
-class StepOutcome(BaseModel):
-    """How a step ended. ``diff`` and ``files`` are the change to apply (coder steps only; empty otherwise)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    status: Literal["succeeded", "failed"]
-    summary: str = ""
-    reason: str = ""  # one line: why it failed
-    diff: str = ""
-    files: tuple[str, ...] = ()
 
 
 async def run_step(

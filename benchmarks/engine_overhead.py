@@ -26,10 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import contextlib
 
+from orchestrator.core.contracts import StepOutcome
 from orchestrator.core.errors import BudgetExceededError
 from orchestrator.core.events import FanoutSink, ListSink, StoreSink
 from orchestrator.core.plan import Plan, Step
-from orchestrator.engine.scheduler import Scheduler, StepResult
+from orchestrator.engine.scheduler import Scheduler
 from orchestrator.settings.home import Home
 from orchestrator.store.sessions import SessionMeta, Store
 
@@ -42,8 +43,8 @@ def dag(n: int, width: int) -> Plan:
     return Plan(steps=tuple(steps))
 
 
-async def zero(step: Step) -> StepResult:
-    return StepResult(status="succeeded")
+async def zero(step: Step) -> StepOutcome:
+    return StepOutcome(status="succeeded")
 
 
 def run_plan(home: Path, plan: Plan, runner, max_parallel: int) -> float:  # type: ignore[no-untyped-def]
@@ -68,9 +69,9 @@ def bench_overhead(tmp: Path) -> None:
 def bench_parallel(tmp: Path) -> None:
     latency, width, depth = 0.2, 8, 3
 
-    async def slow(step: Step) -> StepResult:
+    async def slow(step: Step) -> StepOutcome:
         await anyio.sleep(latency)
-        return StepResult(status="succeeded")
+        return StepOutcome(status="succeeded")
 
     plan = dag(width * depth, width)
     elapsed = run_plan(tmp / "h2", plan, slow, width)
@@ -87,12 +88,12 @@ def bench_resume(tmp: Path) -> None:
     store = Store(Home(home))
     calls = 0
 
-    async def half(step: Step) -> StepResult:
+    async def half(step: Step) -> StepOutcome:
         nonlocal calls
         calls += 1
         if calls > 250:
             raise BudgetExceededError("stop half-way")
-        return StepResult(status="succeeded")
+        return StepOutcome(status="succeeded")
 
     with store.create(cwd=home, task="bench") as session:
         session.save_plan(plan)
@@ -105,7 +106,7 @@ def bench_resume(tmp: Path) -> None:
     class First(Exception):
         pass
 
-    async def first(step: Step) -> StepResult:
+    async def first(step: Step) -> StepOutcome:
         raise First
 
     start = time.perf_counter()
@@ -135,10 +136,10 @@ def _half_done_session(repo: Path, home: Path) -> str:
     plan = dag(500, 4)
     done = {s.id for s in plan.steps[:250]}
 
-    async def half(step: Step) -> StepResult:
+    async def half(step: Step) -> StepOutcome:
         if step.id not in done:
             raise BudgetExceededError("stop half-way")
-        return StepResult(status="succeeded")
+        return StepOutcome(status="succeeded")
 
     store = Store(Home(home))
     with store.create(cwd=repo, task="bench", git=Workspace(repo).git_info()) as session:
@@ -171,7 +172,7 @@ def bench_resume_api(tmp: Path) -> None:
 
     reached: list[float] = []
 
-    async def first(step: Step, **_: object) -> StepResult:
+    async def first(step: Step, **_: object) -> StepOutcome:
         reached.append(time.perf_counter())
         raise First
 

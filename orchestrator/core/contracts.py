@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "StepOutcome",
     "CommittedFiles",
     "RemoveTree",
     "Role",
@@ -268,3 +269,16 @@ class RemoveTree(Protocol):
     :func:`orchestrator.workspace.gitrun.remove_session_tree`, also forgets staging worktrees in the user's repo)."""
 
     def __call__(self, directory: Path) -> None: ...
+
+
+class StepOutcome(BaseModel):
+    """How a step ended: what the step pipeline returns and what the scheduler records. ``diff`` is the change to
+    apply (coder steps only; empty otherwise), ``files`` the paths it touches."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    status: Literal["succeeded", "failed"]
+    summary: str = ""
+    reason: str = ""  # one line: why it failed
+    diff: str = ""
+    files: tuple[str, ...] = ()

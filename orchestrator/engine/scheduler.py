@@ -16,32 +16,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractContextManager
-from typing import Literal, Protocol
+from typing import Protocol
 
 import anyio
 from anyio.abc import TaskGroup
-from pydantic import BaseModel, ConfigDict
 
+from orchestrator.core.contracts import StepOutcome
 from orchestrator.core.errors import BudgetExceededError, OrchestrateError, UsageError
 from orchestrator.core.events import EventSink, StepCompleted, StepStarted, now_iso
 from orchestrator.core.plan import Plan, Step, StepStatus, build_dag, descendants, ready_steps
 from orchestrator.store.sessions import StepRecord
 
-__all__ = ["StepResult", "StepRunner", "Transitions", "Scheduler", "FATAL_ERRORS", "first_error"]
+__all__ = ["StepRunner", "Transitions", "Scheduler", "FATAL_ERRORS", "first_error"]
 
 
-class StepResult(BaseModel):
-    """What running one step came to (the scheduler's view of ``agents.pipeline.StepOutcome``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    status: Literal["succeeded", "failed"]
-    summary: str = ""
-    reason: str = ""
-    files: tuple[str, ...] = ()
-
-
-StepRunner = Callable[[Step], Awaitable[StepResult]]
+StepRunner = Callable[[Step], Awaitable[StepOutcome]]
 
 
 class Transitions(Protocol):
@@ -123,11 +112,11 @@ class Scheduler:
             except FATAL_ERRORS:
                 raise
             except OrchestrateError as exc:
-                result = StepResult(status="failed", reason=exc.render())
+                result = StepOutcome(status="failed", reason=exc.render())
         self._finish(step, result)
         self._launch_ready(group)
 
-    def _finish(self, step: Step, result: StepResult) -> None:
+    def _finish(self, step: Step, result: StepOutcome) -> None:
         record = self._records[step.id].model_copy(update={
             "status": result.status, "finished_at": now_iso(), "summary": result.summary,
             "reason": result.reason, "files": result.files})

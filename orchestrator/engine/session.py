@@ -17,15 +17,14 @@ from typing import Any, Literal, Protocol
 
 import anyio
 
-from orchestrator.core.contracts import MemoryContext, Message
+from orchestrator.core.contracts import MemoryContext, Message, StepOutcome
 from orchestrator.core.events import EditApplied, EventSink, UsageTotals, WarningEvent
 from orchestrator.core.plan import Plan, Step, StepStatus, ancestors, build_dag
-from orchestrator.engine.scheduler import FATAL_ERRORS, StepResult
+from orchestrator.engine.scheduler import FATAL_ERRORS
 from orchestrator.store.sessions import JournalEntry, SessionStore
 from orchestrator.workspace.staging import ApplyConflict, Staging, Workspace
 
 __all__ = [
-    "StepOutcomeLike",
     "StepFn",
     "PlanFn",
     "DiffReviewer",
@@ -42,26 +41,11 @@ __all__ = [
 CURRENT_STEP: ContextVar[str | None] = ContextVar("orchestrate_current_step", default=None)
 
 
-class StepOutcomeLike(Protocol):
-    """What the pipeline returns for one step (``agents.pipeline.StepOutcome``)."""
-
-    @property
-    def status(self) -> Literal["succeeded", "failed"]: ...
-    @property
-    def summary(self) -> str: ...
-    @property
-    def reason(self) -> str: ...
-    @property
-    def diff(self) -> str: ...
-    @property
-    def files(self) -> tuple[str, ...]: ...
-
-
 class StepFn(Protocol):
     """``agents.pipeline.run_step``."""
 
     async def __call__(self, step: Step, *, task: str, plan: Plan, staging: Staging, deps: Any,
-                       checkpoint: StoreCheckpoint | None = None) -> StepOutcomeLike: ...
+                       checkpoint: StoreCheckpoint | None = None) -> StepOutcome: ...
 
 
 class PlanFn(Protocol):
@@ -149,7 +133,7 @@ class StepExecutor:
         self._conflict_reruns = conflict_reruns
         self._tree_lock = tree_lock
 
-    async def __call__(self, step: Step) -> StepResult:
+    async def __call__(self, step: Step) -> StepOutcome:
         CURRENT_STEP.set(step.id)  # each step runs in its own task, hence its own context
         done = await anyio.to_thread.run_sync(self._already_applied, step)
         if done is not None:
@@ -168,9 +152,9 @@ class StepExecutor:
             self._discard(step, staging)
             if result is not None:
                 return result
-        return StepResult(status="failed", reason="its change kept conflicting with the other steps' edits")
+        return StepOutcome(status="failed", reason="its change kept conflicting with the other steps' edits")
 
-    def _already_applied(self, step: Step) -> StepResult | None:
+    def _already_applied(self, step: Step) -> StepOutcome | None:
         """A step killed after its edit landed (journal ``done``) is finished, not run again: its staging goes."""
         applied = self._session.journal_entry(step.id)
         if applied is None or applied.state != "done":
@@ -180,18 +164,18 @@ class StepExecutor:
         if staging is not None:
             staging.remove()
         self._session.set_staging(step.id, None)
-        return StepResult(status="succeeded", summary="its edit was applied before the interruption",
+        return StepOutcome(status="succeeded", summary="its edit was applied before the interruption",
                           files=applied.files)
 
-    async def _attempt(self, step: Step, staging: Staging) -> StepResult | None:
+    async def _attempt(self, step: Step, staging: Staging) -> StepOutcome | None:
         outcome = await self._run_step(step, task=self._task, plan=self._plan, staging=staging, deps=self._deps,
                                        checkpoint=StoreCheckpoint(self._session, step.id))
         if outcome.status != "succeeded":
-            return StepResult(status="failed", summary=outcome.summary, reason=outcome.reason or "the step failed")
+            return StepOutcome(status="failed", summary=outcome.summary, reason=outcome.reason or "the step failed")
         if step.role != "coder" or not outcome.diff.strip():
-            return StepResult(status="succeeded", summary=outcome.summary)
+            return StepOutcome(status="succeeded", summary=outcome.summary)
         if self._diff_reviewer is not None and not await self._diff_reviewer.review_diff(step, outcome.diff):
-            return StepResult(status="failed", summary=outcome.summary, reason="the user rejected the change")
+            return StepOutcome(status="failed", summary=outcome.summary, reason="the user rejected the change")
         files = tuple(outcome.files) or tuple(await anyio.to_thread.run_sync(staging.changed_files))
         journal = applied_journal(self._session, self._events)
         try:
@@ -200,7 +184,7 @@ class StepExecutor:
             self._events.emit(WarningEvent(step_id=step.id, message=f"{conflict}; re-running it on the updated tree"))
             self._session.save_messages(step.id, [])  # the re-run starts over: its old conversation is stale
             return None
-        return StepResult(status="succeeded", summary=outcome.summary, files=files)
+        return StepOutcome(status="succeeded", summary=outcome.summary, files=files)
 
     def _apply(self, step_id: str, diff: str, files: tuple[str, ...], journal: Callable[[JournalEntry], None]) -> None:
         with self._tree_lock():  # other sessions may write to the same tree: one edit at a time

@@ -9,10 +9,11 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+from orchestrator.core.contracts import StepOutcome
 from orchestrator.core.errors import BudgetExceededError, ModelOutputError
 from orchestrator.core.events import FanoutSink, ListSink, StoreSink
 from orchestrator.core.plan import Plan, Step
-from orchestrator.engine.scheduler import Scheduler, StepResult
+from orchestrator.engine.scheduler import Scheduler
 from orchestrator.settings.home import Home
 from orchestrator.store.sessions import SessionStore, Store
 
@@ -48,14 +49,14 @@ async def test_the_middle_steps_of_a_diamond_run_concurrently(session: SessionSt
     started = {k: anyio.Event() for k in "abcd"}
     ran: list[str] = []
 
-    async def runner(step: Step) -> StepResult:
+    async def runner(step: Step) -> StepOutcome:
         started[step.id].set()
         ran.append(step.id)
         other = {"b": "c", "c": "b"}.get(step.id)
         if other:  # each middle step waits until the other one is running too: only possible if they overlap
             with anyio.fail_after(30):
                 await started[other].wait()
-        return StepResult(status="succeeded", summary=f"did {step.id}")
+        return StepOutcome(status="succeeded", summary=f"did {step.id}")
 
     sink = ListSink()
     states = await _scheduler(DIAMOND, session, runner, sink).run()
@@ -74,14 +75,14 @@ async def test_the_middle_steps_of_a_diamond_run_concurrently(session: SessionSt
 async def test_max_parallel_bounds_concurrency(session: SessionStore) -> None:
     running, peak = 0, 0
 
-    async def runner(step: Step) -> StepResult:
+    async def runner(step: Step) -> StepOutcome:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
         await anyio.lowlevel.checkpoint()
         await anyio.lowlevel.checkpoint()
         running -= 1
-        return StepResult(status="succeeded")
+        return StepOutcome(status="succeeded")
 
     wide = _plan(*((f"s{i}", ()) for i in range(6)))
     await _scheduler(wide, session, runner, ListSink(), max_parallel=2).run()
@@ -92,11 +93,11 @@ async def test_a_failed_step_skips_its_dependents_only(session: SessionStore) ->
     plan = _plan(("a", ()), ("b", ("a",)), ("c", ("b",)), ("x", ()), ("y", ("x", "c")))
     calls: list[str] = []
 
-    async def runner(step: Step) -> StepResult:
+    async def runner(step: Step) -> StepOutcome:
         calls.append(step.id)
         if step.id == "a":
             raise ModelOutputError("the model kept returning garbage")
-        return StepResult(status="succeeded")
+        return StepOutcome(status="succeeded")
 
     sink = ListSink()
     states = await _scheduler(plan, session, runner, sink).run()
@@ -109,7 +110,7 @@ async def test_a_failed_step_skips_its_dependents_only(session: SessionStore) ->
 
 
 async def test_a_fatal_error_ends_the_run(session: SessionStore) -> None:
-    async def runner(step: Step) -> StepResult:
+    async def runner(step: Step) -> StepOutcome:
         raise BudgetExceededError("budget of $1.00 reached")
 
     with pytest.raises(BudgetExceededError):
@@ -120,11 +121,11 @@ async def test_a_fatal_error_ends_the_run(session: SessionStore) -> None:
 async def test_resume_never_reruns_completed_steps(session: SessionStore) -> None:
     calls: list[str] = []
 
-    async def flaky(step: Step) -> StepResult:
+    async def flaky(step: Step) -> StepOutcome:
         calls.append(step.id)
         if step.id == "c":
             raise BudgetExceededError("out of money")
-        return StepResult(status="succeeded")
+        return StepOutcome(status="succeeded")
 
     with pytest.raises(BudgetExceededError):
         await _scheduler(DIAMOND, session, flaky, ListSink(), max_parallel=1).run()
@@ -132,9 +133,9 @@ async def test_resume_never_reruns_completed_steps(session: SessionStore) -> Non
 
     calls.clear()
 
-    async def fine(step: Step) -> StepResult:
+    async def fine(step: Step) -> StepOutcome:
         calls.append(step.id)
-        return StepResult(status="succeeded")
+        return StepOutcome(status="succeeded")
 
     sink = ListSink()
     states = await _scheduler(DIAMOND, session, fine, sink).run()
@@ -148,11 +149,11 @@ async def test_resume_never_reruns_completed_steps(session: SessionStore) -> Non
 async def test_cancellation_leaves_in_flight_steps_running_and_propagates(session: SessionStore) -> None:
     gate = anyio.Event()
 
-    async def runner(step: Step) -> StepResult:
+    async def runner(step: Step) -> StepOutcome:
         if step.id == "b":
             gate.set()
             await anyio.sleep_forever()
-        return StepResult(status="succeeded")
+        return StepOutcome(status="succeeded")
 
     scheduler = _scheduler(DIAMOND, session, runner, ListSink(), max_parallel=1)
     with anyio.CancelScope() as scope:
