@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from orchestrator.core.contracts import Role, Usage
 from orchestrator.core.events import EventSink, FanoutSink, UsageReported
@@ -21,13 +21,20 @@ from orchestrator.settings.home import Home
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from orchestrator.core.contracts import Memory
+    from orchestrator.engine.emitter import CheckSource, GatewayLike
+    from orchestrator.engine.resume import SessionApprovals
+    from orchestrator.engine.session import DiffReviewer, PlanFn, PlanReviewer, StepFn
     from orchestrator.mcp.session import McpSession
     from orchestrator.settings.config import CliOverrides, LoadedConfig
+    from orchestrator.settings.schema import Settings
     from orchestrator.store.sessions import Store
     from orchestrator.terminal.view import LiveView
 
-__all__ = ["load_config", "open_store", "build_collaborators", "usage_reporter", "SessionExtras", "capture_extras",
-           "capturing"]
+__all__ = [
+    "load_config", "open_store", "Collaborators", "build_collaborators", "usage_reporter", "SessionExtras",
+    "capture_extras", "capturing"
+]
 
 
 def load_config(*, cwd: Path, cli: CliOverrides | None = None, home: Home | None = None,
@@ -46,6 +53,24 @@ def open_store(home: Home) -> Store:
     from orchestrator.workspace.gitrun import remove_session_tree
 
     return Store(home, remove_tree=remove_session_tree)
+
+
+class Collaborators(TypedDict):
+    """The keyword arguments :class:`orchestrator.api.Orchestrator` takes besides ``events`` (typed, so a missing or
+    mistyped collaborator is a type error here, not a surprise at run time)."""
+
+    settings: Settings
+    cwd: Path
+    home: Home
+    gateway: GatewayLike
+    memory: Memory
+    planner: PlanFn
+    run_step: StepFn
+    deps: object  # handed back to run_step untouched (agents.pipeline.StepDeps)
+    approvals: SessionApprovals
+    checks: CheckSource
+    plan_reviewer: NotRequired[PlanReviewer]
+    diff_reviewer: NotRequired[DiffReviewer]
 
 
 @dataclass
@@ -93,7 +118,7 @@ def usage_reporter(events: EventSink) -> Any:
 
 
 def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, console: Console | None,
-                        events: EventSink, environ: Mapping[str, str]) -> dict[str, Any]:
+                        events: EventSink, environ: Mapping[str, str]) -> Collaborators:
     """Keyword arguments for :class:`orchestrator.api.Orchestrator` (all but ``events``), built from ``loaded``."""
     from agents.checks import CheckFinder
     from agents.pipeline import StepDeps, run_step
@@ -132,7 +157,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     checks = CheckFinder(cwd, settings, environ=environ)
     deps = StepDeps(settings=settings, gateway=gateway, commands=commands, memory=memory, events=events, cwd=cwd,
                     checks=checks)
-    parts: dict[str, Any] = {
+    parts: Collaborators = {
         "settings": settings, "cwd": cwd, "home": home, "gateway": gateway, "memory": memory,
         "planner": make_plan, "run_step": run_step, "deps": deps, "approvals": gate, "checks": checks,
     }

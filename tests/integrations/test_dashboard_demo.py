@@ -2,8 +2,8 @@
 refactor itself runs end to end on the embedded model.
 
 The fast tests run the example's ``npm test`` (vitest) on copies of it: as shipped (only the goal test fails), after a
-correct refactor (all pass), after a refactor that loses the lifecycle's side effect (only the title test fails). They need
-npm and the ``node_modules`` that ``.ci/setup-examples.sh`` installs, and skip with a reason otherwise.
+correct refactor (all pass), after a refactor that loses the lifecycle's side effect (only the title test fails). They
+need npm and the ``node_modules`` that ``.ci/setup-examples.sh`` installs, and skip with a reason otherwise.
 
 ``test_refactor_dashboard_to_hooks`` is marked ``local_model``: it runs the installed ``orchestrate exec --full-auto
 "Refactor Dashboard to React Hooks"`` in a committed copy with its own ``npm ci``, once (a failure is a failed test).
