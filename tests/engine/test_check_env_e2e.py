@@ -57,7 +57,6 @@ def project(tmp_path: Path) -> Path:
 
 def test_a_check_that_cannot_start_fails_the_step_at_once(project: Path, orchestrate_home: Path,
                                                           tmp_path: Path) -> None:
-    # Unconfined: the sandbox's private /tmp would hide this venv (a case of its own, below).
     proc = run(project, orchestrate_home, tmp_path, "-s", "danger-full-access")
     python = f"{project.parent.resolve()}/venv/bin/python"
     assert proc.returncode == 1, proc.stderr
@@ -88,7 +87,10 @@ def test_a_configured_check_that_does_not_exist_is_a_config_error(project: Path,
 
 def test_an_interpreter_the_sandbox_does_not_show_is_named_as_such(project: Path, orchestrate_home: Path,
                                                                   tmp_path: Path) -> None:
-    proc = run(project, orchestrate_home, tmp_path)
+    # The venv sits in a hidden path (a venv under /tmp that the command names is bound back read-only, so hiding
+    # is what still keeps an existing interpreter out of the sandbox).
+    venv = (tmp_path / "venv").resolve()
+    proc = run(project, orchestrate_home, tmp_path, "-c", f'sandbox.hide_paths=["{venv}"]')
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     failed = [line for line in proc.stderr.splitlines() if "✗ s1:" in line]
     assert len(failed) == 1 and "exists, but not inside the sandbox" in failed[0]
