@@ -19,13 +19,13 @@ lies past the budget is not protected.
 from __future__ import annotations
 
 import os
-from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from policies.sandbox.treewalk import SCAN_BUDGET, walk
+
 __all__ = ["ProtectedPaths", "protected_paths", "nested_metadata", "SCAN_BUDGET"]
 
-SCAN_BUDGET = 20000  # directory entries looked at per command (~10 ms): bounds the cost on huge trees
 _METADATA_NAMES = (".git", ".orchestrate")
 
 
@@ -100,22 +100,8 @@ def protected_paths(workspace: Path) -> ProtectedPaths:
 def nested_metadata(workspace: Path, budget: int = SCAN_BUDGET) -> list[Path]:
     """``.git`` (file or directory) and ``.orchestrate/`` below ``workspace`` (not its own), shallowest first, found
     breadth-first within ``budget`` directory entries."""
-    found: list[Path] = []
-    queue = deque([str(workspace)])
-    while queue and budget > 0:
-        directory = queue.popleft()
-        try:
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    budget -= 1
-                    if entry.name in _METADATA_NAMES:
-                        if directory != str(workspace) and (entry.is_dir(follow_symlinks=False)
-                                                            or entry.is_file(follow_symlinks=False)):
-                            found.append(Path(entry.path))
-                    elif entry.is_dir(follow_symlinks=False):
-                        queue.append(entry.path)
-                    if budget <= 0:
-                        break
-        except OSError:
-            continue
-    return found
+    top = str(workspace)
+    return [Path(entry.path) for directory, entry in walk(workspace, budget=budget,
+                                                           descend=lambda e: e.name not in _METADATA_NAMES)
+            if entry.name in _METADATA_NAMES and directory != top
+            and (entry.is_dir(follow_symlinks=False) or entry.is_file(follow_symlinks=False))]

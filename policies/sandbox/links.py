@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
+from policies.sandbox.treewalk import SCAN_BUDGET, walk
+
 __all__ = ["cut_off_link_dirs", "referenced_entries"]
 
-SCAN_BUDGET = 20_000  # directory entries read at most (a deep tree is not walked for ever)
 MAX_BINDS = 64  # folders bound back at most (each is one mount)
 
 
@@ -28,23 +28,11 @@ def _under(path: Path, root: Path) -> bool:
 def _link_target_dirs(workspace: Path, budget: int) -> list[Path]:
     """The targets (resolved) of the symlinks below ``workspace`` that point outside it."""
     found: dict[Path, None] = {}
-    queue = deque([str(workspace)])
-    while queue and budget > 0:
-        directory = queue.popleft()
-        try:
-            with os.scandir(directory) as entries:
-                for entry in entries:
-                    budget -= 1
-                    if entry.is_symlink():
-                        target = Path(os.path.realpath(entry.path))
-                        if target.exists() and not _under(target, workspace):
-                            found[target] = None
-                    elif entry.is_dir(follow_symlinks=False) and entry.name != ".git":
-                        queue.append(entry.path)
-                    if budget <= 0:
-                        break
-        except OSError:
-            continue
+    for _, entry in walk(workspace, budget=budget, descend=lambda e: e.name != ".git"):
+        if entry.is_symlink():
+            target = Path(os.path.realpath(entry.path))
+            if target.exists() and not _under(target, workspace):
+                found[target] = None
     return list(found)
 
 
