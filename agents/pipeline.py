@@ -27,7 +27,7 @@ from orchestrator.core.contracts import Memory, StepOutcome
 from orchestrator.core.errors import ModelOutputError
 from orchestrator.core.events import EventSink, ReviewCompleted, ValidationCompleted
 from orchestrator.core.plan import Plan, Step
-from orchestrator.core.services import Commands, Gateway, StagingTree
+from orchestrator.core.services import Commands, Gateway, McpTools, StagingTree
 from orchestrator.settings.schema import Settings
 
 __all__ = ["StepCheckpoint", "StepDeps", "StepOutcome", "run_step"]
@@ -44,6 +44,7 @@ class StepDeps:
     events: EventSink
     cwd: Path  # the session's cwd (AGENTS.md composition); a staging root mirrors it
     checks: CheckFinder | None = None  # the run's checks (one interpreter probe a run); None: found per staging
+    mcp: McpTools | None = None  # the session's MCP servers offered to the coders (None: no MCP tools)
 
 
 async def run_step(
@@ -77,7 +78,7 @@ class _CoderStep:
         settings = self.deps.settings
         tools = ToolBox(root=self.staging.root, step_id=self.step.id, commands=self.deps.commands,
                         command_timeout_s=settings.coder.command_timeout_s, on_touch=self.docs.on_touch,
-                        change_note=prompts.load("coder_after_change"))
+                        change_note=prompts.load("coder_after_change"), mcp=self.deps.mcp)
         coder = Coder(self.step, task=self.task, gateway=self.deps.gateway, settings=settings, tools=tools,
                       instructions=self.docs.instructions(self.step.files), checkpoint=checkpoint,
                       temperature=temperature)

@@ -29,7 +29,6 @@ from agents.actions import (
 from agents.edits import EditError, apply_edit, detect_newline, to_newline
 from agents.patches import PatchError, apply_hunks, parse_patch
 from agents.paths import PathRefused, iter_files, read_text, relative_to_root, resolve_inside, write_text
-from orchestrator.core.services import ACTIVE_MCP
 
 if TYPE_CHECKING:
     from orchestrator.core.contracts import ToolSpec
@@ -65,8 +64,8 @@ class ToolBox:
     ``on_touch`` (optional) is told each newly touched file and may return extra text for the observation (the
     pipeline uses it to show the AGENTS.md of directories the coder enters). ``change_note`` (optional) is appended to
     the result of every successful change (a nudge for small models, which tend to repeat an edit they already made).
-    ``mcp`` is the session's MCP servers (default: the running session's, :data:`~orchestrator.mcp.session.ACTIVE_MCP`;
-    None: no MCP tools).
+    ``mcp`` is the session's MCP servers (the pipeline passes :attr:`agents.pipeline.StepDeps.mcp`; None: no MCP
+    tools).
     """
 
     root: Path
@@ -76,7 +75,7 @@ class ToolBox:
     limits: ToolLimits = field(default_factory=ToolLimits)
     on_touch: Callable[[str], str | None] | None = None
     change_note: str | None = None
-    mcp: McpTools | None = field(default_factory=ACTIVE_MCP.get)
+    mcp: McpTools | None = None
     touched: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
 

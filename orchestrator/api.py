@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -58,6 +58,7 @@ from orchestrator.workspace.staging import Workspace
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from orchestrator.compose import SessionExtras
     from orchestrator.settings.config import LoadedConfig
     from orchestrator.settings.home import Home
     from orchestrator.settings.schema import Settings
@@ -113,25 +114,26 @@ class Orchestrator:
     def from_config(cls, loaded: LoadedConfig, *, interactive: bool, console: Console | None = None,
                     events: EventSink | None = None, cwd: Path | None = None,
                     environ: Mapping[str, str] | None = None,
-                    session_options: Mapping[str, Any] | None = None) -> Orchestrator:
+                    session_options: Mapping[str, Any] | None = None,
+                    extras: SessionExtras | None = None) -> Orchestrator:
         """The real object graph for ``loaded`` (see :mod:`orchestrator.compose`).
 
         ``session_options`` are stored with each new session (the CLI keeps its model choices there for resume).
-        Unless the caller captures them (:func:`orchestrator.compose.capture_extras`, as the CLI does), the
-        configured MCP servers belong to this object: they start on first use and stop in :meth:`aclose`.
+        With ``extras`` (as the CLI passes), the gate's notices and the configured MCP servers are handed to the
+        caller, who closes the servers when the session ends; without, they belong to this object: the servers start
+        on first use and stop in :meth:`aclose`.
         """
-        from orchestrator.compose import build_collaborators, capture_extras, capturing
-        from orchestrator.mcp.session import ACTIVE_MCP
+        from orchestrator.compose import SessionExtras, build_collaborators
 
         session_events = SessionEvents(events, budget=BudgetGuard(loaded.settings.budget_usd))
-        owner = capturing()
-        with capture_extras() if owner is None else nullcontext(owner) as extras:
-            parts = build_collaborators(loaded, cwd=(cwd or Path.cwd()).resolve(), interactive=interactive,
-                                        console=console, events=session_events, environ=environ or os.environ)
+        owned = extras is None
+        extras = SessionExtras() if extras is None else extras
+        parts = build_collaborators(loaded, cwd=(cwd or Path.cwd()).resolve(), interactive=interactive,
+                                    console=console, events=session_events, environ=environ or os.environ,
+                                    extras=extras)
         orch = cls(events=session_events, session_options=session_options, **parts)
-        if owner is None:
+        if owned:
             orch.notices = extras.notices
-            ACTIVE_MCP.set(extras.mcp)  # the caller's context: tasks of the run it starts inherit it
             if extras.mcp is not None:
                 orch._closers.append(extras.mcp.close)
         return orch

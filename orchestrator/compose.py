@@ -7,9 +7,7 @@ nowhere else; everything else receives them through constructors. The other pack
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
@@ -33,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "load_config", "open_store", "Collaborators", "build_collaborators", "usage_reporter", "SessionExtras",
-    "capture_extras", "capturing"
 ]
 
 
@@ -75,33 +72,14 @@ class Collaborators(TypedDict):
 
 @dataclass
 class SessionExtras:
-    """What a run's front end needs beyond the Orchestrator's collaborators (see :func:`capture_extras`)."""
+    """What a run's front end needs beyond the Orchestrator's collaborators, filled by :func:`build_collaborators`.
+
+    Whoever passes one in takes over the MCP servers' lifetime: it hands ``mcp`` to the run and closes it when the
+    session ends (:meth:`orchestrator.api.Orchestrator.from_config` does when its caller passes none).
+    """
 
     notices: tuple[str, ...] = ()  # the policy gate's start-up notices (e.g. rules files skipped), to show once
     mcp: McpSession | None = None  # the session's MCP servers (None: none configured), not started yet
-
-
-_CAPTURE: ContextVar[SessionExtras | None] = ContextVar("orchestrate_capture_extras", default=None)
-
-
-def capturing() -> SessionExtras | None:
-    """The active :func:`capture_extras` target, if a caller is capturing."""
-    return _CAPTURE.get()
-
-
-@contextmanager
-def capture_extras() -> Iterator[SessionExtras]:
-    """While active, :func:`build_collaborators` fills the yielded :class:`SessionExtras`.
-
-    The MCP servers are built only for a caller that captures them, because that caller takes over their lifetime:
-    it sets :data:`orchestrator.mcp.session.ACTIVE_MCP` for the run and closes them when the session ends.
-    """
-    extras = SessionExtras()
-    token = _CAPTURE.set(extras)
-    try:
-        yield extras
-    finally:
-        _CAPTURE.reset(token)
 
 
 def usage_reporter(events: EventSink) -> Any:
@@ -118,8 +96,12 @@ def usage_reporter(events: EventSink) -> Any:
 
 
 def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, console: Console | None,
-                        events: EventSink, environ: Mapping[str, str]) -> Collaborators:
-    """Keyword arguments for :class:`orchestrator.api.Orchestrator` (all but ``events``), built from ``loaded``."""
+                        events: EventSink, environ: Mapping[str, str],
+                        extras: SessionExtras | None = None) -> Collaborators:
+    """Keyword arguments for :class:`orchestrator.api.Orchestrator` (all but ``events``), built from ``loaded``.
+
+    With ``extras``, the gate's start-up notices and the session's MCP servers (not started) are filled in there; the
+    MCP servers are built only then, because that caller owns their lifetime."""
     from agents.checks import CheckFinder
     from agents.pipeline import StepDeps, run_step
     from agents.planner import make_plan
@@ -147,7 +129,6 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     commands = CommandRunner(gate=gate, approver=approver, sandbox=build_sandbox(settings),
                              settings=settings, events=events, policy_for=policy_for,
                              persist_rule=append_allow_rule)
-    extras = _CAPTURE.get()
     if extras is not None:
         from orchestrator.mcp.session import McpSession
 
@@ -156,7 +137,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
                                               events=events)
     checks = CheckFinder(cwd, settings, environ=environ)
     deps = StepDeps(settings=settings, gateway=gateway, commands=commands, memory=memory, events=events, cwd=cwd,
-                    checks=checks)
+                    checks=checks, mcp=extras.mcp if extras is not None else None)
     parts: Collaborators = {
         "settings": settings, "cwd": cwd, "home": home, "gateway": gateway, "memory": memory,
         "planner": make_plan, "run_step": run_step, "deps": deps, "approvals": gate, "checks": checks,

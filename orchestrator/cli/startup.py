@@ -12,8 +12,8 @@ project's
   gate's notices as ``note:`` lines (an untrusted project is one line, whatever it holds), then which model a role
   gets by default, if any, then which checks the validator will run and why (``checks: …``, or that there are none
   and the run is review only).
-* **MCP**: the session's servers (if any are configured) are offered to the coders through
-  :data:`~orchestrator.mcp.session.ACTIVE_MCP` and closed when the session completes.
+* **MCP**: the session's servers (if any are configured) are offered to the coders (``StepDeps.mcp``, wired by
+  :func:`orchestrator.compose.build_collaborators`) and closed when the session completes.
 """
 
 from __future__ import annotations
@@ -58,18 +58,17 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
                       json_out: bool = False, session_options: Mapping[str, Any] | None = None) -> Orchestrator:
     """The run's Orchestrator: events to ``human`` (live view) or JSONL on stdout; start-up lines printed once."""
     from orchestrator.api import Orchestrator
-    from orchestrator.compose import capture_extras
+    from orchestrator.compose import SessionExtras
     from orchestrator.core.events import FanoutSink, JsonlSink
-    from orchestrator.mcp.session import ACTIVE_MCP
     from orchestrator.models.gateway import describe_default
     from orchestrator.terminal.view import LiveView
 
     hooks = SessionEndHooks()
     user: EventSink = JsonlSink(ctx.out.file) if json_out else LiveView(human)
-    with capture_extras() as extras:
-        orch = Orchestrator.from_config(loaded, interactive=interactive, console=human if interactive else None,
-                                        events=FanoutSink(user, hooks), cwd=cwd, environ=ctx.environ,
-                                        session_options=session_options)
+    extras = SessionExtras()  # filled by from_config; this function owns the MCP servers' lifetime
+    orch = Orchestrator.from_config(loaded, interactive=interactive, console=human if interactive else None,
+                                    events=FanoutSink(user, hooks), cwd=cwd, environ=ctx.environ,
+                                    session_options=session_options, extras=extras)
     from rich.markup import escape
 
     for note in startup_notes(loaded, extras.notices, cwd=cwd):
@@ -82,8 +81,6 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
 
         human.print(f"[dim]{escape(describe(orch.checks.infos(), loaded.settings))}[/]", highlight=False,
                     soft_wrap=True)
-    # Set here, before the run's event loop starts, so that every step task inherits it (None clears a previous run's).
-    ACTIVE_MCP.set(extras.mcp)
     if extras.mcp is not None:
         hooks.callbacks.append(extras.mcp.close)
     return orch

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -16,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from orchestrator.core.contracts import Message, ModelResponse, Role, ToolSpec
 
-__all__ = ["Gateway", "Commands", "CommandOutcome", "StagingTree", "McpTools", "ACTIVE_MCP", "TOOL_PREFIX",
+__all__ = ["Gateway", "Commands", "CommandOutcome", "StagingTree", "McpTools", "TOOL_PREFIX",
            "qualified_tool_name"]
 
 T = TypeVar("T", bound=BaseModel)
@@ -109,11 +108,6 @@ class McpTools(Protocol):
     async def tools(self) -> tuple[ToolSpec, ...]: ...
 
     async def call(self, step_id: str, name: str, arguments: Mapping[str, Any]) -> str: ...
-
-
-# The running session's MCP servers, for the coder's toolbox (set by the CLI before the session's event loop starts,
-# so every step task inherits it). None: no MCP servers.
-ACTIVE_MCP: ContextVar[McpTools | None] = ContextVar("orchestrate_active_mcp", default=None)
 
 
 def qualified_tool_name(server: str, tool: str) -> str:

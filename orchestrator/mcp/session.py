@@ -28,7 +28,6 @@ import anyio.to_thread
 
 from orchestrator.core.contracts import ApprovalRequest, Approver, Decision, GateVerdict, ToolSpec
 from orchestrator.core.events import CommandDecided, EventSink, WarningEvent
-from orchestrator.core.services import ACTIVE_MCP
 
 if TYPE_CHECKING:
     from anyio.from_thread import BlockingPortal
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
     from orchestrator.settings.home import Home
     from orchestrator.settings.schema import Settings
 
-__all__ = ["McpSession", "ACTIVE_MCP", "mcp_decision"]
+__all__ = ["McpSession", "mcp_decision"]
 
 
 _CLOSE_WAIT_S = 30.0  # the SDK bounds each server's shutdown; this only guards against a wedged host thread

@@ -4,7 +4,6 @@ session."""
 
 from __future__ import annotations
 
-import contextvars
 import io
 import json
 import os
@@ -110,8 +109,7 @@ def test_the_servers_stop_when_the_session_ends(project: Path, orchestrate_home:
     out, err = io.StringIO(), io.StringIO()
     ctx = CliContext(out=Console(file=out, width=200), err=Console(file=err, width=200), environ=dict(os.environ))
     argv = ["exec", "--json", "-m", MODEL, "-c", "validate.commands=[]", "write seen.txt"]
-    # A context of its own: the run's ACTIVE_MCP must not outlive this test.
-    status = contextvars.copy_context().run(cli, argv, ctx)
+    status = cli(argv, ctx)
     assert status == 0, err.getvalue()
     assert (project / "seen.txt").read_text() == f"{PING}\n"  # the server did run, as a child of this process
     assert _echo_servers_of(os.getpid()) == []

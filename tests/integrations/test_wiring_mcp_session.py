@@ -78,11 +78,10 @@ async def test_no_enabled_server_means_no_session(tmp_path: Path, orchestrate_ho
 
 
 async def test_the_python_api_owns_its_mcp_servers(tmp_path: Path, orchestrate_home: Path) -> None:
-    """Without a CLI capturing them, ``Orchestrator.from_config`` makes the run's MCP session its own: the steps
-    see it, and ``aclose`` stops the servers."""
+    """Without ``extras`` from a caller (the CLI passes one), ``Orchestrator.from_config`` makes the run's MCP
+    session its own: the steps see it, and ``aclose`` stops the servers."""
     from orchestrator.api import Orchestrator
     from orchestrator.compose import load_config
-    from orchestrator.mcp.session import ACTIVE_MCP
     from orchestrator.settings.config import CliOverrides
 
     (orchestrate_home / "config.toml").write_text(
@@ -90,7 +89,7 @@ async def test_the_python_api_owns_its_mcp_servers(tmp_path: Path, orchestrate_h
     loaded = load_config(cwd=tmp_path, cli=CliOverrides(model="scripted:" + str(tmp_path / "none.json")),
                          home=Home(orchestrate_home), environ=os.environ)
     orch = Orchestrator.from_config(loaded, interactive=False, cwd=tmp_path)
-    mcp = ACTIVE_MCP.get()
+    mcp = orch._deps.mcp  # what the steps' toolboxes are given
     assert mcp is not None and not mcp.closed
     assert "mcp__echo__echo" in {tool.name for tool in await mcp.tools()}  # started on first use
     await orch.aclose()
