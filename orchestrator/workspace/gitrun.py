@@ -15,6 +15,9 @@ and orchestrate runs git on it outside the sandbox, so git must not run anything
 - gives every ``git diff`` ``--no-ext-diff --no-textconv`` (no external diff, no textconv driver);
 - runs only the subcommands orchestrate needs, none of which merges (merge drivers never run) or talks to a remote.
 
+The one exception is :func:`clone` (``orchestrate batch``'s fresh checkout of a repository the user named): it must
+talk to a remote, so it runs as the user's own ``git clone`` would, before any model output exists.
+
 Attributes other than drivers (``text``, ``eol``, ``binary`` detection) keep their meaning; nothing is written to the
 user's repository to achieve this. Needs git >= 2.31 (``GIT_CONFIG_COUNT``), checked once per process.
 """
@@ -33,7 +36,7 @@ from pathlib import Path
 from orchestrator.core.errors import GitError
 
 __all__ = ["Git", "GitError", "Repository", "discover", "linked_common_dir", "worktree_git_dir", "committed_files",
-           "remove_session_tree"]
+           "remove_session_tree", "clone"]
 
 _MIN_VERSION = (2, 31)
 _PASSED_ENV = ("PATH", "HOME", "XDG_CONFIG_HOME", "TMPDIR")
@@ -242,3 +245,24 @@ def remove_session_tree(directory: Path) -> None:
             Git(Path(str(repo)), None).run(["worktree", "prune"], check=False)
         except GitError:  # git missing: nothing registered to forget
             continue
+
+
+def clone(source: str, dest: Path, ref: str | None) -> None:
+    """A fresh clone of ``source`` (a git URL or a local path *the user* named) at ``dest`` (which must not exist), on
+    ``ref`` if given; :class:`GitError` with git's last line on failure.
+
+    The only git command orchestrate runs that talks to a remote, hence not through :class:`Git`: it keeps the
+    caller's environment and config (ssh, credential helpers, LFS), as the user's own ``git clone`` would. Hooks still
+    never run. Nothing a model wrote exists yet: the clone is what every later command runs :class:`Git` on."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _as_user(["clone", "--quiet", "--", source, str(dest)], cwd=dest.parent)
+    if ref:
+        _as_user(["checkout", "--quiet", ref, "--"], cwd=dest)
+
+
+def _as_user(args: Sequence[str], *, cwd: Path) -> None:
+    _check_version()
+    proc = subprocess.run(["git", "--no-pager", "-c", "core.hooksPath=/dev/null", *args], cwd=cwd, capture_output=True,
+                          env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}, check=False)
+    if proc.returncode != 0:
+        raise GitError(f"git {args[0]} failed: {_last_line(proc)}")

@@ -25,6 +25,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.core.contracts import Usage
+from orchestrator.core.errors import GitError
 from orchestrator.engine.batch import gitops
 from orchestrator.engine.batch.procs import Finished, run_child, tail
 from orchestrator.engine.batch.results import TaskOutcome, TaskResult
@@ -79,7 +80,7 @@ def run_task(task: BatchTask, spec: WorkerSpec) -> TaskOutcome:
     work = Path(spec.work_root) / task.id
     try:
         return _run(task, spec, work, started)
-    except (gitops.GitError, _TaskError, OSError) as exc:
+    except (GitError, _TaskError, OSError) as exc:
         error = str(exc)
     except Exception as exc:  # a bug here must cost one task, not the batch (the log keeps the traceback)
         error = f"internal error: {type(exc).__name__}: {exc}"

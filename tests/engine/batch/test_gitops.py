@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from orchestrator.core.errors import GitError
 from orchestrator.engine.batch import gitops
 from tests.support import make_repo
 
@@ -39,3 +42,26 @@ def test_the_patch_recreates_the_final_tree_and_names_its_files(tmp_path: Path) 
 def test_names_without_a_quoted_header_come_from_the_patch_itself() -> None:
     assert gitops._names(b"diff --git a/a b/a b/a b/a\n--- a/a b/a\n") == ("a b/a",)
     assert gitops._names(b'diff --git "a/q\\"x" "b/q\\"x"\n') is None
+
+
+def test_a_snapshot_runs_nothing_the_session_wrote_into_the_clone(tmp_path: Path) -> None:
+    """The session runs in the clone and may rewrite its ``.git/config``: a filter driver (and an fsmonitor hook) it
+    names must not run when the worker snapshots the tree afterwards (git runs hardened, through gitrun.Git)."""
+    source = make_repo(tmp_path / "src", {"a.txt": "a\n"})
+    clone = tmp_path / "clone"
+    gitops.clone(str(source), clone, None)
+    start = gitops.snapshot(clone)
+    marker = tmp_path / "pwned"
+    with (clone / ".git" / "config").open("a") as config:
+        config.write(f'[filter "evil"]\n\tclean = "touch {marker}; cat"\n\trequired = true\n'
+                     f'[core]\n\tfsmonitor = "touch {marker}; true"\n')
+    (clone / ".gitattributes").write_text("*.txt filter=evil\n")
+    (clone / "a.txt").write_text("changed\n")
+    patch, names = gitops.diff(clone, start, gitops.snapshot(clone))
+    assert not marker.exists()
+    assert sorted(names) == [".gitattributes", "a.txt"] and b"+changed" in patch
+
+
+def test_a_failed_clone_is_one_git_error_naming_git_s_reason(tmp_path: Path) -> None:
+    with pytest.raises(GitError, match=r"^git clone failed: .*"):
+        gitops.clone(str(tmp_path / "missing"), tmp_path / "dest", None)
