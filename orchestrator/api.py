@@ -58,7 +58,6 @@ from orchestrator.workspace.staging import Workspace
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from orchestrator.compose import SessionExtras
     from orchestrator.settings.config import LoadedConfig
     from orchestrator.settings.home import Home
     from orchestrator.settings.schema import Settings
@@ -114,28 +113,24 @@ class Orchestrator:
     def from_config(cls, loaded: LoadedConfig, *, interactive: bool, console: Console | None = None,
                     events: EventSink | None = None, cwd: Path | None = None,
                     environ: Mapping[str, str] | None = None,
-                    session_options: Mapping[str, Any] | None = None,
-                    extras: SessionExtras | None = None) -> Orchestrator:
+                    session_options: Mapping[str, Any] | None = None) -> Orchestrator:
         """The real object graph for ``loaded`` (see :mod:`orchestrator.compose`).
 
         ``session_options`` are stored with each new session (the CLI keeps its model choices there for resume).
-        With ``extras`` (as the CLI passes), the gate's notices and the configured MCP servers are handed to the
-        caller, who closes the servers when the session ends; without, they belong to this object: the servers start
-        on first use and stop in :meth:`aclose`.
+        The gate's start-up notices are in :attr:`notices`. The configured MCP servers belong to this object: they
+        start on first use and stop in :meth:`aclose` (the one place they are stopped; atexit is only a safety net).
         """
         from orchestrator.compose import SessionExtras, build_collaborators
 
         session_events = SessionEvents(events, budget=BudgetGuard(loaded.settings.budget_usd))
-        owned = extras is None
-        extras = SessionExtras() if extras is None else extras
+        extras = SessionExtras()
         parts = build_collaborators(loaded, cwd=(cwd or Path.cwd()).resolve(), interactive=interactive,
                                     console=console, events=session_events, environ=environ or os.environ,
                                     extras=extras)
         orch = cls(events=session_events, session_options=session_options, **parts)
-        if owned:
-            orch.notices = extras.notices
-            if extras.mcp is not None:
-                orch._closers.append(extras.mcp.close)
+        orch.notices = extras.notices
+        if extras.mcp is not None:
+            orch._closers.append(extras.mcp.close)
         return orch
 
     async def aclose(self) -> None:

@@ -74,8 +74,8 @@ class Collaborators(TypedDict):
 class SessionExtras:
     """What a run's front end needs beyond the Orchestrator's collaborators, filled by :func:`build_collaborators`.
 
-    Whoever passes one in takes over the MCP servers' lifetime: it hands ``mcp`` to the run and closes it when the
-    session ends (:meth:`orchestrator.api.Orchestrator.from_config` does when its caller passes none).
+    Whoever passes one in takes over the MCP servers' lifetime (:meth:`orchestrator.api.Orchestrator.from_config`:
+    the Orchestrator stops them in ``aclose``).
     """
 
     notices: tuple[str, ...] = ()  # the policy gate's start-up notices (e.g. rules files skipped), to show once

@@ -12,14 +12,14 @@ project's
   gate's notices as ``note:`` lines (an untrusted project is one line, whatever it holds), then which model a role
   gets by default, if any, then which checks the validator will run and why (``checks: …``, or that there are none
   and the run is review only).
-* **MCP**: the session's servers (if any are configured) are offered to the coders (``StepDeps.mcp``, wired by
-  :func:`orchestrator.compose.build_collaborators`) and closed when the session completes.
+* **MCP**: the session's servers (if any are configured) belong to the Orchestrator, which offers them to the coders
+  and stops them in ``aclose`` (the run commands always call it).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +28,10 @@ if TYPE_CHECKING:
 
     from orchestrator.api import Orchestrator
     from orchestrator.cli.context import CliContext
-    from orchestrator.core.events import Event, EventSink
+    from orchestrator.core.events import EventSink
     from orchestrator.settings.config import LoadedConfig
 
-__all__ = ["load_run_config", "expand_prompt", "open_orchestrator", "startup_notes", "SessionEndHooks"]
+__all__ = ["load_run_config", "expand_prompt", "open_orchestrator", "startup_notes"]
 
 
 def load_run_config(args: argparse.Namespace, ctx: CliContext, *, ask: bool, human: Console) -> LoadedConfig:
@@ -58,20 +58,16 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
                       json_out: bool = False, session_options: Mapping[str, Any] | None = None) -> Orchestrator:
     """The run's Orchestrator: events to ``human`` (live view) or JSONL on stdout; start-up lines printed once."""
     from orchestrator.api import Orchestrator
-    from orchestrator.compose import SessionExtras
-    from orchestrator.core.events import FanoutSink, JsonlSink
+    from orchestrator.core.events import JsonlSink
     from orchestrator.models.gateway import describe_default
     from orchestrator.terminal.view import LiveView
 
-    hooks = SessionEndHooks()
     user: EventSink = JsonlSink(ctx.out.file) if json_out else LiveView(human)
-    extras = SessionExtras()  # filled by from_config; this function owns the MCP servers' lifetime
     orch = Orchestrator.from_config(loaded, interactive=interactive, console=human if interactive else None,
-                                    events=FanoutSink(user, hooks), cwd=cwd, environ=ctx.environ,
-                                    session_options=session_options, extras=extras)
+                                    events=user, cwd=cwd, environ=ctx.environ, session_options=session_options)
     from rich.markup import escape
 
-    for note in startup_notes(loaded, extras.notices, cwd=cwd):
+    for note in startup_notes(loaded, orch.notices, cwd=cwd):
         human.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)  # one line, however long
     default = describe_default(loaded.settings, ctx.environ)
     if default:
@@ -81,8 +77,6 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
 
         human.print(f"[dim]{escape(describe(orch.checks.infos(), loaded.settings))}[/]", highlight=False,
                     soft_wrap=True)
-    if extras.mcp is not None:
-        hooks.callbacks.append(extras.mcp.close)
     return orch
 
 
@@ -97,21 +91,6 @@ def startup_notes(loaded: LoadedConfig, gate_notices: Sequence[str], *, cwd: Pat
             notes.insert(0, f"{untrusted} its {' and '.join(skipped)} were not loaded "
                             f"(run `orchestrate trust {root}`)")
     return list(dict.fromkeys(notes))
-
-
-class SessionEndHooks:
-    """An event sink that runs its ``callbacks`` once, when the session completes (whatever its status)."""
-
-    def __init__(self) -> None:
-        self.callbacks: list[Callable[[], None]] = []
-
-    def emit(self, event: Event) -> None:
-        from orchestrator.core.events import SessionCompleted
-
-        if isinstance(event, SessionCompleted):
-            callbacks, self.callbacks = self.callbacks, []
-            for callback in callbacks:
-                callback()
 
 
 def _can_ask(human: Console) -> bool:

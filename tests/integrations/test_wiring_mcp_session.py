@@ -78,8 +78,8 @@ async def test_no_enabled_server_means_no_session(tmp_path: Path, orchestrate_ho
 
 
 async def test_the_python_api_owns_its_mcp_servers(tmp_path: Path, orchestrate_home: Path) -> None:
-    """Without ``extras`` from a caller (the CLI passes one), ``Orchestrator.from_config`` makes the run's MCP
-    session its own: the steps see it, and ``aclose`` stops the servers."""
+    """``Orchestrator.from_config`` makes the run's MCP session its own: the steps see it, and ``aclose`` stops the
+    servers."""
     from orchestrator.api import Orchestrator
     from orchestrator.compose import load_config
     from orchestrator.settings.config import CliOverrides
