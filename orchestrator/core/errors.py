@@ -23,6 +23,7 @@ __all__ = [
     "ModelUnavailableError",
     "ModelOutputError",
     "BudgetExceededError",
+    "check_budget",
     "TaskFailedError",
     "InterruptedRunError",
     "SessionNotFoundError",
@@ -115,6 +116,17 @@ class ModelOutputError(ModelError):
 
 class BudgetExceededError(OrchestrateError):
     """The session's ``budget_usd`` ran out."""
+
+
+def check_budget(budget_usd: float, spent_usd: float, *, session_id: str | None = None) -> None:
+    """The one budget rule: raise :class:`BudgetExceededError` once ``spent_usd`` reaches ``budget_usd`` (0: no
+    budget). The model gateway applies it to this process's calls (also before each call), the session's event
+    stream to the session's total over every process that ran it (``session_id`` is then named)."""
+    if budget_usd > 0 and spent_usd >= budget_usd:
+        whose = f" by session {session_id}" if session_id is not None else ""
+        so_far = " so far" if session_id is not None else ""
+        raise BudgetExceededError(f"the model budget of ${budget_usd:.2f} is used up{whose} (spent ${spent_usd:.4f}"
+                                  f"{so_far})", hint="raise budget_usd or --budget-usd")
 
 
 class TaskFailedError(OrchestrateError):

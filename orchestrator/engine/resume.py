@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.core.errors import BudgetExceededError
+from orchestrator.core.errors import check_budget
 from orchestrator.core.events import SessionCompleted
 from orchestrator.engine.session import SessionResult
 from orchestrator.store.sessions import SessionStore, file_digest
@@ -113,14 +113,11 @@ class SessionApprovals:
 
 
 class BudgetGuard:
-    """``budget_usd`` over the whole session: raises :class:`BudgetExceededError` once its total cost reaches it."""
+    """``budget_usd`` over the whole session: raises :class:`~orchestrator.core.errors.BudgetExceededError` once its
+    total cost reaches it (:func:`~orchestrator.core.errors.check_budget`, the gateway's rule too)."""
 
     def __init__(self, budget_usd: float) -> None:
         self.budget_usd = budget_usd
 
     def check(self, session: SessionStore) -> None:
-        spent = session.usage().cost_usd
-        if self.budget_usd > 0 and spent >= self.budget_usd:
-            raise BudgetExceededError(
-                f"the model budget of ${self.budget_usd:.2f} is used up by session {session.id} "
-                f"(spent ${spent:.4f} so far)", hint="raise budget_usd or --budget-usd")
+        check_budget(self.budget_usd, session.usage().cost_usd, session_id=session.id)

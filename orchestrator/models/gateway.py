@@ -20,11 +20,11 @@ from pydantic import BaseModel, ValidationError
 
 from orchestrator.core.contracts import ChatModel, Message, ModelRequest, ModelResponse, Role, ToolSpec, Usage
 from orchestrator.core.errors import (
-    BudgetExceededError,
     ModelError,
     ModelOutputError,
     ModelUnavailableError,
     TransientModelError,
+    check_budget,
 )
 from orchestrator.models.output import describe_validation_error, extract_json, tool_calls_from_text
 from orchestrator.settings.schema import RoleConfig, Settings
@@ -236,13 +236,7 @@ class ModelGateway:
         self._check_budget()
 
     def _check_budget(self) -> None:
-        budget = self._settings.budget_usd
-        spent = self.total_usage.cost_usd
-        if budget > 0 and spent >= budget:
-            raise BudgetExceededError(
-                f"the model budget of ${budget:.2f} is used up (spent ${spent:.4f})",
-                hint="raise budget_usd or --budget-usd",
-            )
+        check_budget(self._settings.budget_usd, self.total_usage.cost_usd)  # the one rule (core.errors)
 
     async def aclose(self) -> None:
         """Release the models' resources (stops the embedded server if it was started). Idempotent."""
