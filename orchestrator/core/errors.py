@@ -130,7 +130,8 @@ def check_budget(budget_usd: float, spent_usd: float, *, session_id: str | None 
 
 
 class TaskFailedError(OrchestrateError):
-    """The task ran but did not succeed (a step or a check failed)."""
+    """The task ran but did not succeed (a step or a check failed): raised by
+    :meth:`orchestrator.engine.session.SessionResult.raise_for_status`, for Python callers that want an exception."""
 
 
 class InterruptedRunError(OrchestrateError):

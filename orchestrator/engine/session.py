@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 import anyio
 
 from orchestrator.core.contracts import MemoryContext, Message, StepOutcome
+from orchestrator.core.errors import TaskFailedError
 from orchestrator.core.events import EditApplied, EventSink, UsageTotals, WarningEvent
 from orchestrator.core.plan import Plan, Step, StepStatus, ancestors, build_dag
 from orchestrator.engine.scheduler import FATAL_ERRORS
@@ -111,6 +112,16 @@ class SessionResult:
     def exit_code(self) -> int:
         """DESIGN.md: 0 success, 1 a step failed, 130 interrupted (quitting at the plan review changed nothing: 0)."""
         return {"succeeded": 0, "failed": 1}.get(self.status, 0 if not self.steps else 130)
+
+    def raise_for_status(self) -> None:
+        """For Python callers that prefer an exception: :class:`~orchestrator.core.errors.TaskFailedError` (exit code
+        1) naming each failed step and why when the session failed; nothing otherwise (an interrupted session is not
+        a failure: ``status`` says so)."""
+        if self.status != "failed":
+            return
+        failed = [sid for sid, status in self.steps.items() if status == "failed"] or list(self.reasons)
+        detail = "; ".join(f"step {sid}: {self.reasons.get(sid, 'failed')}" for sid in failed)
+        raise TaskFailedError(f"session {self.session_id} failed" + (f" ({detail})" if detail else ""))
 
 
 class StepExecutor:

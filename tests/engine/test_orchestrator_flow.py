@@ -17,7 +17,7 @@ import pytest
 from memory import build_memory
 from orchestrator.api import Orchestrator, SessionEvents
 from orchestrator.core.contracts import MemoryContext
-from orchestrator.core.errors import InputError
+from orchestrator.core.errors import InputError, TaskFailedError
 from orchestrator.core.events import ListSink
 from orchestrator.core.plan import Plan, Step
 from orchestrator.engine.session import PlanDecision, StoreCheckpoint
@@ -140,6 +140,12 @@ async def test_nothing_touches_the_tree_before_the_user_approves(bank_repo: Path
     assert ("return abs(x)" in (bank_repo / "bank.py").read_text()) is approve
     assert result.steps == ({"a": "succeeded", "b": "succeeded"} if approve else {"a": "failed", "b": "skipped"})
     assert result.exit_code == (0 if approve else 1)
+    if approve:
+        result.raise_for_status()
+    else:
+        with pytest.raises(TaskFailedError, match=rf"^session {result.session_id} failed \(step a: .+\)$") as caught:
+            result.raise_for_status()
+        assert caught.value.exit_code == 1
 
 
 async def test_parallel_conflicting_edits_are_caught_and_the_later_step_reruns(bank_repo: Path,
