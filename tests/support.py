@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
 import subprocess
+import termios
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,16 +27,23 @@ def make_repo(root: Path, files: Mapping[str, str]) -> Path:
     return root
 
 
+def _take_terminal() -> None:
+    """In the child, before exec: a new session whose controlling terminal is stdin (the pty)."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 def converse(argv: Sequence[str], cwd: Path, env: Mapping[str, str], answers: Sequence[tuple[bytes, bytes]],
-             *, timeout_s: float = 180) -> tuple[int, str]:
+             *, timeout_s: float = 180, controlling: bool = False) -> tuple[int, str]:
     """Run ``argv`` on a pty, typing each answer once its question has shown (in order): (exit status, output).
 
     A run silent for ``timeout_s`` is killed (the status then says so), so a question that never comes fails the
-    test instead of hanging it.
+    test instead of hanging it. ``controlling``: the pty is the child's controlling terminal (its own session), so
+    a typed Ctrl-C (``b"\\x03"``) reaches it as SIGINT, as on a real terminal.
     """
     master, slave = pty.openpty()
     proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env), stdin=slave, stdout=slave, stderr=slave,
-                            close_fds=True)
+                            close_fds=True, preexec_fn=_take_terminal if controlling else None)  # noqa: PLW1509 (2 syscalls)
     os.close(slave)
     seen, mark, pending = b"", 0, list(answers)
     try:

@@ -140,6 +140,9 @@ def cli(argv: Sequence[str] | None = None, ctx: CliContext | None = None) -> int
     except KeyboardInterrupt:
         ctx.err.print("interrupted")
         return 130
+    except EOFError:  # input closed at a question asked before any run started (trust, picker, task): no answer
+        ctx.err.print("[bold red]error:[/] no answer (input closed); nothing was changed", highlight=False)
+        return 2
 
 
 def run() -> None:

@@ -78,6 +78,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 # ---------------------------------------------------------------------------------------------------- handlers
 def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
+    _need_terminal("TASK", "`orchestrate exec TASK` (or `exec resume`)")
     loaded = startup.load_run_config(args, ctx, ask=True, human=ctx.out)
     task = startup.expand_prompt(args.task or _ask_task(ctx), loaded, ctx)
     orch = _orchestrator(args, ctx, interactive=True, human=ctx.out, loaded=loaded)
@@ -110,6 +111,7 @@ def handle_plan(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
+    _need_terminal("resume", "`orchestrate exec resume --last` (or `exec resume ID`)")
     session_id = _pick(args, ctx, interactive=True)
     _cd_to_session(args, ctx, session_id)
     orch = _orchestrator(args, ctx, interactive=True, human=ctx.out)
@@ -238,6 +240,14 @@ def _report(result: SessionResult, human: Console) -> int:
     for step_id, reason in result.reasons.items():
         human.print(f"  [red]✗[/] {escape(step_id)}: {escape(reason)}", highlight=False)
     return result.exit_code
+
+
+def _need_terminal(command: str, instead: str) -> None:
+    """The interactive commands read their answers from stdin: without a terminal there they stop here (exit 2)
+    rather than at the first question, half-way through a run."""
+    if sys.stdin is None or not sys.stdin.isatty():
+        raise InputError(f"`orchestrate {command}` is interactive and needs a terminal; "
+                         f"use {instead}")
 
 
 def _read_task(raw: str) -> str:

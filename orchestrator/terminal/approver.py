@@ -46,14 +46,15 @@ class ConsoleApprover:
 
     async def ask(self, request: ApprovalRequest) -> ApprovalResponse:
         import anyio
-        import anyio.to_thread
+
+        from orchestrator.terminal.prompting import ask_in_thread
 
         if self._lock is None:
             self._lock = anyio.Lock()
         async with self._lock:
             if self.stream is not None:
                 return self._ask_sync(request)
-            return await anyio.to_thread.run_sync(self._ask_sync, request)
+            return await ask_in_thread(self._ask_sync, request)
 
     def _ask_sync(self, request: ApprovalRequest) -> ApprovalResponse:
         from rich.markup import escape

@@ -19,6 +19,7 @@ import anyio
 from orchestrator.core.events import Event
 from orchestrator.core.plan import Plan, Step
 from orchestrator.engine.session import PlanDecision
+from orchestrator.terminal.prompting import ask_in_thread
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -163,7 +164,7 @@ class ConsoleReviewer:
 
     async def review_plan(self, plan: Plan, task: str) -> PlanDecision:
         async with self._asking:
-            return await anyio.to_thread.run_sync(self._ask_plan, plan)
+            return await ask_in_thread(self._ask_plan, plan)
 
     def _ask_plan(self, plan: Plan) -> PlanDecision:
         from rich.prompt import Prompt
@@ -177,12 +178,12 @@ class ConsoleReviewer:
 
     async def review_diff(self, step: Step, diff: str) -> bool:
         async with self._asking:
-            return await anyio.to_thread.run_sync(self._ask_diff, step, diff)
+            return await ask_in_thread(self._ask_diff, step, diff)
 
     async def fix_check(self, command: str, reason: str) -> str:
         """A check cannot start (``reason`` names it and the fix): the command to run instead, "" for no checks."""
         async with self._asking:
-            return await anyio.to_thread.run_sync(self._ask_check, reason)
+            return await ask_in_thread(self._ask_check, reason)
 
     def _ask_check(self, reason: str) -> str:
         from rich.markup import escape

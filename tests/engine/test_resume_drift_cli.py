@@ -5,23 +5,23 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
 from orchestrator.core.events import parse_event
 from tests.engine.test_crash_resume import _orchestrate, _repo
+from tests.support import converse
 
 
-def _interactive_resume(repo: Path, home: Path, answers: str) -> subprocess.CompletedProcess[str]:
+def _interactive_resume(repo: Path, home: Path, answer: bytes) -> tuple[int, str]:
     models = [a for role, fn in (("planner", "planner"), ("coder", "coder"), ("reviewer", "reviewer"),
                                  ("validator", "reviewer"))
               for a in ("--role-model", f"{role}=function:tests.engine.test_crash_models:{fn}")]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "ORCHESTRATE_HOME": str(home),
-           "COLUMNS": "300"}
-    return subprocess.run([sys.executable, "-m", "orchestrator", "resume", "--last", *models, "-c",
-                           'validate.commands=["python3 check.py"]', "-c", "review.user_approves_diff=false"],
-                          cwd=repo, env=env, input=answers, capture_output=True, text=True, timeout=120, check=False)
+           "COLUMNS": "300", "TERM": "dumb"}
+    argv = [sys.executable, "-m", "orchestrator", "resume", "--last", *models, "-c",
+            'validate.commands=["python3 check.py"]', "-c", "review.user_approves_diff=false"]
+    return converse(argv, repo, env, [(b"Continue on the changed tree?", answer)], timeout_s=120)
 
 
 def test_exec_resume_refuses_drift_unless_forced_and_resume_asks(tmp_path: Path) -> None:
@@ -39,9 +39,9 @@ def test_exec_resume_refuses_drift_unless_forced_and_resume_asks(tmp_path: Path)
     assert [parse_event(line).type for line in refused.stdout.splitlines()] == ["session.resumed", "error"]
     assert sorted(p.name for p in repo.glob("*.txt")) == [edited.name]  # nothing ran
 
-    declined = _interactive_resume(repo, home, "n\n")
-    assert declined.returncode == 2 and "Continue on the changed tree?" in declined.stdout
-    assert f"file {edited.name} modified" in declined.stdout
+    status, shown = _interactive_resume(repo, home, b"n\r")  # interactive resume needs a terminal: a pty
+    assert status == 2 and "Continue on the changed tree?" in shown, shown
+    assert f"file {edited.name} modified" in shown
 
     forced = _orchestrate(repo, home, calls, "resume", "--last", "--force")
     assert forced.returncode == 0, forced.stderr
