@@ -14,7 +14,7 @@ import fnmatch
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator.cli.context import CliContext, add_common_options
+from orchestrator.cli.context import CliContext, add_common_options, described
 from orchestrator.core.errors import InputError, UsageError
 
 if TYPE_CHECKING:
@@ -32,9 +32,11 @@ _HOME_GLOBS = ("config.toml", "AGENTS.md", "AGENTS.override.md", "rules/*.rules"
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "batch", help="run one session per line of a tasks file, locally or on a Ray cluster",
-        description="Run each task of TASKS.jsonl (one JSON object a line: id, repo, ref?, task, setup?, check?, "
+        **described("Run each task of TASKS.jsonl (one JSON object a line: id, repo, ref?, task, setup?, check?, "
                     "model?, profile?, config?) as a non-interactive session in its own fresh clone. Results: "
-                    "OUT/results.jsonl and OUT/patches/ID.patch. Run it again to resume.")
+                    "OUT/results.jsonl and OUT/patches/ID.patch. Run it again to resume.",
+                    "orchestrate batch tasks.jsonl --max-concurrency 4 --json",
+                    "orchestrate batch tasks.jsonl --backend ray --ray-address auto"))
     add_common_options(p)
     p.add_argument("tasks", metavar="TASKS.jsonl", help="the tasks file")
     p.add_argument("--backend", choices=["local", "ray"], help="where tasks run (default: batch.backend)")

@@ -17,17 +17,21 @@ import json
 from pathlib import Path
 from typing import Any
 
-from orchestrator.cli.context import CliContext
+from orchestrator.cli.context import CliContext, described
 from orchestrator.core.errors import UsageError
 
 __all__ = ["register", "handle"]
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("execpolicy", help="check commands against .rules files (Codex execpolicy)")
+    parser = subparsers.add_parser("execpolicy", help="check commands against .rules files (Codex execpolicy)",
+                                   **described("Check commands against .rules files, as Codex's execpolicy does, "
+                                               "or (check --shell) against the full gate an agent's command meets.",
+                                               "orchestrate execpolicy check --shell -- 'git push origin main'"))
     sub = parser.add_subparsers(dest="execpolicy_command", metavar="COMMAND", required=True)
     check = sub.add_parser("check", help="evaluate a command against rules and print the JSON result",
-                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+                           **described(__doc__ or "", "orchestrate execpolicy check -r my.rules --pretty -- git status",
+                                       "orchestrate execpolicy check --shell -a on-request -- 'rm -rf build'"))
     check.add_argument("-r", "--rules", action="append", default=[], metavar="PATH",
                        help="rules file to load (repeatable; loaded in order)")
     check.add_argument("--pretty", action="store_true", help="pretty-print the JSON")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from orchestrator.cli.context import CliContext, add_common_options
+from orchestrator.cli.context import CliContext, add_common_options, described
 
 __all__ = ["register", "handle"]
 
@@ -17,9 +17,10 @@ __all__ = ["register", "handle"]
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "mcp-server", help="serve orchestrate as an MCP server on stdio (tools: plan, run, sessions)",
-        description="Serve orchestrate as an MCP server on stdio. Tools: plan(task, cwd), run(task, cwd, sandbox?, "
-                    "approval_policy?) (non-interactive; approval policy 'never' unless given), sessions(cwd?). "
-                    "The options below are the defaults of every call.")
+        **described("Serve orchestrate as an MCP server on stdio. Tools: plan(task, cwd), run(task, cwd, "
+                    "sandbox?, approval_policy?) (non-interactive; approval policy 'never' unless given), "
+                    "sessions(cwd?). The options below are the defaults of every call.",
+                    "orchestrate mcp-server", "orchestrate mcp-server -m gpt-4o-mini --full-auto"))
     add_common_options(parser)
     parser.set_defaults(handler=handle)
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.cli.context import CliContext
+from orchestrator.cli.context import CliContext, described
 
 if TYPE_CHECKING:
     from rich.tree import Tree
@@ -22,13 +22,15 @@ __all__ = ["register", "handle_show", "context_json"]
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("memory", help="AGENTS.md memory", description="AGENTS.md memory.")
+    parser = subparsers.add_parser("memory", help="AGENTS.md memory", **described(
+        "AGENTS.md memory: the instruction docs every agent is given.", "orchestrate memory show"))
     actions = parser.add_subparsers(dest="memory_command", metavar="ACTION", required=True)
     show = actions.add_parser(
         "show",
         help="show the AGENTS.md docs that apply in a directory",
-        description="Show the AGENTS.md docs that apply in a directory (global doc, then project root → DIR), "
-        "their sizes, whether the byte budget cut them, and the composed text (--json).",
+        **described("Show the AGENTS.md docs that apply in a directory (global doc, then project root → DIR), "
+                    "their sizes, whether the byte budget cut them, and the composed text (--json).",
+                    "orchestrate memory show", "orchestrate memory show -C src/api --json"),
     )
     show.add_argument("-C", "--cd", dest="cd", metavar="DIR", help="look from DIR instead of the current directory")
     show.add_argument("-c", "--config", dest="overrides", action="append", default=[], metavar="KEY=VALUE",

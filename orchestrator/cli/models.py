@@ -12,7 +12,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.cli.context import CliContext
+from orchestrator.cli.context import CliContext, described
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -26,13 +26,16 @@ OLLAMA_TAGS = "http://127.0.0.1:11434/api/tags"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("models", help="check models", description="Inspect and check models.")
+    parser = subparsers.add_parser("models", help="check models", **described(
+        "Inspect and check models.", "orchestrate models check", "orchestrate models check ollama/qwen2.5-coder:7b"))
     actions = parser.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     check = actions.add_parser(
         "check",
         help="probe a model: chat, structured output, tool calls, speed",
-        description="Probe models with a few small requests (chat, JSON-schema output, native tool calls, speed), "
-        "print a table and cache the capabilities the agents use. Without MODEL: every configured role's model.",
+        **described("Probe models with a few small requests (chat, JSON-schema output, native tool calls, speed), "
+                    "print a table and cache the capabilities the agents use. Without MODEL: every configured role's "
+                    "model.", "orchestrate models check",
+                    "orchestrate models check openai/my-model --api-base http://127.0.0.1:8000/v1"),
     )
     check.add_argument("model", nargs="?", metavar="MODEL", help="model string (litellm's, or 'local')")
     check.add_argument("--api-base", help="base URL of an OpenAI-compatible server (with openai/NAME)")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.cli import startup
-from orchestrator.cli.context import CliContext, add_common_options
+from orchestrator.cli.context import CliContext, add_common_options, add_model_options, described
 from orchestrator.core.errors import InputError, InterruptedRunError
 
 if TYPE_CHECKING:
@@ -32,15 +32,19 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    run = subparsers.add_parser("run", help="plan and run TASK interactively (the default command)",
-                                description="Plan TASK, show the plan, run it with a live view, review each diff.")
+    run = subparsers.add_parser("run", help="plan and run TASK interactively (the default command)", **described(
+        "Plan TASK, show the plan, run it with a live view, review each diff. Interactive: it needs a terminal "
+        "(stdin); without one it stops at once (exit 2): use `orchestrate exec TASK` in scripts and CI.",
+        'orchestrate "add a --verbose flag to cli.py"',
+        'orchestrate run -m gpt-4o-mini -C ~/src/app "fix the failing test"'))
     add_common_options(run)
     run.add_argument("task", nargs="?", help="what to do (asked for when missing)")
     run.set_defaults(handler=handle_run)
 
-    ex = subparsers.add_parser("exec", help="run TASK non-interactively (scripts, CI)",
-                               description="Run TASK without prompts. TASK '-' reads it from stdin. "
-                                           "`exec resume [--last | ID]` continues a session.")
+    ex = subparsers.add_parser("exec", help="run TASK non-interactively (scripts, CI)", **described(
+        "Run TASK without prompts. TASK '-' reads it from stdin. `exec resume [--last | ID]` continues a session.",
+        'orchestrate exec --full-auto --json "rename util.py to paths.py" > events.jsonl',
+        "orchestrate exec resume --last"))
     add_common_options(ex)
     ex.add_argument("task", help="what to do; '-' reads stdin; 'resume' continues a session")
     ex.add_argument("session", nargs="?", help="with `resume`: the session id (or a unique prefix)")
@@ -50,13 +54,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                     help="with `resume`: continue even if the repository changed outside the session")
     ex.set_defaults(handler=handle_exec)
 
-    plan = subparsers.add_parser("plan", help="plan TASK and print the DAG, run nothing")
-    add_common_options(plan)
+    plan = subparsers.add_parser("plan", help="plan TASK and print the DAG, run nothing", **described(
+        "Ask the planner for TASK's plan and print its steps (the DAG); nothing runs, so only model and config "
+        "options apply.", 'orchestrate plan "split app.py into modules"',
+        "echo 'add tests' | orchestrate plan --json -"))
+    add_model_options(plan)
     plan.add_argument("task", help="what to plan; '-' reads stdin")
     plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     plan.set_defaults(handler=handle_plan)
 
-    resume = subparsers.add_parser("resume", help="continue an interrupted or failed session")
+    resume = subparsers.add_parser("resume", help="continue an interrupted or failed session", **described(
+        "Continue an interrupted or failed session where it stopped, in its directory, with its models. "
+        "Interactive: it needs a terminal (stdin); in scripts use `orchestrate exec resume --last` (or ID).",
+        "orchestrate resume", "orchestrate resume --last", "orchestrate resume 20261129-2231"))
     add_common_options(resume)
     resume.add_argument("session", nargs="?", help="session id or unique prefix (a picker without it)")
     resume.add_argument("--last", action="store_true", help="the newest session of this directory")
@@ -65,13 +75,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="continue without asking even if the repository changed outside the session")
     resume.set_defaults(handler=handle_resume)
 
-    sessions = subparsers.add_parser("sessions", help="list sessions (this directory's, newest first)")
+    sessions = subparsers.add_parser("sessions", help="list sessions (this directory's, newest first)", **described(
+        "List the sessions started in this directory (or every directory's with --all), newest first, with their "
+        "status; `sessions rm ID...` deletes some.", "orchestrate sessions", "orchestrate sessions --all --json"))
     sessions.add_argument("-C", "--cd", dest="cd", metavar="DIR", help="list the sessions of DIR")
     sessions.add_argument("--all", action="store_true", help="sessions of every directory")
     sessions.add_argument("--json", action="store_true", help="print a JSON array")
     sessions.set_defaults(handler=handle_sessions)
     actions = sessions.add_subparsers(dest="sessions_action", metavar="{rm}")
-    rm = actions.add_parser("rm", help="delete sessions (full id or unique prefix)")
+    rm = actions.add_parser("rm", help="delete sessions (full id or unique prefix)", **described(
+        "Delete sessions and their saved work; every id is checked first, so a bad one deletes nothing.",
+        "orchestrate sessions rm 20261129-223056-a24f9f", "orchestrate sessions rm 2026112"))
     rm.add_argument("ids", nargs="+", metavar="ID", help="session id or unique prefix")
     rm.set_defaults(handler=handle_sessions_rm)
 

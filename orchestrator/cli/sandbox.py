@@ -1,4 +1,4 @@
-"""``orchestrate sandbox run [--mode M] [--network] [-C DIR] [--backend B] -- CMD...`` and ``sandbox status``.
+"""``orchestrate sandbox run [-s MODE] [--network] [-C DIR] [--backend B] -- CMD...`` and ``sandbox status``.
 
 ``run`` confines one command exactly as an agent's command is confined (the config's ``[sandbox]`` settings, the
 workspace being the working directory), passes stdio through, and exits with the command's status. A sandbox that
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from orchestrator.cli.context import CliContext
+from orchestrator.cli.context import CliContext, described
 from orchestrator.core.errors import UsageError
 
 __all__ = ["register", "handle_run", "handle_status"]
@@ -18,16 +18,20 @@ _MODES = ("read-only", "workspace-write", "danger-full-access")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("sandbox", help="run a command in the sandbox",
-                                   description="Run commands confined the way agents' commands are.")
+    parser = subparsers.add_parser("sandbox", help="run a command in the sandbox", **described(
+        "Run commands confined the way agents' commands are, and show which sandbox mechanisms work here.",
+        "orchestrate sandbox run -- make test", "orchestrate sandbox status"))
     actions = parser.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
     run = actions.add_parser(
         "run",
         help="run one command confined as an agent's command would be",
-        description="Run CMD confined as an agent's command would be (config [sandbox] settings; the workspace is "
-        "the working directory), with stdio passed through; exit with CMD's status.",
+        **described("Run CMD confined as an agent's command would be (config [sandbox] settings; the workspace is "
+                    "the working directory), with stdio passed through; exit with CMD's status.",
+                    "orchestrate sandbox run -- pytest -q", "orchestrate sandbox run -s read-only --network -- curl -I "
+                    "https://pypi.org"),
     )
-    run.add_argument("--mode", choices=_MODES, help="sandbox mode (default: the config's sandbox_mode)")
+    run.add_argument("-s", "--sandbox", "--mode", dest="mode", choices=_MODES,
+                     help="sandbox mode (default: the config's sandbox_mode)")
     run.add_argument("--network", action="store_true", help="allow network access (default: sandbox.network)")
     run.add_argument("--backend", choices=["bwrap", "landlock"], help="force one mechanism (default: sandbox.backend)")
     run.add_argument("-C", "--cd", dest="cd", metavar="DIR", help="run in (and confine to) DIR")
@@ -36,8 +40,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("-p", "--profile", help="config profile [profiles.NAME]")
     run.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD...", help="the command and its arguments")
     run.set_defaults(handler=handle_run)
-    status = actions.add_parser("status", help="show which sandbox mechanisms work here",
-                                description="Probe bubblewrap and Landlock + seccomp on this machine.")
+    status = actions.add_parser("status", help="show which sandbox mechanisms work here", **described(
+        "Probe bubblewrap and Landlock + seccomp on this machine and say which limits are in force.",
+        "orchestrate sandbox status"))
     status.set_defaults(handler=handle_status)
 
 

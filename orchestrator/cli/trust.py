@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from orchestrator.cli.context import CliContext
+from orchestrator.cli.context import CliContext, described
 from orchestrator.core.errors import InputError
 
 __all__ = ["register", "handle"]
@@ -19,7 +19,10 @@ __all__ = ["register", "handle"]
 def register(subparsers: Any) -> None:
     for name, help_text in (("trust", "trust a project: load its .orchestrate/ config and rules"),
                             ("untrust", "stop trusting a project: ignore its .orchestrate/ config and rules")):
-        parser = subparsers.add_parser(name, help=help_text, description=__doc__)
+        parser = subparsers.add_parser(name, help=help_text, **described(
+            f"{help_text[0].upper()}{help_text[1:]}. DIR (default: the current directory) is resolved to its project "
+            "root (the nearest ancestor holding .git); the answer is recorded in the user config.",
+            f"orchestrate {name}", f"orchestrate {name} ~/src/app"))
         parser.add_argument("dir", nargs="?", metavar="DIR", help="project directory (default: current directory)")
         parser.set_defaults(handler=handle, trust_level="trusted" if name == "trust" else "untrusted")
 

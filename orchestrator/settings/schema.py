@@ -67,7 +67,7 @@ class ValidateConfig(_Section):
 
 class PlannerConfig(_Section):
     merge_chars: int = Field(default=12000, ge=0)  # 0: never merge (orchestrator.engine.plan_merge)
-    merge_files: int = Field(default=4, ge=1)
+    merge_files: int = Field(default=4, ge=0)  # 0: never merge (a coder step names at least one file)
 
 
 class CoderConfig(_Section):
