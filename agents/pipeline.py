@@ -159,7 +159,9 @@ class _CoderStep:
         if result.blocked:
             return _failed(f"a check could not run: {', '.join(result.failing)}")
         if self.validations >= self.deps.settings.validate_.max_rounds:
-            return _failed(f"checks still fail after {self.validations} rounds: {', '.join(result.failing)}")
+            rounds = f"{self.validations} round{'s' if self.validations != 1 else ''}"
+            return _failed(f"checks still fail after {rounds}: {', '.join(result.failing)}"
+                           + _last_lines(result.output_tail))
         self.coder.revise_after_checks(", ".join(result.failing), result.output_tail)
         return None
 
@@ -236,3 +238,10 @@ def _cwd_relative(staging: StagingTree, files: list[str]) -> list[str]:
 
 def _failed(reason: str) -> StepOutcome:
     return StepOutcome(status="failed", reason=reason)
+
+
+def _last_lines(output: str, count: int = 5) -> str:
+    """The last ``count`` non-blank lines of a check's output, each on its own line after the reason's first (the
+    failure must show its cause: the full tail is in the validation.completed event)."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()][-count:]
+    return "".join(f"\n{line}" for line in lines)

@@ -291,7 +291,8 @@ class Orchestrator:
             session.update_meta(status=status)
             usage = session.usage()
             self.events.emit(SessionCompleted(status=status, usage=usage))
-        reasons = {step_id: session.step(step_id).reason for step_id, s in states.items() if s == "failed"}
+        reasons = {step_id: session.step(step_id).reason for step_id, s in states.items()
+                   if s in ("failed", "skipped")}
         return SessionResult(session_id=session.id, status=status, steps=states, usage=usage, reasons=reasons)
 
     @contextmanager

@@ -252,7 +252,12 @@ def _report(result: SessionResult, human: Console) -> int:
     human.print(f"session {result.session_id}: [bold]{result.status}[/] ({steps}; "
                 f"{usage.prompt_tokens + usage.completion_tokens} tokens, ${usage.cost_usd:.4f})", highlight=False)
     for step_id, reason in result.reasons.items():
-        human.print(f"  [red]✗[/] {escape(step_id)}: {escape(reason)}", highlight=False)
+        # The first line is the reason (batch reads the ✗ lines); the rest, e.g. a failing check's last output lines.
+        first, *more = (reason or "").splitlines() or [""]
+        mark, lead = ("[red]✗[/]", "") if result.steps.get(step_id) == "failed" else ("[dim]-[/]", "skipped: ")
+        human.print(f"  {mark} {escape(step_id)}: {lead}{escape(first)}", highlight=False)
+        for line in more:
+            human.print(f"      [dim]{escape(line)}[/]", highlight=False, soft_wrap=True)
     return result.exit_code
 
 

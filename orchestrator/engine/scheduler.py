@@ -24,7 +24,7 @@ from anyio.abc import TaskGroup
 from orchestrator.core.contracts import StepOutcome
 from orchestrator.core.errors import BudgetExceededError, OrchestrateError, UsageError
 from orchestrator.core.events import EventSink, StepCompleted, StepStarted, now_iso
-from orchestrator.core.plan import Plan, Step, StepStatus, build_dag, descendants, ready_steps
+from orchestrator.core.plan import Plan, Step, StepStatus, ancestors, build_dag, descendants, ready_steps
 from orchestrator.store.sessions import StepRecord
 
 __all__ = ["StepRunner", "Transitions", "Scheduler", "FATAL_ERRORS", "first_error"]
@@ -131,7 +131,10 @@ class Scheduler:
         for step_id in sorted(descendants(self._dag, roots), key=list(self._records).index):
             record = self._records[step_id]
             if record.status == "pending":
-                self._transition(record.model_copy(update={"status": "skipped", "finished_at": now_iso()}),
+                blockers = [r for r in roots if r in ancestors(self._dag, step_id)]  # say why: which step failed
+                reason = "depends on " + ", ".join(f"{r} ({self._records[r].status})" for r in blockers)
+                self._transition(record.model_copy(update={"status": "skipped", "finished_at": now_iso(),
+                                                           "reason": reason}),
                                  StepCompleted(step_id=step_id, status="skipped"))
 
     def _transition(self, record: StepRecord, event: StepStarted | StepCompleted) -> None:

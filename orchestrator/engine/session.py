@@ -105,7 +105,7 @@ class SessionResult:
     status: Literal["succeeded", "failed", "interrupted"]
     steps: dict[str, StepStatus]
     usage: UsageTotals
-    reasons: dict[str, str] = field(default_factory=dict)  # why each failed step failed
+    reasons: dict[str, str] = field(default_factory=dict)  # why each failed step failed (or skipped one was skipped)
     already_finished: bool = False  # a resume found nothing left to run (the session had ended before)
 
     @property

@@ -125,7 +125,10 @@ async def test_persistent_validation_failure_fails_the_step(repo: Path) -> None:
     coder = [edit("a - b", "a * b"), act("done", summary="v1"), act("done", summary="v2")]
     h = Harness(repo, coder, [approve()], validate={"commands": ["python3 check.py"], "max_rounds": 2})
     outcome = await h.run()
-    assert outcome.status == "failed" and outcome.reason == "checks still fail after 2 rounds: python3 check.py"
+    assert outcome.status == "failed" and outcome.reason is not None
+    first, *tail = outcome.reason.splitlines()  # the cause travels with the failure: the check's last output lines
+    assert first == "checks still fail after 2 rounds: python3 check.py"
+    assert 0 < len(tail) <= 5 and any("add(2, 3) gave 6" in line for line in tail), outcome.reason
     assert outcome.diff == "" and [e.passed for e in h.of(ValidationCompleted)] == [False, False]
     assert len(h.reviewer.requests) == 1  # an unchanged, already approved diff is not reviewed again
 

@@ -104,6 +104,7 @@ async def test_a_failed_step_skips_its_dependents_only(session: SessionStore) ->
     assert states == {"a": "failed", "b": "skipped", "c": "skipped", "x": "succeeded", "y": "skipped"}
     assert sorted(calls) == ["a", "x"]
     assert session.step("a").reason == "the model kept returning garbage"
+    assert session.step("b").reason == "depends on a (failed)" and session.step("y").reason == "depends on a (failed)"
     completed = [(e.step_id, e.status) for e in sink.of_type("step.completed")]  # type: ignore[union-attr]
     assert sorted(completed) == [("a", "failed"), ("b", "skipped"), ("c", "skipped"), ("x", "succeeded"),
                                  ("y", "skipped")]
