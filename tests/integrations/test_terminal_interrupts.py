@@ -46,3 +46,11 @@ def test_ctrl_c_or_closed_input_at_the_approval_question_stops_the_run_saved(
     assert "Traceback" not in shown
     assert re.search(r"orchestrate resume \S+", shown), shown
     assert not (project / "made.txt").exists()
+
+
+def test_closed_input_at_a_question_before_the_run_is_no_answer(tmp_path: Path, orchestrate_home: Path) -> None:
+    project = make_repo(tmp_path / "project", {"README.md": "demo\n"})
+    argv = [sys.executable, "-m", "orchestrator", "run", *_scripts(tmp_path)]
+    status, shown = converse(argv, project, _env(orchestrate_home), [(b"What should I do?", b"\x04")], timeout_s=60)
+    assert status == 2, shown
+    assert "Traceback" not in shown and "no answer (input closed)" in shown, shown
