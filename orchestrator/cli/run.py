@@ -139,7 +139,13 @@ def _confirm_drift(console: Console, session_id: str, drift: Drift) -> bool:
 
     console.print(f"[yellow]The repository changed since session {session_id} last ran:[/] {escape(drift.describe())}",
                   highlight=False)
-    return Confirm.ask("Continue on the changed tree?", default=False, console=console)
+    # Asked synchronously inside the event loop, whose SIGINT handler only cancels the run: input() would go on
+    # waiting for Enter. Here Ctrl-C raises at once (the API records the session as interrupted).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return Confirm.ask("Continue on the changed tree?", default=False, console=console)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -219,7 +225,9 @@ def _drive(orch: Orchestrator, fn: Callable[[str], Awaitable[Any]], arg: str) ->
     except KeyboardInterrupt:
         outcome.clear()
     except BaseExceptionGroup as group:  # the error came through the SIGTERM watcher's task group
-        raise first_error(group) from None
+        if group.subgroup(KeyboardInterrupt) is None:  # Ctrl-C raised in the loop (a synchronous question)
+            raise first_error(group) from None
+        outcome.clear()
     if not outcome:
         if orch.session_id is None:
             raise InterruptedRunError("interrupted before a session started; nothing was changed")

@@ -21,7 +21,7 @@ def _interactive_resume(repo: Path, home: Path, answer: bytes) -> tuple[int, str
            "COLUMNS": "300", "TERM": "dumb"}
     argv = [sys.executable, "-m", "orchestrator", "resume", "--last", *models, "-c",
             'validate.commands=["python3 check.py"]', "-c", "review.user_approves_diff=false"]
-    return converse(argv, repo, env, [(b"Continue on the changed tree?", answer)], timeout_s=120)
+    return converse(argv, repo, env, [(b"Continue on the changed tree?", answer)], timeout_s=120, controlling=True)
 
 
 def test_exec_resume_refuses_drift_unless_forced_and_resume_asks(tmp_path: Path) -> None:
@@ -38,6 +38,10 @@ def test_exec_resume_refuses_drift_unless_forced_and_resume_asks(tmp_path: Path)
     assert "Traceback" not in refused.stderr
     assert [parse_event(line).type for line in refused.stdout.splitlines()] == ["session.resumed", "error"]
     assert sorted(p.name for p in repo.glob("*.txt")) == [edited.name]  # nothing ran
+
+    status, shown = _interactive_resume(repo, home, b"\x03")  # Ctrl-C at the question: stops at once, resumable
+    assert status == 130 and "orchestrate resume" in shown and "Traceback" not in shown, shown
+    assert sorted(p.name for p in repo.glob("*.txt")) == [edited.name]
 
     status, shown = _interactive_resume(repo, home, b"n\r")  # interactive resume needs a terminal: a pty
     assert status == 2 and "Continue on the changed tree?" in shown, shown
