@@ -23,7 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "exec": "orchestrator.cli.run",
     "plan": "orchestrator.cli.run",
     "resume": "orchestrator.cli.run",
-    "sessions": "orchestrator.cli.run",
+    "sessions": "orchestrator.cli.sessions",
     "execpolicy": "orchestrator.cli.execpolicy",
     "sandbox": "orchestrator.cli.sandbox",
     "memory": "orchestrator.cli.memory",

@@ -1,0 +1,70 @@
+"""``orchestrate sessions`` (list, newest first) and ``sessions rm ID...`` (delete)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from orchestrator.cli.context import CliContext, described
+
+__all__ = ["register", "handle_sessions", "handle_sessions_rm"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sessions = subparsers.add_parser("sessions", help="list sessions (this directory's, newest first)", **described(
+        "List the sessions started in this directory (or every directory's with --all), newest first, with their "
+        "status; `sessions rm ID...` deletes some.", "orchestrate sessions", "orchestrate sessions --all --json"))
+    sessions.add_argument("-C", "--cd", dest="cd", metavar="DIR", help="list the sessions of DIR")
+    sessions.add_argument("--all", action="store_true", help="sessions of every directory")
+    sessions.add_argument("--json", action="store_true", help="print a JSON array")
+    sessions.set_defaults(handler=handle_sessions)
+    actions = sessions.add_subparsers(dest="sessions_action", metavar="{rm}")
+    rm = actions.add_parser("rm", help="delete sessions (full id or unique prefix)", **described(
+        "Delete sessions and their saved work; every id is checked first, so a bad one deletes nothing.",
+        "orchestrate sessions rm 20261129-223056-a24f9f", "orchestrate sessions rm 2026112"))
+    rm.add_argument("ids", nargs="+", metavar="ID", help="session id or unique prefix")
+    rm.set_defaults(handler=handle_sessions_rm)
+
+
+def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
+    from orchestrator.compose import open_store
+
+    store = open_store(ctx.home)
+    try:
+        metas = store.list_sessions(cwd=None if args.all else ctx.cwd(args))
+    finally:
+        store.close()
+    if args.json:
+        rows = [{"id": m.id, "cwd": m.cwd, "branch": m.git.branch, "status": m.effective_status,
+                 "updated": m.updated, "task": m.task} for m in metas]
+        ctx.out.file.write(json.dumps(rows) + "\n")
+        return 0
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False)
+    for name in ("id", "status", "updated", "branch", "task", *(["cwd"] if args.all else [])):
+        # The id is what `resume` takes: never cut or wrapped. The task gives way first on a narrow terminal.
+        table.add_column(name, no_wrap=name != "task", overflow="ellipsis" if name == "task" else "fold")
+    for m in metas:
+        table.add_row(m.id, m.effective_status, m.updated[:19].replace("T", " "), m.git.branch or "",
+                      escape(m.task[:60]), *([m.cwd] if args.all else []))
+    ctx.out.print(table if metas else "no sessions" + ("" if args.all else " here (--all lists every directory)"))
+    return 0
+
+
+def handle_sessions_rm(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Remove each session named (all names are resolved first, so a bad one removes nothing)."""
+    from orchestrator.compose import open_store
+
+    store = open_store(ctx.home)
+    try:
+        ids = list(dict.fromkeys(store.resolve(name) for name in args.ids))
+        for session_id in ids:
+            store.check_removable(session_id)
+        for session_id in ids:
+            store.remove(session_id)
+            ctx.out.print(f"removed {session_id}", highlight=False)
+    finally:
+        store.close()
+    return 0
