@@ -124,9 +124,13 @@ def test_a_run_killed_after_any_transition_resumes_to_the_same_result(
     assert _tree(run.repo) == reference_tree
 
     events = _stored_events(home)  # both processes' events, as the store has them
-    killed_after = events[[e.type for e in events].index("session.resumed") - 1].type
+    before = events[:[e.type for e in events].index("session.resumed")]  # the killed process's
     if transition != "edit.intent":  # killed right after the store committed it (before it reached stdout)
-        assert killed_after == transition
+        at = max(i for i, e in enumerate(before) if e.type == transition)
+        # With two steps in parallel, the other step's next event can commit between this commit and the kill
+        # landing (seen in CI: a command.executed after edit.applied); the killed step itself did nothing more.
+        step = getattr(before[at], "step_id", None)
+        assert all(getattr(e, "step_id", None) != step for e in before[at + 1:]) if step else at == len(before) - 1
     completed = Counter(e.step_id for e in events if e.type == "step.completed")  # type: ignore[union-attr]
     assert completed == dict.fromkeys(FILES, 1)
     applied = Counter(e.step_id for e in events if e.type == "edit.applied")  # type: ignore[union-attr]
