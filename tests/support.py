@@ -14,13 +14,16 @@ from pathlib import Path
 __all__ = ["make_repo", "converse"]
 
 
-def make_repo(root: Path, files: Mapping[str, str]) -> Path:
-    """``root`` as a git repository on branch ``main`` with ``files`` (relative path → text) in one commit."""
+def make_repo(root: Path, files: Mapping[str, str | bytes]) -> Path:
+    """``root`` as a git repository on branch ``main`` with ``files`` (relative path → text or bytes) in one commit."""
     root.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
+    for name, content in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
     for args in (["init", "-q", "-b", "main"], ["add", "-A"],
                  ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
         subprocess.run(["git", *args], cwd=root, check=True)

@@ -23,11 +23,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator.core.events import Event, SessionCompleted, parse_event
-from orchestrator.settings.home import Home
-from orchestrator.store.sessions import Store
+from orchestrator.core.events import SessionCompleted, parse_event
+from tests.engine.crash_consumer import new_repo, stored_events, tree
 from tests.engine.test_crash_models import CALL_USAGE, NO_MERGE
-from tests.support import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("alpha", "beta", "gamma")
@@ -48,26 +46,6 @@ def _orchestrate(repo: Path, home: Path, calls: Path, *args: str, crash_at: str 
     return subprocess.run([sys.executable, "-m", "orchestrator", "exec", *args, "--json", *models,
                            "--max-parallel", "2", "-c", 'validate.commands=["python3 check.py"]', "-c", NO_MERGE],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=120, check=False)
-
-
-def _repo(base: Path) -> Path:
-    return make_repo(base / "repo", {
-        "check.py": "import pathlib\nprint(sorted(p.name for p in pathlib.Path('.').glob('*.txt')))\n"})
-
-
-def _tree(repo: Path) -> dict[str, str]:
-    return {str(p.relative_to(repo)): p.read_text() for p in sorted(repo.rglob("*"))
-            if p.is_file() and ".git" not in p.relative_to(repo).parts}
-
-
-def _stored_events(home: Path) -> list[Event]:
-    store = Store(Home(home))
-    try:
-        (meta,) = store.list_sessions()
-        with store.open(meta.id) as session:
-            return session.events()
-    finally:
-        store.close()
 
 
 def _completed(stdout: str) -> SessionCompleted:
@@ -92,7 +70,7 @@ class Scenario:
 
 
 def _scenario(base: Path, crash_at: str | None) -> Scenario:
-    repo, home, calls = _repo(base), base / "home", base / "calls.log"
+    repo, home, calls = new_repo(base), base / "home", base / "calls.log"
     if crash_at is None:
         return Scenario(repo, home, calls, None, _orchestrate(repo, home, calls, "make three files"))
     crashed = _orchestrate(repo, home, calls, "make three files", crash_at=crash_at)
@@ -114,16 +92,16 @@ def test_a_run_killed_after_any_transition_resumes_to_the_same_result(
         transition: str, scenarios: dict[str | None, Future[Scenario]]) -> None:
     reference = scenarios[None].result()
     assert reference.finished.returncode == 0, reference.finished.stderr
-    reference_tree, reference_end = _tree(reference.repo), _completed(reference.finished.stdout)
+    reference_tree, reference_end = tree(reference.repo), _completed(reference.finished.stdout)
     assert reference_tree["gamma.txt"] == "GAMMA\n"
     run = scenarios[transition].result()
     assert run.crashed is not None and run.crashed.returncode == -signal.SIGKILL, run.crashed.stderr
     home = run.home
     resumed = run.finished
     assert resumed.returncode == 0, resumed.stderr
-    assert _tree(run.repo) == reference_tree
+    assert tree(run.repo) == reference_tree
 
-    events = _stored_events(home)  # both processes' events, as the store has them
+    events = stored_events(home)  # both processes' events, as the store has them
     before = events[:[e.type for e in events].index("session.resumed")]  # the killed process's
     if transition != "edit.intent":  # killed right after the store committed it (before it reached stdout)
         at = max(i for i, e in enumerate(before) if e.type == transition)

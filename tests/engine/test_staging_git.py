@@ -10,6 +10,7 @@ import pytest
 
 from orchestrator.store.sessions import JournalEntry
 from orchestrator.workspace.staging import ApplyConflict, Workspace
+from tests.support import make_repo
 
 
 def git(repo: Path, *args: str) -> str:
@@ -18,16 +19,8 @@ def git(repo: Path, *args: str) -> str:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    path = tmp_path / "repo"
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.email", "t@example.com")
-    git(path, "config", "user.name", "t")
-    (path / "bank.py").write_text("def deposit(x):\n    return x\n\n\n\n\n\n\ndef withdraw(x):\n    return -x\n")
-    (path / "logo.bin").write_bytes(bytes(range(256)))
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "init")
-    return path
+    bank = "def deposit(x):\n    return x\n\n\n\n\n\n\ndef withdraw(x):\n    return -x\n"
+    return make_repo(tmp_path / "repo", {"bank.py": bank, "logo.bin": bytes(range(256))})
 
 
 class Journal:

@@ -19,6 +19,7 @@ import pytest
 from agents import candidates
 from orchestrator.store.sessions import JournalEntry
 from orchestrator.workspace.staging import Staging, Workspace
+from tests.support import make_repo
 
 HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit", "post-checkout", "post-index-change",
          "reference-transaction", "pre-auto-gc", "post-rewrite")
@@ -55,16 +56,7 @@ ATTRIBUTES = "* filter=evil diff=evil merge=evil\n*.bin filter=proc\n"
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    path = tmp_path / "repo"
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.email", "t@example.com")
-    git(path, "config", "user.name", "t")
-    (path / "bank.py").write_text("def deposit(x):\n    return x\n")
-    (path / "logo.bin").write_bytes(bytes(range(256)))
-    git(path, "add", "-A")
-    git(path, "commit", "-qm", "init")
-    return path
+    return make_repo(tmp_path / "repo", {"bank.py": "def deposit(x):\n    return x\n", "logo.bin": bytes(range(256))})
 
 
 def exercise(ws: Workspace, staging: Staging, repo: Path, ran: Path) -> None:
