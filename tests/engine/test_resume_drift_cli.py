@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from orchestrator.core.events import parse_event
-from tests.engine.test_crash_resume import _orchestrate, _repo
+from tests.engine.crash_consumer import new_repo as _repo
+from tests.engine.test_crash_resume import _orchestrate
 from tests.support import converse
 
 

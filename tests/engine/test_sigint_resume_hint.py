@@ -11,8 +11,9 @@ from pathlib import Path
 
 from orchestrator.settings.home import Home
 from orchestrator.store.sessions import Store
+from tests.engine.crash_consumer import new_repo as _repo
+from tests.engine.crash_consumer import tree as _tree
 from tests.engine.test_crash_models import NO_MERGE
-from tests.engine.test_crash_resume import _repo, _tree
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = "tests.engine.test_crash_models"
