@@ -42,6 +42,10 @@ __all__ = [
     "MemorySource",
     "MemoryContext",
     "Memory",
+    "DiffDecision",
+    "StepFailure",
+    "FailureDecision",
+    "StepFailureHandler",
 ]
 
 Role = Literal["planner", "coder", "reviewer", "validator"]
@@ -282,3 +286,48 @@ class StepOutcome(BaseModel):
     reason: str = ""  # one line: why it failed
     diff: str = ""
     files: tuple[str, ...] = ()
+
+
+# ------------------------------------------------------------------------------------------ answers from the user
+
+
+class DiffDecision(_Frozen):
+    """The user's answer at a step's diff (interactive runs): ``apply`` it, ``reject`` it (the step fails), or
+    ``change`` it: ``guidance`` goes back to the same step's coder, which proposes a new diff that is asked about
+    again (at most ``approval.max_change_requests`` times; then the step fails). A ``DiffReviewer`` may still return
+    a plain ``bool`` (True = apply, False = reject): :meth:`of` reads either."""
+
+    kind: Literal["apply", "reject", "change"]
+    guidance: str = ""
+
+    @classmethod
+    def of(cls, answer: bool | DiffDecision) -> DiffDecision:
+        if isinstance(answer, DiffDecision):
+            return answer
+        return cls(kind="apply" if answer else "reject")
+
+
+class StepFailure(_Frozen):
+    """What the :class:`StepFailureHandler` is told about a step that just failed (``attempt`` counts from 1)."""
+
+    step_id: str
+    role: Role
+    goal: str
+    reason: str
+    attempt: int = 1
+
+
+class FailureDecision(_Frozen):
+    """The answer to a failed step: ``retry`` it (with ``guidance`` for the coder when not empty), ``skip`` it (it
+    ends ``failed`` and its dependents are skipped, the other steps go on: today's behaviour), or ``stop`` the
+    session (no new step starts; steps already running finish; the session ends failed and stays resumable with
+    ``resume --retry-failed``)."""
+
+    kind: Literal["retry", "skip", "stop"]
+    guidance: str = ""
+
+
+class StepFailureHandler(Protocol):
+    """Asked, in interactive runs, each time a step fails. Without one (``exec``), a failed step just fails."""
+
+    async def on_step_failed(self, failure: StepFailure) -> FailureDecision: ...

@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 import anyio
 
-from orchestrator.core.contracts import MemoryContext, Message, StepOutcome
+from orchestrator.core.contracts import DiffDecision, MemoryContext, Message, StepOutcome
 from orchestrator.core.errors import TaskFailedError
 from orchestrator.core.events import EditApplied, EventSink, UsageTotals, WarningEvent
 from orchestrator.core.plan import Plan, Step, StepStatus, ancestors, build_dag
@@ -56,9 +56,11 @@ class PlanFn(Protocol):
 
 
 class DiffReviewer(Protocol):
-    """The user's last word on a step's change before it reaches the working tree (interactive runs)."""
+    """The user's last word on a step's change before it reaches the working tree (interactive runs): a
+    :class:`~orchestrator.core.contracts.DiffDecision` (apply / reject / change with guidance), or a bool (True =
+    apply, False = reject) for reviewers written before the "change it" answer."""
 
-    async def review_diff(self, step: Step, diff: str) -> bool: ...
+    async def review_diff(self, step: Step, diff: str) -> bool | DiffDecision: ...
 
 
 @dataclass(frozen=True)
