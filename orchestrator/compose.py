@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from orchestrator.settings.config import CliOverrides, LoadedConfig
     from orchestrator.settings.schema import Settings
     from orchestrator.store.sessions import Store
-    from orchestrator.terminal.view import LiveView
+    from orchestrator.terminal.screen import LiveView
 
 __all__ = [
     "load_config", "open_store", "Collaborators", "build_collaborators", "usage_reporter", "SessionExtras",
@@ -143,7 +143,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
         "planner": make_plan, "run_step": run_step, "deps": deps, "approvals": gate, "checks": checks,
     }
     if interactive and console is not None:
-        from orchestrator.terminal.view import ConsoleReviewer
+        from orchestrator.terminal.questions import ConsoleReviewer
 
         reviewer = ConsoleReviewer(console, _live_view(getattr(events, "user", None)))
         parts["plan_reviewer"] = reviewer
@@ -155,7 +155,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
 
 def _live_view(sink: object) -> LiveView | None:
     """The live view among the caller's sinks (the plan and diff reviews pause its redraws while they ask)."""
-    from orchestrator.terminal.view import LiveView
+    from orchestrator.terminal.screen import LiveView
 
     if isinstance(sink, LiveView):
         return sink

@@ -60,7 +60,7 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
     from orchestrator.api import Orchestrator
     from orchestrator.core.events import JsonlSink
     from orchestrator.models.gateway import describe_default
-    from orchestrator.terminal.view import LiveView
+    from orchestrator.terminal.screen import LiveView
 
     user: EventSink = JsonlSink(ctx.out.file) if json_out else LiveView(human)
     orch = Orchestrator.from_config(loaded, interactive=interactive, console=human if interactive else None,

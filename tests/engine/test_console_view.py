@@ -17,7 +17,8 @@ from orchestrator.core.events import (
     StepStarted,
     UsageReported,
 )
-from orchestrator.terminal.view import DagView, LiveView
+from orchestrator.terminal.screen import LiveView
+from orchestrator.terminal.view import DagView
 
 PLAN = PlanCreated(steps=(PlanStepInfo(id="code", role="coder", goal="add [validation]"),
                           PlanStepInfo(id="check", role="validator", goal="run the tests", depends_on=("code",))))
