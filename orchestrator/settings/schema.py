@@ -55,6 +55,8 @@ class ModelsConfig(_Section):
 class ReviewConfig(_Section):
     max_rounds: int = Field(default=3, ge=1)
     user_approves_diff: bool = True
+    diff_chunk_chars: int = Field(default=0, ge=0)  # orchestrate review: 0 = from the reviewer model's context
+    max_requests: int = Field(default=8, ge=1)  # orchestrate review: chunks (model requests) per review
 
 
 class ValidateConfig(_Section):
