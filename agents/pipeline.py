@@ -11,14 +11,16 @@ again. With ``coder.candidates`` > 1 the first round samples several independent
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from agents import prompts
+from agents.activity import ReportedCommands, StepActivity
 from agents.candidates import sample
 from agents.checks import CheckFinder
 from agents.coder import Coder
 from agents.docs import StepDocs
+from agents.guards import protected_tests
 from agents.loop import Stalled, StepCheckpoint, TurnLimit
 from agents.reviewer import ReviewVerdict, review_change
 from agents.tools import ToolBox
@@ -52,6 +54,7 @@ async def run_step(
 ) -> StepOutcome:
     """Run one plan step in ``staging`` (see the module docstring). Model garbage fails the step, not the session."""
     docs = StepDocs(deps.memory, deps.cwd, deps.events, step.id)
+    deps = replace(deps, commands=ReportedCommands(deps.commands, deps.events))  # + command.refused events
     try:
         if step.role == "coder":
             return await _CoderStep(step, task=task, staging=staging, deps=deps, docs=docs, checkpoint=checkpoint).run()
@@ -67,6 +70,9 @@ class _CoderStep:
                  checkpoint: StepCheckpoint | None) -> None:
         self.step, self.task, self.staging, self.deps, self.docs = step, task, staging, deps, docs
         self.checkpoint = checkpoint
+        self.activity = StepActivity(deps.events, step.id)  # step.phase events for the live view
+        # The check's test files (agents.guards): a coder that edits the tests that judge it proves nothing.
+        self.protected = protected_tests(task, deps.settings.validate_.commands, staging.root)
         # Sampled candidates (agents.candidates) only on a fresh step: a resumed one continues its saved conversation.
         self.candidates = deps.settings.coder.candidates if not (checkpoint and checkpoint.load()) else 1
         self.coder, self.tools = self._make_coder(None, checkpoint if self.candidates == 1 else None)
@@ -78,7 +84,8 @@ class _CoderStep:
         settings = self.deps.settings
         tools = ToolBox(root=self.staging.root, step_id=self.step.id, commands=self.deps.commands,
                         command_timeout_s=settings.coder.command_timeout_s, on_touch=self.docs.on_touch,
-                        change_note=prompts.load("coder_after_change"), mcp=self.deps.mcp)
+                        change_note=prompts.load("coder_after_change"), mcp=self.deps.mcp,
+                        protected=self.protected, on_action=self.activity.acted)
         coder = Coder(self.step, task=self.task, gateway=self.deps.gateway, settings=settings, tools=tools,
                       instructions=self.docs.instructions(self.step.files), checkpoint=checkpoint,
                       temperature=temperature)
@@ -128,6 +135,8 @@ class _CoderStep:
 
     async def _code(self) -> str | StepOutcome:
         """One coder round: its summary, or the step's failure."""
+        rounds = self.reviews + self.validations
+        self.activity.phase("drafting", f"round {rounds + 1}" if rounds else "")
         try:
             return (await self.coder.run()).summary
         except TurnLimit as exc:
@@ -142,6 +151,7 @@ class _CoderStep:
     async def _sample(self) -> str | StepOutcome | None:
         """Sampled candidates: the chosen one's summary (it passed the checks), ``None`` (it failed them and has the
         feedback), or the step's failure."""
+        self.activity.phase("drafting", f"{self.candidates} candidates")
         attempt = await sample(self.candidates, staging=self.staging, make_coder=self._make_coder,
                                run_checks=self._validate, temperature=self.deps.settings.role("coder").temperature)
         self.coder, self.tools = attempt.coder, attempt.tools
@@ -170,6 +180,7 @@ class _CoderStep:
 
     async def _review(self, diff: str) -> ReviewVerdict:
         files = list(dict.fromkeys([*self.step.files, *self.tools.changed]))
+        self.activity.phase("reviewing")
         verdict = await review_change(gateway=self.deps.gateway, task=self.task, goal=self.step.goal, diff=diff,
                                       instructions=self.docs.instructions(files))
         self.deps.events.emit(ReviewCompleted(step_id=self.step.id, verdict=verdict.verdict,
@@ -192,6 +203,7 @@ async def _checks(step: Step, staging: StagingTree, deps: StepDeps) -> Validatio
     """The checks' result (one validation.completed each run); raises :class:`ChecksCannotStart` for a check that
     cannot start, unless the user (interactive) replaces or drops it, and then checks again."""
     while True:
+        StepActivity(deps.events, step.id).phase("checking")
         result = await run_checks(step.id, staging.root, commands=deps.commands, settings=deps.settings,
                                   finder=deps.checks)
         deps.events.emit(ValidationCompleted(step_id=step.id, passed=result.passed, output_tail=result.output_tail))
@@ -209,6 +221,7 @@ async def _review_dependencies(
     goals = [f"{dep}: {plan.step(dep).goal}" for dep in step.depends_on]
     goal = step.goal + (f" (the changes were made for: {'; '.join(goals)})" if goals else "")
     changed = _cwd_relative(staging, staging.changed_files())
+    StepActivity(deps.events, step.id).phase("reviewing")
     verdict = await review_change(gateway=deps.gateway, task=task, goal=goal, diff=staging.diff(),
                                   instructions=docs.instructions([*step.files, *changed]))
     deps.events.emit(ReviewCompleted(step_id=step.id, verdict=verdict.verdict, comments=tuple(verdict.comments)))

@@ -27,6 +27,7 @@ from agents.actions import (
     WriteFileAction,
 )
 from agents.edits import EditError, apply_edit, detect_newline, to_newline
+from agents.guards import syntax_problem
 from agents.patches import PatchError, apply_hunks, parse_patch
 from agents.paths import PathRefused, iter_files, read_text, relative_to_root, resolve_inside, write_text
 
@@ -65,7 +66,8 @@ class ToolBox:
     pipeline uses it to show the AGENTS.md of directories the coder enters). ``change_note`` (optional) is appended to
     the result of every successful change (a nudge for small models, which tend to repeat an edit they already made).
     ``mcp`` is the session's MCP servers (the pipeline passes :attr:`agents.pipeline.StepDeps.mcp`; None: no MCP
-    tools).
+    tools). ``protected`` files (the check's tests) are never changed, and no change leaves a Python file that parsed
+    unparsable (:mod:`agents.guards`): both come back as ``ERROR:`` observations naming the file.
     """
 
     root: Path
@@ -76,11 +78,15 @@ class ToolBox:
     on_touch: Callable[[str], str | None] | None = None
     change_note: str | None = None
     mcp: McpTools | None = None
+    on_action: Callable[[Action], None] | None = None  # told each action before it runs (agents.activity)
+    protected: frozenset[str] = frozenset()  # root-relative files no change may touch (agents.guards)
     touched: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
 
     async def execute(self, action: Action) -> str:
         """Run one action and describe the result. ``done`` is the loop's business, not a tool."""
+        if self.on_action is not None:
+            self.on_action(action)
         try:
             if isinstance(action, RunAction):
                 return await self._run(action)
@@ -186,12 +192,16 @@ class ToolBox:
         path = resolve_inside(self.root, action.path)
         if not path.is_file():
             return f"ERROR: {action.path} does not exist; use write_file to create a new file"
+        rel = relative_to_root(self.root, path)
         try:
-            result = apply_edit(read_text(path), action.search, action.replace)
+            before = read_text(path)
+            result = apply_edit(before, action.search, action.replace)
         except (EditError, ValueError) as exc:
             return f"ERROR: edit of {action.path} failed: {exc}"
+        refused = self._refusal(rel, before, result.text)
+        if refused:
+            return refused
         write_text(path, result.text)
-        rel = relative_to_root(self.root, path)
         how = " (matched after ignoring whitespace differences; check the indentation)" if result.tolerant else ""
         return f"edited {rel} at line {result.first_line}{how}{self._touch(rel, changed=True)}"
 
@@ -202,13 +212,17 @@ class ToolBox:
         content = action.content
         existed = path.exists()
         dropped: list[str] = []
+        before: str | None = None
         if existed:
             with contextlib.suppress(ValueError):  # a binary file being replaced has no newline convention to keep
                 before = read_text(path)
                 content = to_newline(content, detect_newline(before))
                 dropped = dropped_definitions(before, content) if path.suffix == ".py" else []
-        write_text(path, content)
         rel = relative_to_root(self.root, path)
+        refused = self._refusal(rel, before, content)
+        if refused:
+            return refused
+        write_text(path, content)
         verb = "overwrote" if existed else "created"
         # A small model rewriting a module whole often leaves out the functions it was not asked about.
         note = (f"\nNote: the file no longer defines {', '.join(dropped)}. If the goal did not ask to remove "
@@ -220,6 +234,12 @@ class ToolBox:
             staged = self._stage_patch(action.diff)
         except (PatchError, ValueError) as exc:
             return f"ERROR: the patch was not applied: {exc}"
+        for path, text in staged:
+            rel = relative_to_root(self.root, path)
+            before = read_text(path) if path.is_file() else None
+            refused = self._refusal(rel, before, text or "")
+            if refused:
+                return refused.replace("ERROR:", "ERROR: the patch was not applied:", 1)
         notes: list[str] = []
         for path, text in staged:
             rel = relative_to_root(self.root, path)
@@ -251,6 +271,17 @@ class ToolBox:
             text = apply_hunks(patch.path, original.replace("\r\n", "\n"), patch.hunks)
             staged.append((path, to_newline(text, newline)))
         return staged
+
+    def _refusal(self, rel: str, before: str | None, after: str) -> str | None:
+        """Why a change of ``rel`` from ``before`` to ``after`` may not be written (:mod:`agents.guards`), or None."""
+        if rel in self.protected:
+            return (f"ERROR: {rel} was not changed: it holds the tests that define success for this task, and they "
+                    "may not be edited. Change the code under test so that they pass.")
+        problem = syntax_problem(rel, before, after)
+        if problem:
+            return (f"ERROR: {rel} was not changed: the result would not parse ({problem}). Fix the change (check "
+                    "line breaks and indentation) and send it again.")
+        return None
 
     # --------------------------------------------------------------------------------------------------- commands
 
