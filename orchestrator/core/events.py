@@ -27,6 +27,9 @@ __all__ = [
     "StepStarted",
     "CommandDecided",
     "CommandExecuted",
+    "CommandRefused",
+    "StepPhase",
+    "PHASES",
     "ReviewCompleted",
     "ValidationCompleted",
     "EditApplied",
@@ -145,6 +148,37 @@ class CommandExecuted(BaseEvent):
     decision: str
     sandbox: str
     exit_code: int | None
+    # Extension: the last lines of the output of a command that failed (exit code not 0); absent when it passed.
+    output_tail: str | None = None
+    _optional: ClassVar[frozenset[str]] = frozenset({"output_tail"})
+
+
+class CommandRefused(BaseEvent):
+    """A command that did not run: the policy forbade it (``by: "policy"``) or the user declined (``by: "user"``).
+    Follows its ``command.decided``; no ``command.executed`` comes for it."""
+
+    type: Literal["command.refused"] = "command.refused"
+    step_id: str
+    argv: tuple[str, ...]
+    by: Literal["policy", "user"]
+    reason: str = ""
+
+
+# What a running step is doing (``step.phase``): ``drafting`` the coder writes (a model turn, the first draft),
+# ``acting`` it ran an action (``detail``: which, e.g. ``edit bank.py``), ``reviewing``, ``checking`` (the checks
+# run), ``waiting`` for the user (the diff question), ``applying`` its change to the working tree. ``planning`` is the
+# session's phase between ``session.started`` and ``plan.created`` (the view shows it; no event is sent for it).
+PHASES = ("planning", "drafting", "acting", "reviewing", "checking", "waiting", "applying")
+Phase = Literal["planning", "drafting", "acting", "reviewing", "checking", "waiting", "applying"]
+
+
+class StepPhase(BaseEvent):
+    """Extension: a running step entered ``phase`` (see :data:`PHASES`); ``detail`` says what it is doing."""
+
+    type: Literal["step.phase"] = "step.phase"
+    step_id: str
+    phase: Phase
+    detail: str = ""
 
 
 class ReviewCompleted(BaseEvent):
@@ -171,6 +205,8 @@ class StepCompleted(BaseEvent):
     type: Literal["step.completed"] = "step.completed"
     step_id: str
     status: Literal["succeeded", "failed", "skipped"]
+    reason: str | None = None  # extension: why a step failed or was skipped (absent when it succeeded)
+    _optional: ClassVar[frozenset[str]] = frozenset({"reason"})
 
 
 class UsageReported(BaseEvent):
@@ -215,6 +251,8 @@ Event = Annotated[
     | StepStarted
     | CommandDecided
     | CommandExecuted
+    | CommandRefused
+    | StepPhase
     | ReviewCompleted
     | ValidationCompleted
     | EditApplied

@@ -114,7 +114,8 @@ class CommandRunner:
         sandbox = result.sandbox or ("none" if policy.mode == "danger-full-access" else policy.mode)
         self._events.emit(
             CommandExecuted(step_id=step_id, argv=tuple(argv), decision=decision, sandbox=sandbox,
-                            exit_code=result.exit_code)
+                            exit_code=result.exit_code,
+                            output_tail=_tail(result.output) if result.exit_code != 0 else None)
         )
         return result
 
@@ -141,6 +142,13 @@ def _prefixes(verdict: GateVerdict, argv: Sequence[str]) -> list[tuple[str, ...]
     if verdict.proposed_amendment:
         return [tuple(verdict.proposed_amendment)]
     return [tuple(c) for c in verdict.commands if c] or [tuple(argv)]
+
+
+def _tail(output: str, count: int = 5) -> str:
+    """The last ``count`` non-blank lines of a failed command's output, at most 2,000 characters (what the live
+    view shows under the command; the model reads the whole bounded output)."""
+    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
+    return "\n".join(lines[-count:])[-2000:]
 
 
 def _unconfined(policy: SandboxPolicy) -> SandboxPolicy:

@@ -120,7 +120,7 @@ class Scheduler:
         record = self._records[step.id].model_copy(update={
             "status": result.status, "finished_at": now_iso(), "summary": result.summary,
             "reason": result.reason, "files": result.files})
-        self._transition(record, StepCompleted(step_id=step.id, status=result.status))
+        self._transition(record, StepCompleted(step_id=step.id, status=result.status, reason=result.reason or None))
         if result.status == "failed":
             self._skip_after([step.id])
 
@@ -135,7 +135,7 @@ class Scheduler:
                 reason = "depends on " + ", ".join(f"{r} ({self._records[r].status})" for r in blockers)
                 self._transition(record.model_copy(update={"status": "skipped", "finished_at": now_iso(),
                                                            "reason": reason}),
-                                 StepCompleted(step_id=step_id, status="skipped"))
+                                 StepCompleted(step_id=step_id, status="skipped", reason=reason))
 
     def _transition(self, record: StepRecord, event: StepStarted | StepCompleted) -> None:
         with self._store.transaction():

@@ -19,7 +19,7 @@ import anyio
 
 from orchestrator.core.contracts import DiffDecision, MemoryContext, Message, StepOutcome
 from orchestrator.core.errors import TaskFailedError
-from orchestrator.core.events import EditApplied, EventSink, UsageTotals, WarningEvent
+from orchestrator.core.events import EditApplied, EventSink, StepPhase, UsageTotals, WarningEvent
 from orchestrator.core.plan import Plan, Step, StepStatus, ancestors, build_dag
 from orchestrator.engine.scheduler import FATAL_ERRORS
 from orchestrator.store.sessions import JournalEntry, SessionStore
@@ -187,10 +187,13 @@ class StepExecutor:
             return StepOutcome(status="failed", summary=outcome.summary, reason=outcome.reason or "the step failed")
         if step.role != "coder" or not outcome.diff.strip():
             return StepOutcome(status="succeeded", summary=outcome.summary)
+        if self._diff_reviewer is not None:  # the live view shows the step waiting for the user
+            self._events.emit(StepPhase(step_id=step.id, phase="waiting", detail="your review of the change"))
         if self._diff_reviewer is not None and not await self._diff_reviewer.review_diff(step, outcome.diff):
             return StepOutcome(status="failed", summary=outcome.summary, reason="the user rejected the change")
         files = tuple(outcome.files) or tuple(await anyio.to_thread.run_sync(staging.changed_files))
         journal = applied_journal(self._session, self._events)
+        self._events.emit(StepPhase(step_id=step.id, phase="applying", detail=", ".join(files)))
         try:
             await anyio.to_thread.run_sync(self._apply, step.id, outcome.diff, files, journal)
         except ApplyConflict as conflict:
