@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 __all__ = ["FileDiff", "Chunk", "Packed", "split_files", "pack"]
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
+_NUMBERED = re.compile(r"^\s*(\d+) [+ ] (.*)$")
 
 
 @dataclass
@@ -37,6 +38,30 @@ class Chunk:
 
     text: str
     files: list[str]
+
+    def locate(self, path: str, code: str, near: int | None) -> int | None:
+        """The new-file number of the line of ``path`` shown here whose text is ``code`` (or contains it), the one
+        nearest ``near`` when several are; None when no shown line matches. Small models copy a line more reliably
+        than they read its number."""
+        wanted = " ".join(code.split())
+        if len(wanted) < 3:
+            return None
+        exact: list[int] = []
+        partial: list[int] = []
+        current = ""
+        for line in self.text.splitlines():
+            if line.startswith("File: "):
+                current = line[len("File: "):].split(" (", 1)[0]
+            elif current == path and (found := _NUMBERED.match(line)) is not None:
+                text = " ".join(found.group(2).split())
+                if text == wanted:
+                    exact.append(int(found.group(1)))
+                elif wanted in text:
+                    partial.append(int(found.group(1)))
+        candidates = exact or partial
+        if not candidates:
+            return None
+        return min(candidates, key=lambda number: abs(number - near)) if near else candidates[0]
 
 
 @dataclass

@@ -9,7 +9,6 @@ cannot be read at all raises :class:`~orchestrator.core.errors.ModelOutputError`
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,7 +20,7 @@ from orchestrator.core.contracts import Message, Usage
 if TYPE_CHECKING:
     from orchestrator.core.services import Gateway
 
-__all__ = ["Finding", "LeftOut", "DiffReviewReply", "ReviewReport", "review_chunks", "Severity"]
+__all__ = ["Finding", "FindingReply", "LeftOut", "DiffReviewReply", "ReviewReport", "review_chunks", "Severity"]
 
 Severity = Literal["error", "warning", "info"]
 Verdict = Literal["approve", "request_changes"]
@@ -63,12 +62,21 @@ class Finding(BaseModel):
         return f"{where}: {self.severity}: {' '.join(self.comment.split())}"
 
 
+class FindingReply(Finding):
+    """A finding as the model writes it: also ``code``, the text of the line it means (located in the diff)."""
+
+    code: str = ""
+
+    def to_finding(self) -> Finding:
+        return Finding(file=self.file, line=self.line, severity=self.severity, comment=self.comment)
+
+
 class DiffReviewReply(BaseModel):
     """What the reviewer model fills in for one chunk: findings first (what it saw), then the verdict."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    findings: list[Finding]
+    findings: list[FindingReply]
     verdict: Verdict
 
 
@@ -113,13 +121,19 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def _place(finding: Finding, files: Sequence[str]) -> Finding:
-    """The finding with its file named as in the diff when the model shortened or prefixed it."""
+def _place(reply: FindingReply, chunk: Chunk) -> Finding:
+    """The finding with its file named as in the diff (models shorten or prefix it) and its line found from the code
+    it quotes, when that line is shown; else the line the model wrote."""
+    finding = reply.to_finding()
     name = finding.file.strip().removeprefix("b/").removeprefix("a/").removeprefix("./")
-    if name in files or not name:
-        return finding.model_copy(update={"file": name})
-    match = [f for f in files if f.endswith("/" + name) or name.endswith("/" + f) or f.rsplit("/", 1)[-1] == name]
-    return finding.model_copy(update={"file": match[0] if len(match) == 1 else name})
+    files = chunk.files
+    if name not in files and name:
+        match = [f for f in files if f.endswith("/" + name) or name.endswith("/" + f) or f.rsplit("/", 1)[-1] == name]
+        name = match[0] if len(match) == 1 else name
+    if not name and len(files) == 1 and reply.code.strip():
+        name = files[0]
+    line = chunk.locate(name, reply.code, finding.line) or finding.line
+    return finding.model_copy(update={"file": name, "line": line})
 
 
 async def _review_one(gateway: Gateway, chunk: Chunk, *, what: str, part: str,
@@ -130,7 +144,7 @@ async def _review_one(gateway: Gateway, chunk: Chunk, *, what: str, part: str,
     messages.append(Message(role="user", content=prompts.render("diff_reviewer_task", what=what, part=part,
                                                                 diff=chunk.text)))
     reply = await gateway.structured("reviewer", messages, DiffReviewReply)
-    findings = [_place(f, chunk.files) for f in reply.findings if f.comment.strip()]
+    findings = [_place(f, chunk) for f in reply.findings if f.comment.strip()]
     verdict: Verdict = "request_changes" if any(f.severity == "error" for f in findings) else reply.verdict
     if verdict == "request_changes" and not findings:
         findings = [Finding(file=chunk.files[0] if len(chunk.files) == 1 else "", severity="warning",
