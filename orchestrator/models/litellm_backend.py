@@ -5,9 +5,9 @@ inside functions only (``orchestrate --help`` never pays for it), in a worker th
 rendering), with ``LITELLM_LOCAL_MODEL_COST_MAP=True`` set first and litellm's banners and logging silenced.
 
 Exception mapping (exactly here): rate limits, connection errors, timeouts and 5xx become
-:class:`~orchestrator.models.gateway.TransientModelError` (the gateway retries them); authentication, permission,
-unknown
-model and rejected requests become :class:`~orchestrator.core.errors.ModelUnavailableError` with one clear line.
+:class:`~orchestrator.models.gateway.TransientModelError` (the gateway retries them); a missing API key,
+authentication, permission, unknown model and rejected requests become
+:class:`~orchestrator.core.errors.ModelUnavailableError` with one clear line (a key problem names the variable to set).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from functools import cache
 from types import ModuleType
 from typing import Any
@@ -192,8 +193,9 @@ def _is_bad_request(litellm: ModuleType, exc: Exception) -> bool:
 
 def _one_line(exc: Exception, limit: int = 300) -> str:
     text = " ".join(str(getattr(exc, "message", "") or exc).split())
-    for prefix in ("litellm.",):
-        text = text.removeprefix(prefix)
+    # litellm prefixes its class name (often twice) and the provider's exception: "litellm.AuthenticationError:
+    # AuthenticationError: OpenAIException - bad key" says no more than "bad key".
+    text = re.sub(r"^(?:litellm\.)?(?:\w+Error: ?)*(?:\w+Exception - )?", "", text) or text
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -201,17 +203,16 @@ def map_exception(litellm: ModuleType, exc: Exception, model: str) -> ModelError
     """litellm's exception → ours (see the module docstring). Anything unexpected becomes a plain ModelError."""
     e = litellm.exceptions
     detail = _one_line(exc)
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, e.AuthenticationError | e.PermissionDeniedError) or status in (401, 403) or \
+            _missing_credentials(exc):
+        return _credentials_error(litellm, exc, model, detail)
     if isinstance(exc, e.ContextWindowExceededError):
         return ModelError(f"{model}: the conversation no longer fits the context window ({detail})")
     if isinstance(exc, e.RateLimitError | e.APIConnectionError | e.ServiceUnavailableError | e.InternalServerError):
         return TransientModelError(f"{model}: {detail}")
     if isinstance(exc, e.BadGatewayError):
         return TransientModelError(f"{model}: {detail}")
-    if isinstance(exc, e.AuthenticationError | e.PermissionDeniedError):
-        return ModelUnavailableError(
-            f"{model}: the provider refused the credentials ({detail})",
-            hint="set the provider's API key (e.g. OPENAI_API_KEY) or choose another model with -m",
-        )
     if isinstance(exc, e.NotFoundError):
         return ModelUnavailableError(
             f"{model}: no such model ({detail})", hint="check the model string with `orchestrate models check MODEL`"
@@ -221,7 +222,43 @@ def map_exception(litellm: ModuleType, exc: Exception, model: str) -> ModelError
             f"{model}: the request was rejected ({detail})",
             hint="model strings look like provider/name, e.g. openai/gpt-4.1 or ollama/qwen2.5-coder",
         )
-    status = getattr(exc, "status_code", None)
     if isinstance(exc, e.APIError) and isinstance(status, int) and status >= 500:
         return TransientModelError(f"{model}: {detail}")
     return ModelError(f"{model}: {type(exc).__name__}: {detail}")
+
+
+def _missing_credentials(exc: Exception) -> bool:
+    """litellm reports a missing API key as an InternalServerError raised before any request ("Missing credentials.
+    Please pass an `api_key` ..."): no retry can fix that, so it must not look transient."""
+    text = str(getattr(exc, "message", "") or exc).lower()
+    return "missing credentials" in text or ("api_key" in text and "must be set" in text)
+
+
+def _key_variables(litellm: ModuleType, model: str) -> list[str]:
+    """The environment variables that hold ``model``'s API key: the ones litellm finds missing, else the provider's
+    conventional ``PROVIDER_API_KEY``."""
+    try:
+        missing = litellm.validate_environment(model=model).get("missing_keys") or []
+    except Exception:  # unmapped model: fall back to the provider's name
+        missing = []
+    names = [str(n) for n in missing if str(n).endswith(("_KEY", "_TOKEN"))]
+    if names:
+        return names
+    try:
+        provider = str(litellm.get_llm_provider(model)[1])
+    except Exception:  # litellm cannot tell the provider: the model string's prefix is the best guess
+        provider = model.partition("/")[0] if "/" in model else "openai"
+    return [f"{provider.upper()}_API_KEY"]
+
+
+def _credentials_error(litellm: ModuleType, exc: Exception, model: str, detail: str) -> ModelUnavailableError:
+    """Not retried: the same credentials fail the same way. The line names the variable to set."""
+    names = _key_variables(litellm, model)
+    shown = " or ".join(names)
+    if _missing_credentials(exc):
+        return ModelUnavailableError(
+            f"{model}: no API key ({shown} is not set)",
+            hint=f"export {names[0]}=... (any value for a local server that needs none) or choose another model "
+                 "with -m")
+    return ModelUnavailableError(f"{model}: the provider refused the credentials ({detail})",
+                                 hint=f"check {shown} or the role's api_key, or choose another model with -m")
