@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from orchestrator.cli.context import CliContext, described
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
     from orchestrator.models.capabilities import ProbeReport
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 __all__ = ["register", "handle_check", "ollama_models"]
 
 OLLAMA_TAGS = "http://127.0.0.1:11434/api/tags"
+
+Target = tuple[str, str]  # (model string, api_base)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -59,19 +62,24 @@ def ollama_models(url: str = OLLAMA_TAGS, timeout_s: float = 0.5) -> list[str] |
     return [str(m.get("name")) for m in models if isinstance(m, dict) and m.get("name")]
 
 
-def _targets(args: argparse.Namespace, settings: Settings, environ: dict[str, str]) -> list[tuple[str, str]]:
-    """(model, api_base) pairs to check, deduplicated, in role order."""
+def _targets(args: argparse.Namespace, settings: Settings, environ: dict[str, str]) -> dict[Target, list[str]]:
+    """(model, api_base) → the roles that use it, in role order (one entry, no roles, for an explicit MODEL)."""
     if args.model:
-        return [(args.model, args.api_base or "")]
+        return {(args.model, args.api_base or ""): []}
     from orchestrator.core.contracts import ROLES
     from orchestrator.models.routing import default_model
 
     fallback = default_model(environ)
-    pairs = [(settings.role(r).model or fallback, settings.role(r).api_base) for r in ROLES]
-    return list(dict.fromkeys(pairs))
+    targets: dict[Target, list[str]] = {}
+    for role in ROLES:
+        targets.setdefault((settings.role(role).model or fallback, settings.role(role).api_base), []).append(role)
+    return targets
 
 
-async def _check_all(targets: list[tuple[str, str]], settings: Settings, environ: dict[str, str]) -> list[ProbeReport]:
+async def _check_all(targets: dict[Target, list[str]], settings: Settings, environ: dict[str, str],
+                     progress: Console) -> list[ProbeReport]:
+    """Probe each target in turn; ``progress`` gets a line as each check starts and one with its outcome (a check
+    takes seconds to minutes: the person sees which model is being asked)."""
     from orchestrator.core.errors import ModelError
     from orchestrator.models.capabilities import CapabilityCache, ProbeReport, probe
     from orchestrator.models.routing import resolve_model
@@ -79,7 +87,9 @@ async def _check_all(targets: list[tuple[str, str]], settings: Settings, environ
 
     cache = CapabilityCache.for_environ(environ)
     reports = []
-    for name, api_base in targets:
+    for (name, api_base), roles in targets.items():
+        progress.print(f"checking {name}" + (f" ({', '.join(roles)})" if roles else "") + " ...", markup=False,
+                       highlight=False, soft_wrap=True)
         model = None
         try:
             model = resolve_model(name, RoleConfig(model=name, api_base=api_base), settings=settings, environ=environ)
@@ -91,24 +101,41 @@ async def _check_all(targets: list[tuple[str, str]], settings: Settings, environ
             close = getattr(model, "aclose", None)
             if close is not None:
                 await close()
+        progress.print(f"  {_outcome(report)}", markup=False, highlight=False, soft_wrap=True)
         reports.append(report)
     return reports
+
+
+def _outcome(report: ProbeReport) -> str:
+    """One line: what the check found, or why it failed."""
+    if report.error:
+        return f"failed: {report.error}"
+    caps = report.capabilities
+    tools = "native" if caps.native_tools else "as JSON text" if report.text_tools else "no"
+    speed = f", {caps.tokens_per_s:.1f} tok/s" if caps.tokens_per_s else ""
+    return (f"chat {'yes' if caps.chat else 'no'}, JSON schema {'yes' if caps.json_schema else 'no'}, "
+            f"tool calls {tools}{speed}")
 
 
 def _mark(value: bool | None) -> str:
     return {True: "[green]yes[/]", False: "[red]no[/]", None: "-"}[value]
 
 
-def _table(reports: list[ProbeReport]) -> Table:
+def _table(reports: list[ProbeReport], narrow: bool) -> Table:
+    from rich import box
     from rich.table import Table
 
-    table = Table(title="model check", title_justify="left")
-    for column in ("model", "chat", "JSON schema", "tool calls", "speed", "first reply", "agents use"):
-        table.add_column(column, overflow="fold")
+    # Light rules, and at 80 columns fixed narrow cells so the model string keeps the rest of the width.
+    table = Table(title="model check", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("model", overflow="fold", ratio=1 if narrow else None)
+    for column, width in (("chat", 6), ("JSON schema", 6), ("tool calls", 7), ("speed", 9), ("first reply", 6),
+                          ("agents use", 7)):
+        # Narrow terminal: fixed narrow columns (rich would shrink the model column first); wide: natural widths.
+        table.add_column(column, width=width if narrow else None)
     for r in reports:
         caps = r.capabilities
-        if r.error:
-            table.add_row(r.model, "[red]failed[/]", "-", "-", "-", "-", r.error)
+        if r.error:  # the reason is printed under the table, on one line: a narrow column would shred it
+            table.add_row(r.model, "[red]failed[/]", "-", "-", "-", "-", "-")
             continue
         as_text = "[yellow]as JSON text[/]" if r.text_tools else "[red]no[/]"
         tools = "[green]native[/]" if caps.native_tools else as_text
@@ -123,13 +150,16 @@ def handle_check(args: argparse.Namespace, ctx: CliContext) -> int:
 
     environ = dict(ctx.environ)
     settings = ctx.load_config(args).settings
-    reports = anyio.run(_check_all, _targets(args, settings, environ), settings, environ)
+    reports = anyio.run(_check_all, _targets(args, settings, environ), settings, environ, ctx.err)
     ollama = ollama_models()
     if args.json:
         payload = {"models": [r.model_dump(mode="json") for r in reports], "ollama": ollama}
         ctx.out.print_json(json.dumps(payload))
     else:
-        ctx.out.print(_table(reports))
+        ctx.out.print(_table(reports, narrow=ctx.out.width < 120))
+        for report in reports:
+            if report.error:
+                ctx.out.print(report.error, markup=False, highlight=False, soft_wrap=True)  # it names the model
         if ollama is not None:
             names = ", ".join(f"ollama/{n}" for n in ollama) or "no models pulled yet"
             ctx.out.print(f"Ollama answers on 127.0.0.1:11434: {names} (use with -m ollama/NAME)")
