@@ -32,6 +32,7 @@ SUBCOMMANDS: dict[str, str] = {
     "models": "orchestrator.cli.models",
     "mcp-server": "orchestrator.cli.mcp_server",
     "batch": "orchestrator.cli.batch",
+    "undo": "orchestrator.cli.undo",
     "review": "orchestrator.cli.review",
 }
 

@@ -33,6 +33,7 @@ __all__ = [
     "ReviewCompleted",
     "ValidationCompleted",
     "EditApplied",
+    "UndoApplied",
     "StepCompleted",
     "UsageReported",
     "SessionCompleted",
@@ -201,6 +202,15 @@ class EditApplied(BaseEvent):
     files: tuple[str, ...]
 
 
+class UndoApplied(BaseEvent):
+    """Extension: ``orchestrate undo`` put ``files`` back as before ``step_id`` (``forced``: over later changes)."""
+    type: Literal["undo"] = "undo"
+    session_id: str
+    step_id: str
+    files: tuple[str, ...]
+    forced: bool = False
+
+
 class StepCompleted(BaseEvent):
     type: Literal["step.completed"] = "step.completed"
     step_id: str
@@ -256,6 +266,7 @@ Event = Annotated[
     | ReviewCompleted
     | ValidationCompleted
     | EditApplied
+    | UndoApplied
     | StepCompleted
     | UsageReported
     | SessionCompleted

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from orchestrator.core.events import GitInfo, now_iso
 from orchestrator.core.plan import StepStatus
 
-__all__ = ["SessionStatus", "SessionMeta", "StagingRecord", "StepRecord", "JournalEntry"]
+__all__ = ["SessionStatus", "SessionMeta", "StagingRecord", "StepRecord", "JournalEntry", "FileImage"]
 
 SessionStatus = Literal["running", "succeeded", "failed", "interrupted"]
 
@@ -64,19 +64,34 @@ class StepRecord(_Record):
     files: tuple[str, ...] = ()
 
 
+class FileImage(_Record):
+    """A path's state at a checkpoint: sha256 of its bytes (a symlink's: of its target) and its ``st_mode``; both
+    None when it does not exist."""
+
+    sha256: str | None = None
+    mode: int | None = None
+
+
 class JournalEntry(_Record):
     """An edit applied to the user's tree: ``intent`` is written before touching it, ``done`` after.
 
-    ``preimages`` maps each touched path (relative to the tree root) to its content before the edit (base64), or None
-    if it did not exist: enough to roll a half-applied edit back.
+    ``preimages`` maps each touched path (relative to the tree root) to its content before the edit (base64; a
+    symlink's target), or None if it did not exist: enough to roll a half-applied edit back. The entry is also the
+    step's checkpoint for ``orchestrate undo`` (:mod:`orchestrator.engine.undo`): ``premodes`` are the paths' modes
+    before the edit (``st_mode``, None: absent), ``post`` their state right after it (written with ``done``), and
+    ``new_dirs`` the directories the edit created. Undo journals ``undoing`` before it writes and ``undone`` after.
+    Entries written before these fields existed read with them empty.
     """
 
     step_id: str
-    state: Literal["intent", "done"]
+    state: Literal["intent", "done", "undoing", "undone"]
     diff: str
     files: tuple[str, ...]
     root: str
     preimages: dict[str, str | None] = Field(default_factory=dict)
+    premodes: dict[str, int | None] = Field(default_factory=dict)
+    post: dict[str, FileImage] = Field(default_factory=dict)
+    new_dirs: tuple[str, ...] = ()
 
 
 def _alive(pid: int) -> bool:

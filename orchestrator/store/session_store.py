@@ -215,11 +215,12 @@ class SessionStore:
 
     # ---------------------------------------------------------------------------------------------- edit journal
     def journal(self, entry: JournalEntry) -> None:
-        """Record an edit's ``intent`` or ``done``; with ``done``, also the touched files' content hashes (drift)."""
+        """Record an edit's ``intent``/``done`` (or its undo's ``undoing``/``undone``); with ``done`` and ``undone``,
+        also the touched files' content hashes now (drift)."""
         with self.transaction():
             self._committed(f"edit.{entry.state}")
             self._cache[f"journal:{entry.step_id}"] = entry.model_dump_json()
-            if entry.state == "done":
+            if entry.state in ("done", "undone"):
                 root = Path(entry.root)
                 touched = self.touched_files()
                 touched.update({str(root / f): file_digest(root / f) for f in entry.files})

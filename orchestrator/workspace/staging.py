@@ -17,7 +17,6 @@ repository: such paths are left out of the diff (the user is told once, through 
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -31,7 +30,7 @@ from typing import Literal
 from orchestrator.core.errors import ApplyConflict, OrchestrateError
 from orchestrator.core.events import GitInfo
 from orchestrator.core.records import JournalEntry, StagingRecord
-from orchestrator.workspace import staging_include
+from orchestrator.workspace import checkpoints, staging_include
 from orchestrator.workspace.gitrun import Git, GitError, Repository, discover, worktree_git_dir
 from orchestrator.workspace.staging_area import APPLY_EXCLUDES, Notify, Staging, ignore_notes, protected
 
@@ -211,40 +210,32 @@ class Workspace:
                 raise ApplyConflict(step_id, problem)
             files = [f for f in files if not protected(f)]
             entry = JournalEntry(step_id=step_id, state="intent", diff=diff, files=tuple(files), root=str(self.top),
-                                 preimages={f: self._read(f) for f in files})
+                                 preimages={f: checkpoints.preimage(self.top, f) for f in files},
+                                 premodes=checkpoints.premodes(self.top, files),
+                                 new_dirs=checkpoints.new_dirs(self.top, files))
             journal(entry)
             self._apply(entry)
-            journal(entry.model_copy(update={"state": "done"}))
+            journal(self._done(entry))
 
     def recover(self, entry: JournalEntry, journal: Callable[[JournalEntry], None]) -> None:
         """Finish an edit whose intent was journaled but not its completion: never applied twice, never half."""
         with self._lock:
             if self.check(entry.diff, reverse=True) is not None:  # not (fully) applied: restore, then apply
-                for path, content in entry.preimages.items():
-                    self._write(path, content)
+                checkpoints.restore(self.top, entry)
                 self._apply(entry)
-            journal(entry.model_copy(update={"state": "done"}))
+            journal(self._done(entry))
+
+    def _done(self, entry: JournalEntry) -> JournalEntry:
+        """``entry`` applied: its ``done``, with the state it left each path in (what undo expects to find)."""
+        return entry.model_copy(update={"state": "done", "post": checkpoints.images(self.top, entry.files)})
 
     def _apply(self, entry: JournalEntry) -> None:
         self._snapshot = None
         proc = self._apply_git().run(["apply", "--binary", "--whitespace=nowarn", *APPLY_EXCLUDES, "-"],
                                      check=False, stdin=entry.diff.encode("utf-8", errors="surrogateescape"))
         if proc.returncode != 0:
-            for path, content in entry.preimages.items():
-                self._write(path, content)
+            checkpoints.restore(self.top, entry)
             raise ApplyConflict(entry.step_id, proc.stderr.decode(errors="replace").strip() or "git apply failed")
-
-    def _read(self, rel: str) -> str | None:
-        path = self.top / rel
-        return base64.b64encode(path.read_bytes()).decode() if path.is_file() else None
-
-    def _write(self, rel: str, content: str | None) -> None:
-        path = self.top / rel
-        if content is None:
-            path.unlink(missing_ok=True)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(base64.b64decode(content))
 
 
 def _ignore(names: frozenset[str], excluded: frozenset[Path]) -> Callable[[str, list[str]], set[str]]:
