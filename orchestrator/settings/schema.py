@@ -21,6 +21,7 @@ __all__ = [
     "SandboxConfig",
     "MemoryConfig",
     "SessionsConfig",
+    "ApplyConfig",
     "StagingConfig",
     "LocalModelConfig",
     "BatchConfig",
@@ -121,6 +122,12 @@ class StagingConfig(_Section):
         return patterns
 
 
+class ApplyConfig(_Section):
+    # orchestrator.engine.delivery
+    mode: Literal["worktree", "commit", "branch"] = "worktree"
+    branch: str = ""  # "branch" mode: the new branch's name (empty: orchestrate/<session id>)
+
+
 class SessionsConfig(_Section):
     keep_days: int = Field(default=30, ge=0)
 
@@ -175,6 +182,7 @@ class _Overridable(_Section):
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     memory: MemoryConfig = Field(default_factory=MemoryConfig)
     sessions: SessionsConfig = Field(default_factory=SessionsConfig)
+    apply: ApplyConfig = Field(default_factory=ApplyConfig)
     staging: StagingConfig = Field(default_factory=StagingConfig)
     local: LocalModelConfig = Field(default_factory=LocalModelConfig)
     batch: BatchConfig = Field(default_factory=BatchConfig)

@@ -69,8 +69,10 @@ _CONFIG: tuple[tuple[str, str], ...] = (
 )
 _FILTER_KEYS = r"^filter\..*\.(clean|smudge|process|required)$"
 # Why each is needed: see Staging and Workspace (orchestrator.workspace.staging). None merges, fetches or pushes.
-_SUBCOMMANDS = frozenset({"add", "apply", "commit", "commit-tree", "diff", "init", "ls-files", "read-tree",
-                          "rev-parse", "symbolic-ref", "worktree", "write-tree"})
+# check-ref-format, for-each-ref, rev-list and update-ref: delivery (orchestrator.workspace.delivery).
+_SUBCOMMANDS = frozenset({"add", "apply", "check-ref-format", "commit", "commit-tree", "diff", "for-each-ref", "init",
+                          "ls-files", "read-tree", "rev-list", "rev-parse", "symbolic-ref", "update-ref", "worktree",
+                          "write-tree"})
 
 
 @dataclass(frozen=True)
