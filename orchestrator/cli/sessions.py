@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from orchestrator.cli.context import CliContext, described
 
@@ -39,17 +40,16 @@ def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
                  "updated": m.updated, "task": m.task} for m in metas]
         ctx.out.file.write(json.dumps(rows) + "\n")
         return 0
-    from rich.markup import escape
-    from rich.table import Table
+    if not metas:
+        ctx.out.print("no sessions" + ("" if args.all else " here (--all lists every directory)"))
+        return 0
+    from orchestrator.terminal.session_list import session_lines
 
-    table = Table(box=None, pad_edge=False)
-    for name in ("id", "status", "updated", "branch", "task", *(["cwd"] if args.all else [])):
-        # The id is what `resume` takes: never cut or wrapped. The task gives way first on a narrow terminal.
-        table.add_column(name, no_wrap=name != "task", overflow="ellipsis" if name == "task" else "fold")
-    for m in metas:
-        table.add_row(m.id, m.effective_status, m.updated[:19].replace("T", " "), m.git.branch or "",
-                      escape(m.task[:60]), *([m.cwd] if args.all else []))
-    ctx.out.print(table if metas else "no sessions" + ("" if args.all else " here (--all lists every directory)"))
+    # On a terminal the listing fits its width; piped, nothing is cut (scripts need whole ids and tasks).
+    width = ctx.out.width if ctx.out.is_terminal else None
+    home = ctx.environ.get("HOME") if width else None  # "~/..." only for a person
+    for line in session_lines(metas, width=width, show_cwd=args.all, home=Path(home) if home else None):
+        ctx.out.print(line, soft_wrap=True, highlight=False)
     return 0
 
 
