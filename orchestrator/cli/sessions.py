@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestrator.cli.context import CliContext, described
+
+if TYPE_CHECKING:
+    from orchestrator.store.sessions import SessionMeta
 
 __all__ = ["register", "handle_sessions", "handle_sessions_rm"]
 
@@ -24,6 +28,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "Delete sessions and their saved work; every id is checked first, so a bad one deletes nothing.",
         "orchestrate sessions rm 20261129-223056-a24f9f", "orchestrate sessions rm 2026112"))
     rm.add_argument("ids", nargs="+", metavar="ID", help="session id or unique prefix")
+    rm.add_argument("--branches", action="store_true",
+                    help="also delete the branch a --branch session delivered (its failed-step branches always go)")
     rm.set_defaults(handler=handle_sessions_rm)
 
 
@@ -53,6 +59,18 @@ def handle_sessions(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
+def _remove_branches(ctx: CliContext, meta: SessionMeta, *, branches: bool) -> None:
+    """The removed session's failed-step branches go; its delivered branch only with ``--branches`` (it is the work)."""
+    from orchestrator.engine.delivery import remove_delivery
+
+    deleted, kept = remove_delivery(meta, branches=branches)
+    for name in deleted:
+        ctx.out.print(f"  deleted branch {name}", highlight=False)
+    if kept:
+        ctx.out.print(f"  kept branch {kept} (its work): `git branch -D {kept}` or `sessions rm --branches` deletes it",
+                      highlight=False)
+
+
 def handle_sessions_rm(args: argparse.Namespace, ctx: CliContext) -> int:
     """Remove each session named (all names are resolved first, so a bad one removes nothing)."""
     from orchestrator.compose import open_store
@@ -63,8 +81,11 @@ def handle_sessions_rm(args: argparse.Namespace, ctx: CliContext) -> int:
         for session_id in ids:
             store.check_removable(session_id)
         for session_id in ids:
+            with store.open(session_id) as session:
+                meta = session.meta
             store.remove(session_id)
             ctx.out.print(f"removed {session_id}", highlight=False)
+            _remove_branches(ctx, meta, branches=args.branches)
     finally:
         store.close()
     return 0

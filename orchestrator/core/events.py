@@ -234,6 +234,8 @@ class SessionCompleted(BaseEvent):
     type: Literal["session.completed"] = "session.completed"
     status: Literal["succeeded", "failed", "interrupted"]
     usage: UsageTotals = Field(default_factory=UsageTotals)
+    branch: str | None = None  # extension: apply.mode "branch", the branch holding the session's commits
+    _optional: ClassVar[frozenset[str]] = frozenset({"branch"})
 
 
 class ErrorEvent(BaseEvent):
