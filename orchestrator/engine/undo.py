@@ -21,7 +21,9 @@ alone, so after a crash too:
   finished by running it again.
 
 The session must not be running (:meth:`SessionStore.claim`), and the tree lock is held from the check to the last
-write, so no edit of another session lands in between.
+write, so no edit of another session lands in between. A session that delivered its steps as commits (``apply.mode``
+``commit`` or ``branch``, :mod:`orchestrator.engine.delivery`) is refused with the git command that takes it back:
+undo restores uncommitted edits, it never rewrites history.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ def undo(store: Store, session_id: str, *, step_id: str | None, force: bool, eve
     """Undo step ``step_id`` of the session (None: every applied step); see the module docstring."""
     with store.open(session_id) as session:
         session.claim()
+        _check_delivery(session)
         entries = applied_order(session)
         todo = _chosen(session, entries, step_id)
         if isinstance(todo, str):
@@ -103,6 +106,21 @@ def undo(store: Store, session_id: str, *, step_id: str | None, force: bool, eve
                 raise _refusal(session.id, step_id, problems)
             return UndoReport(session.id, tuple(_undo_one(session, workspace, e, forced=bool(problems),
                                                           events=events) for e in todo))
+
+
+def _check_delivery(session: SessionStore) -> None:
+    """Undo restores files; a session that delivered its steps as commits is taken back with git instead."""
+    delivery = session.meta.options.get("delivery") or {}  # recorded by orchestrator.engine.delivery
+    mode = delivery.get("mode", "worktree")
+    if mode == "commit":
+        raise InputError(f"session {session.id} committed its steps (apply.mode \"commit\"): undo restores uncommitted "
+                         "edits only", hint="revert its commits: git revert --no-edit $(git log --format=%H "
+                         f"--grep='Orchestrate-Session: {session.id}')")
+    if mode == "branch":
+        branch = delivery.get("branch") or f"orchestrate/{session.id}"
+        raise InputError(f"session {session.id} worked on branch {branch} (apply.mode \"branch\"): your checkout was "
+                         "never changed, nothing to undo", hint=f"to drop its work: orchestrate sessions rm --branches "
+                         f"{session.id}")
 
 
 def _chosen(session: SessionStore, entries: Sequence[JournalEntry], step_id: str | None) -> list[JournalEntry] | str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestrator.core.events import EditApplied, StepStarted
-from tests.engine.undo_support import events, fingerprint, new_repo, orchestrate, run_exec, undo_events
+from tests.engine.undo_support import events, fingerprint, git, new_repo, orchestrate, run_exec, undo_events
 
 
 def _session(tmp_path: Path) -> tuple[Path, Path, object]:
@@ -108,3 +108,18 @@ def test_resume_after_an_undo_runs_and_applies_nothing(tmp_path: Path) -> None:
     assert fingerprint(repo) == after_undo  # no drift refusal either: the store knows the undone files' state
     assert orchestrate(repo, home, "undo", "--last").returncode == 0
     assert fingerprint(repo) == start
+
+
+def test_a_session_that_committed_its_steps_is_refused_with_the_git_command(tmp_path: Path) -> None:
+    repo, home = new_repo(tmp_path), tmp_path / "home"
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "the user's work")
+    proc = run_exec(repo, home, "--commit", "reorganise the files")
+    assert proc.returncode == 0, proc.stderr
+    before = fingerprint(repo)
+
+    refused = orchestrate(repo, home, "undo", "--last")
+
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "git revert" in refused.stderr and "Orchestrate-Session" in refused.stderr
+    assert fingerprint(repo) == before
