@@ -33,7 +33,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.core.errors import InputError
+from orchestrator.core.errors import InputError, OrchestrateError
 from orchestrator.core.events import EditApplied, EventSink, UndoApplied, now_iso
 from orchestrator.core.records import FileImage, JournalEntry
 from orchestrator.store.sessions import SessionStore, Store
@@ -89,7 +89,12 @@ def applied_order(session: SessionStore) -> list[JournalEntry]:
 
 def undo(store: Store, session_id: str, *, step_id: str | None, force: bool, events: EventSink,
          tree_lock: TreeLock) -> UndoReport:
-    """Undo step ``step_id`` of the session (None: every applied step); see the module docstring."""
+    """Undo step ``step_id`` of the session (None: every applied step); see the module docstring.
+
+    :class:`InputError` (nothing written) for an unknown step, a refusal, a session running or delivered as commits,
+    a tree that is gone or a file undo cannot read; :class:`OrchestrateError` when writing fails halfway (the entry
+    stays ``undoing``: running undo again finishes it).
+    """
     with store.open(session_id) as session:
         session.claim()
         _check_delivery(session)
@@ -97,15 +102,27 @@ def undo(store: Store, session_id: str, *, step_id: str | None, force: bool, eve
         todo = _chosen(session, entries, step_id)
         if isinstance(todo, str):
             return UndoReport(session.id, nothing=todo)
-        workspace = Workspace(Path(todo[0].root))
+        root = Path(todo[0].root)
+        if not root.is_dir():
+            raise InputError(f"session {session.id} worked in {root}, which is gone: nothing to restore")
+        workspace = Workspace(root)
         later = {f: e.step_id for e in entries[entries.index(todo[-1]) + 1:]
                  if e.state != "undone" and e not in todo for f in e.files}  # applied after, and staying
         with tree_lock(workspace.top):
-            problems = _problems(workspace, todo, later)
+            try:
+                problems = _problems(workspace, todo, later)
+            except OSError as exc:
+                raise InputError(f"cannot undo session {session.id}: {exc}; nothing was changed") from None
             if problems and not force:
                 raise _refusal(session.id, step_id, problems)
-            return UndoReport(session.id, tuple(_undo_one(session, workspace, e, forced=bool(problems),
-                                                          events=events) for e in todo))
+            undone: list[UndoApplied] = []
+            for entry in todo:
+                try:
+                    undone.append(_undo_one(session, workspace, entry, forced=bool(problems), events=events))
+                except OSError as exc:
+                    raise OrchestrateError(f"undo of step {entry.step_id} of session {session.id} stopped: {exc}",
+                                           hint="fix that, then run the same undo again: it finishes") from None
+            return UndoReport(session.id, tuple(undone))
 
 
 def _check_delivery(session: SessionStore) -> None:

@@ -4,6 +4,8 @@ refusals (a user edit, a later step, bad input) and ``--force``; what ``resume``
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 from orchestrator.core.events import EditApplied, StepStarted
@@ -123,3 +125,14 @@ def test_a_session_that_committed_its_steps_is_refused_with_the_git_command(tmp_
     assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
     assert "git revert" in refused.stderr and "Orchestrate-Session" in refused.stderr
     assert fingerprint(repo) == before
+
+
+def test_a_session_whose_tree_is_gone_gives_one_line(tmp_path: Path) -> None:
+    repo, home, _ = _session(tmp_path)
+    session_id = json.loads(orchestrate(repo, home, "sessions", "--json").stdout)[0]["id"]
+    shutil.rmtree(repo)
+
+    proc = orchestrate(tmp_path, home, "undo", session_id)
+
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert str(repo) in proc.stderr and "gone" in proc.stderr
