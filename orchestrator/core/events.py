@@ -15,6 +15,8 @@ from typing import IO, Annotated, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from orchestrator.core.event_fields import CheckInfo, GitInfo, PlanStepInfo, UsageTotals
+
 __all__ = [
     "BaseEvent",
     "GitInfo",
@@ -69,42 +71,6 @@ class BaseEvent(BaseModel):
         """One compact JSON object, ``type`` first."""
         skip = {name for name in self._optional if getattr(self, name) is None}
         return self.model_dump_json(exclude=skip or None)
-
-
-class GitInfo(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    branch: str | None = None
-    commit: str | None = None
-
-
-class PlanStepInfo(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
-    role: str
-    goal: str
-    depends_on: tuple[str, ...] = ()
-
-
-class CheckInfo(BaseModel):
-    """A check the validator runs and why it was chosen (``plan.created``'s ``checks``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    command: str
-    reason: str
-
-
-class UsageTotals(BaseModel):
-    """A session's token usage and cost, in total and per role."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    by_role: dict[str, dict[str, float | int]] = Field(default_factory=dict)
 
 
 class SessionStarted(BaseEvent):
