@@ -83,6 +83,15 @@ class SessionStarted(BaseEvent):
 class SessionResumed(BaseEvent):
     type: Literal["session.resumed"] = "session.resumed"
     session_id: str
+    # Extensions, absent unless given: ``resume --retry-failed`` and the user's guidance (for the retried steps, or
+    # a follow-up request after a session that succeeded).
+    retry_failed: bool | None = None
+    guidance: str | None = None
+    # Extension, absent when the session had no plan yet: its steps, and each one's state when it resumed
+    # (pending | running | succeeded | failed | skipped), so a view shows the whole plan before any step starts.
+    steps: tuple[PlanStepInfo, ...] | None = None
+    states: dict[str, str] | None = None
+    _optional: ClassVar[frozenset[str]] = frozenset({"retry_failed", "guidance", "steps", "states"})
 
 
 class PlanCreated(BaseEvent):
@@ -90,6 +99,8 @@ class PlanCreated(BaseEvent):
     steps: tuple[PlanStepInfo, ...]
     summary: str = ""  # the planner's one sentence (an extension of the contract's {steps})
     checks: tuple[CheckInfo, ...] = ()  # the checks found for the project, and why (an extension too)
+    followup: int | None = None  # extension: N for the plan of follow-up N (its steps are "fN.*"); absent otherwise
+    _optional: ClassVar[frozenset[str]] = frozenset({"followup"})
 
 
 class StepStarted(BaseEvent):

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.core.errors import check_budget
-from orchestrator.core.events import SessionCompleted
+from orchestrator.core.events import PlanStepInfo, SessionCompleted
 from orchestrator.engine.session import SessionResult
 from orchestrator.store.sessions import SessionStore, file_digest
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from orchestrator.core.contracts import GateVerdict, PolicyGate
     from orchestrator.workspace.staging import Workspace
 
-__all__ = ["Drift", "detect_drift", "accept_drift", "already_finished", "SessionApprovals", "BudgetGuard"]
+__all__ = ["Drift", "detect_drift", "accept_drift", "already_finished", "plan_state", "SessionApprovals", "BudgetGuard"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,17 @@ def already_finished(session: SessionStore) -> tuple[SessionResult, SessionCompl
                            usage=session.usage(), already_finished=True,
                            reasons={k: r.reason for k, r in records.items() if r.status == "failed"})
     return result, (told[-1] if told else None)
+
+
+def plan_state(session: SessionStore) -> dict[str, Any]:
+    """``session.resumed``'s ``steps`` and ``states`` (the stored plan, and where each step stands), so a view shows
+    the whole plan as it resumes; ``{}`` when the session has no plan yet."""
+    plan = session.load_plan()
+    if plan is None:
+        return {}
+    return {"steps": tuple(PlanStepInfo(id=s.id, role=s.role, goal=s.goal, depends_on=s.depends_on)
+                           for s in plan.steps),
+            "states": {s.id: session.step(s.id).status for s in plan.steps}}
 
 
 def _shown(path: Path, cwd: Path) -> str:

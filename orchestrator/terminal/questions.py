@@ -39,12 +39,13 @@ class ConsoleReviewer:
     def _ask_plan(self, plan: Plan) -> PlanDecision:
         from rich.prompt import Prompt
 
-        self.console.print(plan)
-        answer = Prompt.ask("Run this plan? [bold]a[/]ccept / [bold]e[/]dit the task / [bold]q[/]uit",
-                            choices=["a", "e", "q"], default="a", console=self.console)
-        if answer == "e":
-            return PlanDecision("edit", Prompt.ask("New task", console=self.console))
-        return PlanDecision("accept" if answer == "a" else "quit")
+        with self.view.paused() if self.view is not None else _nothing():  # the planner's spinner stops here
+            self.console.print(plan)
+            answer = Prompt.ask("Run this plan? [bold]a[/]ccept / [bold]e[/]dit the task / [bold]q[/]uit",
+                                choices=["a", "e", "q"], default="a", console=self.console)
+            if answer == "e":
+                return PlanDecision("edit", Prompt.ask("New task", console=self.console))
+            return PlanDecision("accept" if answer == "a" else "quit")
 
     async def review_diff(self, step: Step, diff: str) -> bool:
         async with self._asking:

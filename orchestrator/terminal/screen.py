@@ -37,7 +37,9 @@ class LiveView:
             if line:
                 # A log (file, pipe, CI) keeps each line whole; only a terminal wraps to its width.
                 self.console.print(line, highlight=False, soft_wrap=not self.console.is_terminal)
-            if event.type == "plan.created":
+            # The planner's spinner from the session's start; a resumed session's table from its first step (its
+            # drift question, if any, is asked before that).
+            if event.type in ("session.started", "plan.created", "step.started"):
                 self._start()
             elif event.type == "session.completed":
                 self.stop()

@@ -96,6 +96,10 @@ class DagView:
         if event.type in ("session.started", "session.resumed"):
             self.started = self.started or now
             self.planning_since = now if event.type == "session.started" else None
+            if event.type == "session.resumed" and event.steps:  # the stored plan, each step where it stands
+                states = event.states or {}
+                self.rows = {s.id: StepRow(s.id, s.role, s.depends_on, title=s.goal,
+                                           status=_resumed(states.get(s.id, "pending"))) for s in event.steps}
         elif event.type == "plan.created":
             self.planning_since = None
             self.rows = {s.id: StepRow(s.id, s.role, s.depends_on, title=s.goal) for s in event.steps}
@@ -214,6 +218,11 @@ def _facts(role: str, elapsed: str, tokens: int, cost_usd: float) -> Text:
 
     parts = [role, elapsed, f"{format_tokens(tokens)} tokens" if tokens else "", _cost(cost_usd)]
     return Text("  " + "  ".join(p for p in parts if p), style="dim")
+
+
+def _resumed(state: str) -> str:
+    """A stored step state as the table shows it before the resumed run reaches it (one in flight runs again)."""
+    return "pending" if state == "running" else state
 
 
 def _state(row: StepRow) -> RenderableType:
