@@ -26,7 +26,14 @@ def add_header(orch: Orchestrator, console: Console) -> None:
     from orchestrator.terminal.header import ROLES, HeaderSink, RunHeader
 
     settings = orch.settings
-    checks = tuple(info.command for info in orch.checks.infos()) if orch.checks is not None else ()
+    checks: tuple[str, ...] = ()
+    if orch.checks is not None:
+        from agents.checks import describe
+
+        infos = orch.checks.infos()
+        # Each check and why it was chosen; none: why, and how to add some (the line exec prints at start-up).
+        checks = tuple(f"{c.command}  ({c.reason})" for c in infos) or (describe(infos, settings).removeprefix(
+            "checks: "),)
     header = RunHeader(models=tuple((role, orch.gateway.model_for(role)) for role in ROLES),
                        sandbox=settings.sandbox_mode, approval=settings.approval_policy, workdir=str(orch.cwd),
                        checks=checks)

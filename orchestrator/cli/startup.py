@@ -72,7 +72,7 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
     default = describe_default(loaded.settings, ctx.environ)
     if default:
         human.print(f"[dim]{escape(default)}[/]", highlight=False, soft_wrap=True)
-    if orch.checks is not None:
+    if orch.checks is not None and not interactive:  # an interactive run's header shows them (cli/live.py)
         from agents.checks import describe
 
         human.print(f"[dim]{escape(describe(orch.checks.infos(), loaded.settings))}[/]", highlight=False,
