@@ -21,7 +21,8 @@ from tests.support import make_repo
 yaml = pytest.importorskip("yaml")  # PyYAML comes with litellm
 
 MODEL = "function:tests.integrations.model_functions:greeter"
-INPUTS = {"task", "model", "profile", "sandbox", "approval-policy", "extra-args", "python-version"}
+INPUTS = {"mode", "task", "base", "model", "profile", "sandbox", "approval-policy", "extra-args", "python-version",
+          "github-token"}
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +39,24 @@ def _step(action: dict[str, Any], step_id: str) -> dict[str, Any]:
 def test_it_is_a_composite_action_with_the_documented_inputs_and_outputs(action: dict[str, Any]) -> None:
     assert action["runs"]["using"] == "composite"
     assert set(action["inputs"]) == INPUTS
-    assert action["inputs"]["task"]["required"] is True
+    assert action["inputs"]["mode"]["default"] == "run"  # today's behaviour stays the default
+    assert action["inputs"]["github-token"]["default"] == "${{ github.token }}"
     assert action["inputs"]["approval-policy"]["default"] == "never"
     assert all("description" in spec for spec in action["inputs"].values())
     assert action["outputs"]["status"]["value"] == "${{ steps.result.outputs.status }}"
     assert action["outputs"]["session-id"]["value"] == "${{ steps.result.outputs.session-id }}"
+    assert action["outputs"]["pr-url"]["value"] == "${{ steps.pr.outputs.pr-url }}"
+    assert action["outputs"]["verdict"]["value"] == "${{ steps.review.outputs.verdict }}"
+    for mode, needs in (("pr", "contents: write and pull-requests: write"), ("review", "pull-requests: write")):
+        described = action["inputs"]["mode"]["description"]
+        assert f"{mode}:" in described and needs in described
 
 
 def test_steps_install_from_the_action_checkout_and_never_interpolate_inputs(action: dict[str, Any]) -> None:
     steps = action["runs"]["steps"]
-    assert steps[0]["uses"].startswith("actions/setup-python@")
-    assert steps[0]["with"]["python-version"] == "${{ inputs.python-version }}"
+    setup = next(s for s in steps if "uses" in s)
+    assert setup["uses"].startswith("actions/setup-python@")
+    assert setup["with"]["python-version"] == "${{ inputs.python-version }}"
     install = _step(action, "install")
     assert install["env"]["ACTION_PATH"] == "${{ github.action_path }}"
     assert 'pip install --quiet --disable-pip-version-check "$ACTION_PATH"' in install["run"]
@@ -68,8 +76,10 @@ def _github_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     wrapper.chmod(0o755)
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # `python` as after setup-python
     return {**os.environ, "PATH": path, "PYTHONPATH": str(REPO_ROOT), "RUNNER_TEMP": str(runner_temp),
+            "ACTION_PATH": str(REPO_ROOT),
             "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-            "ORCHESTRATE": str(wrapper), "MODEL": "", "PROFILE": "", "SANDBOX": "", "APPROVAL_POLICY": "never",
+            "ORCHESTRATE": str(wrapper), "MODE": "run", "MODEL": "", "PROFILE": "", "SANDBOX": "",
+            "APPROVAL_POLICY": "never",
             "EXTRA_ARGS": "", **extra}
 
 
@@ -122,8 +132,9 @@ def test_a_run_that_cannot_start_reports_error_and_its_exit_code(action: dict[st
     outputs = _run_step(action, "result", {**env, "EVENTS": outputs["events"]}, repo)
     assert (outputs["status"], outputs["session-id"]) == ("error", "")
     assert "**Status:** error" in (tmp_path / "summary.md").read_text()
-    fail = next(s for s in action["runs"]["steps"] if s["name"].startswith("Fail"))
-    assert fail["if"] == "steps.run.outputs.exit-code != '0'" and 'exit "$CODE"' in fail["run"]
+    fail = next(s for s in action["runs"]["steps"] if s["name"].startswith("Fail when the task"))
+    assert fail["if"] == "steps.run.outputs.exit-code != '0' && inputs.mode != 'review'"
+    assert 'exit "$CODE"' in fail["run"]
 
 
 def test_extra_args_are_split_not_evaluated(action: dict[str, Any], repo: Path, tmp_path: Path) -> None:
