@@ -22,6 +22,7 @@ from orchestrator.core.events import (
     PlanCreated,
     PlanStepInfo,
     ReviewCompleted,
+    SessionResumed,
     SessionStarted,
     StepCompleted,
     StepPhase,
@@ -30,6 +31,7 @@ from orchestrator.core.events import (
 )
 from orchestrator.core.plan import Plan, Step
 from orchestrator.core.records import JournalEntry
+from orchestrator.engine.resume import plan_state
 from orchestrator.engine.session import SessionResult
 from orchestrator.settings.home import Home
 from orchestrator.store.sessions import Store
@@ -186,3 +188,30 @@ def test_the_summary_lists_files_steps_usage_and_next_steps(orchestrate_home: Pa
     assert words[start:start + len(goal)] == goal
     assert "1m23s" in text and "git diff" in text and f"orchestrate undo {result.session_id}" in text
     assert f"orchestrate resume {result.session_id}" in text
+
+
+def test_a_resumed_session_shows_its_whole_plan_where_each_step_stands() -> None:
+    view = DagView()
+    view.update(SessionResumed(session_id="x", steps=PLAN.steps,
+                               states={"s1": "succeeded", "s2": "running", "s3": "pending"}))
+    assert [(r.step_id, r.status, r.title) for r in view.rows.values()] == [
+        ("s1", "succeeded", LONG), ("s2", "pending", "Write tests for the validation"),
+        ("s3", "pending", "run the tests")]
+    assert view.planning_since is None and "planning" not in _render(view, 80)
+    view.update(StepStarted(step_id="s2", role="coder", model="m"))
+    assert view.rows["s2"].status == "running"
+
+
+def test_session_resumed_carries_the_stored_plan_and_states(orchestrate_home: Path, tmp_path: Path) -> None:
+    store = Store(Home(orchestrate_home))
+    with store.create(cwd=tmp_path, task="t") as session:
+        assert plan_state(session) == {}  # no plan yet: nothing to add to the event
+        session.save_plan(Plan(steps=(Step(id="a", role="coder", goal="do a"),
+                                      Step(id="b", role="reviewer", goal="look", depends_on=("a",)))))
+        session.set_step(session.step("a").model_copy(update={"status": "failed"}))
+        event = SessionResumed(session_id=session.id, **plan_state(session))
+    store.close()
+    assert [(s.id, s.role, s.goal, s.depends_on) for s in event.steps or ()] == [
+        ("a", "coder", "do a", ()), ("b", "reviewer", "look", ("a",))]
+    assert event.states == {"a": "failed", "b": "pending"}
+    assert "steps" not in SessionResumed(session_id="x").to_json()  # absent unless known: the contract is unchanged
