@@ -46,8 +46,11 @@ def _env(tmp_path: Path, fake: FakeGitHub, **extra: str) -> dict[str, str]:
 
 
 @needs_gh
+@pytest.mark.parametrize("delivered", [True, False], ids=["run-on-branch", "applied-to-checkout"])
 def test_pr_mode_pushes_the_session_branch_and_opens_a_pull_request(action: dict[str, Any], tmp_path: Path,
-                                                                    github: FakeGitHub) -> None:
+                                                                    github: FakeGitHub, delivered: bool) -> None:
+    """With ``exec --branch`` the session's commits are on ``orchestrate/<session>`` already; an orchestrate that
+    applied the change to the checkout instead (``MODE`` other than pr: no ``--branch``) gets it committed there."""
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
     repo = make_repo(tmp_path / "workspace", {"README.md": "demo\n"})
@@ -56,9 +59,12 @@ def test_pr_mode_pushes_the_session_branch_and_opens_a_pull_request(action: dict
     github.reply("POST", f"repos/{REPOSITORY}/pulls", (201, PULL))
     env = _env(tmp_path, github, MODE="pr", TASK="write hello.txt", MODEL=MODEL, BASE="", DEFAULT_BRANCH="main",
                EXTRA_ARGS="-c validate.discover=false")
-    outputs = _run_step(action, "run", env, repo)
+    outputs = _run_step(action, "run", env if delivered else {**env, "MODE": "run"}, repo)
     assert outputs["exit-code"] == "0"
     session = _run_step(action, "result", {**env, "EVENTS": outputs["events"]}, repo)["session-id"]
+    result = json.loads((tmp_path / "runner-temp" / "orchestrate-result.json").read_text())
+    assert result["branch"] == (f"orchestrate/{session}" if delivered else "")
+    assert git(repo, "status", "--porcelain") == ("" if delivered else "?? hello.txt")
     outputs = _run_step(action, "pr", env, repo)
 
     branch = f"orchestrate/{session}"
