@@ -1,0 +1,101 @@
+"""A process on a real pseudo-terminal, its output rendered by pyte into the screen a person sees.
+
+Used by the terminal tests and by ``scripts/screens.py`` (the README's screen captures). Waiting is by condition
+(:meth:`PtyScreen.expect`), never by time: the timeout only turns a question that never comes into a failure instead
+of a hang.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import select
+import struct
+import subprocess
+import termios
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PtyScreen"]
+
+
+def _take_terminal() -> None:
+    """In the child, before exec: a new session whose controlling terminal is the pty (Ctrl-C → SIGINT)."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+class PtyScreen:
+    """``argv`` running on a ``columns`` x ``lines`` pty; :meth:`text` is the rendered scrollback plus the screen."""
+
+    def __init__(self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], columns: int = 80,
+                 lines: int = 50, timeout_s: float = 120) -> None:
+        import pyte
+
+        self.columns, self.timeout_s = columns, timeout_s
+        self.screen: Any = pyte.HistoryScreen(columns, lines, history=5000)
+        self._stream: Any = pyte.ByteStream(self.screen)
+        self.raw = b""
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
+        sized = {**env, "TERM": "xterm-256color", "COLUMNS": str(columns), "LINES": str(lines)}
+        self.proc = subprocess.Popen(list(argv), cwd=cwd, env=sized, stdin=slave, stdout=slave, stderr=slave,
+                                     close_fds=True, preexec_fn=_take_terminal)  # noqa: PLW1509 (2 syscalls)
+        os.close(slave)
+        self._master: int | None = master
+
+    def _pump(self, wait_s: float) -> str:
+        """Read what the process wrote within ``wait_s``: "data", "silent" (nothing came) or "closed"."""
+        if self._master is None:
+            return "closed"
+        ready, _, _ = select.select([self._master], [], [], wait_s)
+        if not ready:
+            return "silent"
+        try:
+            chunk = os.read(self._master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            chunk = b""
+        if not chunk:
+            os.close(self._master)
+            self._master = None
+            return "closed"
+        self.raw += chunk
+        self._stream.feed(chunk)
+        return "data"
+
+    def expect(self, seen: str | Callable[[str], bool], what: str = "") -> str:
+        """Read until ``seen`` (a string on the screen, or a predicate on :meth:`text`) holds; the text then.
+
+        Raises AssertionError (with the screen) if the process ends or is silent for ``timeout_s`` first."""
+        check = (lambda text: seen in text) if isinstance(seen, str) else seen
+        while not check(text := self.text()):
+            state = self._pump(self.timeout_s)
+            if state != "data":
+                if state == "silent":
+                    self.proc.kill()
+                raise AssertionError(f"never saw {what or seen!r} on the screen ({state}):\n{text}")
+        return text
+
+    def send(self, data: bytes) -> None:
+        assert self._master is not None, "the process closed its terminal"
+        os.write(self._master, data)
+
+    def finish(self) -> int:
+        """Read to the end; the exit status."""
+        while self._pump(self.timeout_s) == "data":
+            pass
+        if self._master is not None:  # silent for timeout_s: hung
+            self.proc.kill()
+            os.close(self._master)
+            self._master = None
+        return self.proc.wait(timeout=self.timeout_s)
+
+    def text(self) -> str:
+        """Every line that scrolled off the top, then the screen, right-stripped, without trailing blank lines."""
+        width = self.columns
+        lines = ["".join(line[x].data for x in range(width)).rstrip() for line in self.screen.history.top]
+        lines += [line.rstrip() for line in self.screen.display]
+        while lines and not lines[-1]:
+            lines.pop()
+        return "\n".join(lines)

@@ -1,0 +1,58 @@
+"""Function models for the terminal tests and the README captures (``-m function:tests.terminal.screen_models:NAME``).
+
+``parallel``: the planner plans two independent coder steps, ``slow`` (writes slow.txt) and ``quick`` (writes
+quick.txt); each coder writes its file and says done; the reviewer approves. The ``slow`` coder first waits until
+the file named by ``$SCREEN_GATE`` exists (when the variable is set), so a test decides when that step may finish:
+e.g. while the other step's question is open. Each model call for ``slow`` after the gate appends its kind to
+``$SCREEN_GATE.log``, so a test can see that step progress without looking at the screen.
+
+They answer by what is asked (schema, the step's goal in the messages), never by call count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from orchestrator.core.contracts import ModelRequest
+
+APPROVE: dict[str, Any] = {"verdict": "approve", "comments": []}
+
+
+async def parallel(request: ModelRequest) -> str:
+    """Every role of the two-step parallel run (see the module docstring)."""
+    if request.schema_name == "Plan":
+        return json.dumps({"summary": "two files, in parallel", "steps": [
+            {"id": "slow", "role": "coder", "goal": "write slow.txt", "files": ["slow.txt"]},
+            {"id": "quick", "role": "coder", "goal": "write quick.txt", "files": ["quick.txt"]}]})
+    name = "slow" if any("slow.txt" in m.content for m in request.messages) else "quick"
+    if name == "slow":
+        await _wait_for_gate()
+    if request.schema_name == "ReviewReply":
+        _note(name, "review")
+        reply = dict(APPROVE)
+        if "checklist" in (request.response_schema or {}).get("properties", {}):
+            reply["checklist"] = [{"requirement": f"write {name}.txt", "done": True}]
+        return json.dumps(reply)
+    _note(name, "code")
+    wrote = any("write_file" in m.content for m in request.messages if m.role == "assistant")
+    if not wrote:
+        return json.dumps({"action": "write_file", "path": f"{name}.txt", "content": f"{name}\n"})
+    return json.dumps({"action": "done", "summary": f"wrote {name}.txt"})
+
+
+async def _wait_for_gate() -> None:
+    gate = os.environ.get("SCREEN_GATE")
+    while gate and not Path(gate).exists():
+        await anyio.sleep(0.05)  # the model "thinks" (the other steps go on) until the test opens the gate
+
+
+def _note(name: str, kind: str) -> None:
+    gate = os.environ.get("SCREEN_GATE")
+    if gate and name == "slow":
+        with open(f"{gate}.log", "a", encoding="utf-8") as log:
+            log.write(kind + "\n")
