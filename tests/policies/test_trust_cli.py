@@ -71,4 +71,5 @@ def test_set_trust_rejects_malformed_config(tmp_path: Path, orchestrate_home: Pa
     assert cli(["trust", str(tmp_path)], ctx) == 2
     assert "config.toml" in err.getvalue() and "malformed TOML" in err.getvalue()
     set_trust(Home(tmp_path / "fresh"), tmp_path, "trusted")
-    assert (tmp_path / "fresh" / "config.toml").read_text().startswith(f'[projects."{tmp_path.resolve()}"]')
+    written = (tmp_path / "fresh" / "config.toml").read_text()
+    assert written == f'projects."{tmp_path.resolve()}".trust_level = "trusted"\n'
