@@ -20,14 +20,13 @@ from pydantic import ValidationError
 
 from orchestrator.core.contracts import ROLES, CommittedFiles
 from orchestrator.core.errors import ConfigError, Location, UsageError
+from orchestrator.settings.config_errors import KeyPath, Origin, located_error
 from orchestrator.settings.home import Home, resource_path
 from orchestrator.settings.schema import Settings
 from orchestrator.settings.toml_lines import find_key_line
 
 __all__ = ["CliOverrides", "LoadedConfig", "load_config", "find_project_root", "marked_ancestor", "parse_override",
            "project_chain", "nested_notice"]
-
-KeyPath = tuple[str, ...]
 
 _ENV_KEYS: dict[str, str] = {
     "ORCHESTRATE_MODEL": "model",
@@ -63,25 +62,16 @@ class LoadedConfig:
 
 
 @dataclass
-class _Origin:
-    """Where a key came from: a file (and the key's path inside it), or a named non-file layer."""
-
-    label: str
-    path: Path | None = None
-    key_prefix: KeyPath = ()
-
-
-@dataclass
 class _Merged:
     data: dict[str, Any] = field(default_factory=dict)
-    origins: dict[KeyPath, _Origin] = field(default_factory=dict)
+    origins: dict[KeyPath, Origin] = field(default_factory=dict)
 
-    def apply(self, layer: Mapping[str, Any], origin: _Origin, base: KeyPath = ()) -> None:
+    def apply(self, layer: Mapping[str, Any], origin: Origin, base: KeyPath = ()) -> None:
         _deep_merge(self.data, layer, base, origin, self.origins)
 
 
 def _deep_merge(
-    into: dict[str, Any], layer: Mapping[str, Any], base: KeyPath, origin: _Origin, origins: dict[KeyPath, _Origin]
+    into: dict[str, Any], layer: Mapping[str, Any], base: KeyPath, origin: Origin, origins: dict[KeyPath, Origin]
 ) -> None:
     for key, value in layer.items():
         path = (*base, key)
@@ -210,10 +200,10 @@ def load_config(
     notices: list[str] = []
 
     default = resource_path("default.toml")
-    merged.apply(_read_toml(default), _Origin("built-in defaults", default))
+    merged.apply(_read_toml(default), Origin("built-in defaults", default))
     files.append(default)
     if home.config_file.is_file():
-        merged.apply(_read_toml(home.config_file), _Origin("user config", home.config_file))
+        merged.apply(_read_toml(home.config_file), Origin("user config", home.config_file))
         files.append(home.config_file)
 
     root = find_project_root(cwd)
@@ -235,16 +225,16 @@ def load_config(
                     "`projects` (trust) can only be set in the user config",
                     location=Location(path, find_key_line(path.read_text(encoding="utf-8"), ("projects",))),
                 )
-            merged.apply(data, _Origin("project config", path))
+            merged.apply(data, Origin("project config", path))
             files.append(path)
 
     profile = cli.profile or env.get("ORCHESTRATE_PROFILE") or merged.data.get("profile") or ""
     if profile:
         _apply_profile(merged, str(profile))
-    merged.apply(_env_layer(env), _Origin("environment"))
-    merged.apply(_cli_layer(cli), _Origin("command line"))
+    merged.apply(_env_layer(env), Origin("environment"))
+    merged.apply(_cli_layer(cli), Origin("command line"))
     for item in cli.overrides:
-        merged.apply(parse_override(item), _Origin(f"-c {item}"))
+        merged.apply(parse_override(item), Origin(f"-c {item}"))
 
     settings = _validate(merged)
     return LoadedConfig(settings, root, trust, tuple(files), tuple(notices))
@@ -282,10 +272,10 @@ def _apply_profile(merged: _Merged, name: str) -> None:
     table = profiles[name]
     if not isinstance(table, dict):
         raise ConfigError(f"profile {name!r} must be a table")
-    origin = merged.origins.get(("profiles", name), _Origin("profile"))
+    origin = merged.origins.get(("profiles", name), Origin("profile"))
     for key, value in table.items():
         inner = merged.origins.get(("profiles", name, key), origin)
-        merged.apply({key: value}, _Origin(inner.label, inner.path, ("profiles", name)))
+        merged.apply({key: value}, Origin(inner.label, inner.path, ("profiles", name)))
     merged.data["profile"] = name
 
 
@@ -295,26 +285,4 @@ def _validate(merged: _Merged) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(str(part) for part in err["loc"])
-        raise _located_error(merged, loc, err) from None
-
-
-def _located_error(merged: _Merged, loc: KeyPath, err: Mapping[str, Any]) -> ConfigError:
-    dotted = ".".join(loc)
-    if err["type"] == "extra_forbidden":
-        message = f"unknown key `{dotted}`"
-        hint = "see config/default.toml for every key"
-    else:
-        message = f"`{dotted}`: {err['msg']}"
-        hint = None
-    origin = None
-    for n in range(len(loc), 0, -1):
-        origin = merged.origins.get(loc[:n])
-        if origin is not None:
-            break
-    if origin is None or origin.path is None:
-        where = f" (from {origin.label})" if origin else ""
-        return ConfigError(message + where, hint=hint)
-    prefix = origin.key_prefix
-    in_file = (*prefix, *loc) if prefix and loc[: len(prefix)] != prefix else loc
-    text = origin.path.read_text(encoding="utf-8")
-    return ConfigError(message, location=Location(origin.path, find_key_line(text, in_file)), hint=hint)
+        raise located_error(merged.origins, loc, err) from None
