@@ -150,3 +150,12 @@ def test_a_quoted_line_is_located_in_the_diff_whatever_number_the_model_wrote(re
     code, out, _ = review(repo, tmp_path, "--commit", "HEAD", replies=[reply])
     assert code == 1
     assert out.splitlines()[:2] == ["calc.py:2: error: subtracts", "calc.py:40: info: kept as written"]
+
+
+def test_a_base_with_no_common_history_exits_2(repo: Path, tmp_path: Path) -> None:
+    git(repo, "checkout", "-q", "--orphan", "island")
+    git(repo, "commit", "-qm", "unrelated")
+    git(repo, "checkout", "-q", "feature")
+    code, out, err = review(repo, tmp_path, "--base", "island")
+    assert code == 2 and out == ""
+    assert "--base island: no common history with HEAD" in err and "fetch-depth: 0" in err
