@@ -68,11 +68,12 @@ class ConsoleReviewer:
     def _ask_diff(self, step: Step, diff: str) -> bool:
         from rich.markup import escape
         from rich.prompt import Confirm
-        from rich.syntax import Syntax
+
+        from orchestrator.terminal.diffview import DiffView
 
         with self.view.paused() if self.view is not None else _nothing():
             self.console.rule(f"step {escape(step.id)}: {escape(step.goal)}")
-            self.console.print(Syntax(diff, "diff", word_wrap=True))
+            self.console.print(DiffView(diff))  # wrapped lines keep their +/- marker
             return Confirm.ask("Apply this change to your working tree?", default=True, console=self.console)
 
 
