@@ -12,7 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from orchestrator.cli.context import VALUE_OPTIONS, CliContext, add_common_options
+from orchestrator.cli.context import VALUE_OPTIONS, CliContext, add_common_options, described
 from orchestrator.core.errors import OrchestrateError
 
 __all__ = ["cli", "run", "build_parser"]
@@ -40,11 +40,13 @@ SUBCOMMANDS: dict[str, str] = {
 def build_parser() -> argparse.ArgumentParser:
     from orchestrator import __version__
 
-    parser = argparse.ArgumentParser(
-        prog="orchestrate",
-        description="Multi-agent coding orchestrator: plan → parallel coders → review-gated, validated edits.",
-        epilog="`orchestrate TASK` runs interactively; `orchestrate COMMAND --help` for each command.",
-    )
+    parser = argparse.ArgumentParser(prog="orchestrate", **described(
+        "Multi-agent coding orchestrator: plan → parallel coders → review-gated, validated edits.\n\n"
+        "`orchestrate TASK` runs interactively (= `orchestrate run TASK`); `orchestrate COMMAND --help` shows each "
+        "command's options and examples.",
+        'orchestrate "add a --verbose flag to the CLI"',
+        'orchestrate exec --json "fix the failing test" > events.jsonl',
+        "orchestrate sessions --all", "orchestrate models check"))
     parser.add_argument("--version", action="version", version=f"orchestrate {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -37,11 +37,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="probe a model: chat, structured output, tool calls, speed",
         **described("Probe models with a few small requests (chat, JSON-schema output, native tool calls, speed), "
                     "print a table and cache the capabilities the agents use. Without MODEL: every configured role's "
-                    "model.", "orchestrate models check",
+                    "model.", "orchestrate models check", "orchestrate models check -p fast",
                     "orchestrate models check openai/my-model --api-base http://127.0.0.1:8000/v1"),
     )
     check.add_argument("model", nargs="?", metavar="MODEL", help="model string (litellm's, or 'local')")
     check.add_argument("--api-base", help="base URL of an OpenAI-compatible server (with openai/NAME)")
+    check.add_argument("-C", "--cd", dest="cd", metavar="DIR",
+                       help="check the models configured for DIR (its trusted project config)")
     check.add_argument("-p", "--profile", help="config profile [profiles.NAME]")
     check.add_argument("-c", "--config", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key (repeatable)")
