@@ -9,7 +9,6 @@ import pytest
 
 from orchestrator.cli.main import build_parser, cli
 
-
 Command = tuple[tuple[str, ...], argparse.ArgumentParser]
 
 
