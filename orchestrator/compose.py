@@ -125,7 +125,8 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     policy_gate = build_gate(settings, home=home, cwd=cwd, project_root=loaded.project_root,
                              trusted=loaded.trust_level == "trusted", committed=committed_files)
     gate = SessionApprovals(policy_gate)
-    approver = _approver(interactive, console, home=home, project_root=loaded.project_root)
+    approver = _approver(interactive, console, home=home, project_root=loaded.project_root,
+                         screen=_live_view(getattr(events, "user", None)))  # questions take turns on one screen
     commands = CommandRunner(gate=gate, approver=approver, sandbox=build_sandbox(settings),
                              settings=settings, events=events, policy_for=policy_for,
                              persist_rule=append_allow_rule)
@@ -164,12 +165,13 @@ def _live_view(sink: object) -> LiveView | None:
     return None
 
 
-def _approver(interactive: bool, console: Console | None, *, home: Home, project_root: Path) -> Any:
+def _approver(interactive: bool, console: Console | None, *, home: Home, project_root: Path,
+              screen: LiveView | None = None) -> Any:
     """Who answers approval prompts. "Always allow" appends to the user's or *this project's* rules file, so the
     console approver needs the project root the config was loaded for (not the process cwd)."""
     from orchestrator.terminal.approver import ConsoleApprover
     from policies.approval import NonInteractiveApprover
 
     if interactive:
-        return ConsoleApprover(console, home=home, project_root=project_root)
+        return ConsoleApprover(console, home=home, project_root=project_root, screen=screen)
     return NonInteractiveApprover()

@@ -15,16 +15,19 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from orchestrator.settings.home import Home
+    from orchestrator.terminal.screen import LiveView
     from policies.gate import Gate
 
 __all__ = ["ConsoleApprover"]
 
 
 class ConsoleApprover:
-    """Interactive approvals on ``console``. ``stream`` (a text stream) replaces stdin, e.g. in tests."""
+    """Interactive approvals on ``console``. ``stream`` (a text stream) replaces stdin, e.g. in tests. With
+    ``screen`` (the run's live view) each approval takes its turn there with the run's other questions, the live
+    region off the screen while it is asked."""
 
     def __init__(self, console: Console | None = None, *, home: Home | None = None, project_root: Path | None = None,
-                 gate: Gate | None = None, stream: Any = None) -> None:
+                 gate: Gate | None = None, stream: Any = None, screen: LiveView | None = None) -> None:
         if console is None:
             from rich.console import Console as RichConsole
 
@@ -42,6 +45,7 @@ class ConsoleApprover:
         self.project_root = project_root
         self.gate = gate
         self.stream = stream
+        self.screen = screen
         self._lock: Any = None
 
     async def ask(self, request: ApprovalRequest) -> ApprovalResponse:
@@ -49,6 +53,8 @@ class ConsoleApprover:
 
         from orchestrator.terminal.prompting import ask_in_thread
 
+        if self.screen is not None and self.stream is None:
+            return await self.screen.ask(self._ask_sync, request)
         if self._lock is None:
             self._lock = anyio.Lock()
         async with self._lock:

@@ -13,6 +13,7 @@ import select
 import struct
 import subprocess
 import termios
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -67,14 +68,19 @@ class PtyScreen:
     def expect(self, seen: str | Callable[[str], bool], what: str = "") -> str:
         """Read until ``seen`` (a string on the screen, or a predicate on :meth:`text`) holds; the text then.
 
-        Raises AssertionError (with the screen) if the process ends or is silent for ``timeout_s`` first."""
+        The predicate may look elsewhere too (a file the process writes): it is checked every 0.1 s even while the
+        screen stays still. Raises AssertionError (with the screen) if the process ends first, or if ``seen`` does
+        not hold after ``timeout_s`` without output (a hang guard, not a timing assertion)."""
         check = (lambda text: seen in text) if isinstance(seen, str) else seen
+        quiet_since = time.monotonic()
         while not check(text := self.text()):
-            state = self._pump(self.timeout_s)
-            if state != "data":
-                if state == "silent":
+            state = self._pump(0.1)
+            if state == "data":
+                quiet_since = time.monotonic()
+            elif state == "closed" or time.monotonic() - quiet_since > self.timeout_s:
+                if state != "closed":
                     self.proc.kill()
-                raise AssertionError(f"never saw {what or seen!r} on the screen ({state}):\n{text}")
+                raise AssertionError(f"never saw {what or seen!r} ({state}); the screen:\n{text}")
         return text
 
     def send(self, data: bytes) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -47,8 +46,9 @@ async def parallel(request: ModelRequest) -> str:
 
 async def _wait_for_gate() -> None:
     gate = os.environ.get("SCREEN_GATE")
-    while gate and not Path(gate).exists():
-        await anyio.sleep(0.05)  # the model "thinks" (the other steps go on) until the test opens the gate
+    # The gate is a file another process creates: there is no event to wait on. The other steps go on meanwhile.
+    while gate and not await anyio.Path(gate).exists():  # noqa: ASYNC110
+        await anyio.sleep(0.05)
 
 
 def _note(name: str, kind: str) -> None:
