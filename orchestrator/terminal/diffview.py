@@ -8,6 +8,7 @@ person is asked to approve.) Colours: added green, removed red, hunk headers cya
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -47,22 +48,41 @@ class DiffView:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Text]:
         width = max(options.max_width, 4)
-        for raw in self.diff.splitlines():
+        lines = self.diff.split("\n")  # not splitlines(): a \r or \x0c inside a line is content, shown below
+        for raw in lines[:-1] if lines[-1] == "" else lines:
             line = raw.expandtabs(self.tab_size)
-            yield from self._wrapped(line, _style(line), width)
+            yield from _wrapped(_visible(line, _style(line)), width)
 
-    @staticmethod
-    def _wrapped(line: str, style: str, width: int) -> Iterator[Text]:
-        if cell_len(line) <= width:
-            yield Text(line, style=style, no_wrap=True, end="\n")
-            return
-        header = style in ("bold", "cyan")  # file and hunk headers carry no marker: their tail is indented instead
-        marker = " " if header else line[:1]
-        first = chop_cells(line, width)[0]
-        rest = line[len(first):]
-        yield Text(first, style=style, no_wrap=True, end="\n")
-        for chunk in chop_cells(rest, width - 2):
-            text = Text(marker, style=style, no_wrap=True, end="\n")
-            text.append(CONTINUATION, style="dim")
-            text.append(chunk, style=style)
-            yield text
+
+def _visible(line: str, style: str) -> Text:
+    """``line`` as text in ``style``, each control character shown as a reversed ``\\xNN``: an escape sequence in a
+    changed file must not move the cursor or erase lines while the person reads the diff they are asked to approve."""
+    text = Text(style=style, no_wrap=True, end="\n")
+    start = 0
+    for index, char in enumerate(line):
+        if unicodedata.category(char) == "Cc":
+            text.append(line[start:index])
+            text.append(f"\\x{ord(char):02x}", style="reverse")
+            start = index + 1
+    text.append(line[start:])
+    return text
+
+
+def _wrapped(text: Text, width: int) -> Iterator[Text]:
+    plain = text.plain
+    if cell_len(plain) <= width:
+        yield text
+        return
+    style = str(text.style)
+    marker = " " if style in ("bold", "cyan") else plain[:1]  # file and hunk headers: the tail is only indented
+    first = len(chop_cells(plain, width)[0])
+    offsets = [first]
+    for chunk in chop_cells(plain[first:], width - 2):
+        offsets.append(offsets[-1] + len(chunk))
+    head, *tails = text.divide(offsets[:-1])
+    yield head
+    for tail in tails:
+        line = Text(marker, style=style, no_wrap=True, end="\n")
+        line.append(CONTINUATION, style="dim")
+        line.append_text(tail)
+        yield line

@@ -8,6 +8,7 @@ right. Not on a terminal (a pipe, a file), nothing is cut: one line per session 
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,8 +41,13 @@ class SessionRow:
         cwd = meta.cwd
         if home is not None and (cwd == str(home) or cwd.startswith(f"{home}/")):
             cwd = "~" + cwd[len(str(home)):]
-        return cls(meta.id, meta.effective_status, meta.updated[:16].replace("T", " "), meta.git.branch or "",
-                   " ".join(meta.task.split()), cwd)
+        return cls(meta.id, meta.effective_status, meta.updated[:16].replace("T", " "), _shown(meta.git.branch or ""),
+                   _shown(" ".join(meta.task.split())), _shown(cwd))
+
+
+def _shown(text: str) -> str:
+    """Control characters as ``\\xNN``: a task or directory name must not drive the terminal it is listed on."""
+    return "".join(f"\\x{ord(c):02x}" if unicodedata.category(c) == "Cc" else c for c in text)
 
 
 def _cut(text: str, width: int, *, left: bool = False) -> str:

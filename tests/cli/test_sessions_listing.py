@@ -125,3 +125,14 @@ def test_on_a_real_80_column_terminal(sessions: list[tuple[str, str, str]], orch
     assert [b[0].split()[0] for b in blocks] == [s[0] for s in sessions], text
     assert all(len(b) <= 2 for b in blocks) and all(len(line) <= 80 for line in text.splitlines()), text
     assert "~/some/rather" in text or "…" in text  # the directory is shown for a person, shortened
+
+
+def test_control_characters_in_a_task_are_shown_not_obeyed(orchestrate_home: Path, tmp_path: Path) -> None:
+    store = Store(Home(orchestrate_home))
+    with store.create(cwd=tmp_path, task="clear\x1b[2J the screen\x07") as s:
+        session_id = s.id
+    store.close()
+    for terminal in (True, False):
+        text = _listing(120, terminal=terminal)
+        assert "\x1b[2J" not in text and "\x07" not in text
+        assert f"{session_id} " in text and "clear\\x1b[2J the screen\\x07" in text

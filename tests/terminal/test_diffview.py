@@ -56,3 +56,20 @@ def test_colours_follow_the_marker() -> None:
     console.print(DiffView("+added\n-removed\n@@ -1 +1 @@\n"))
     html = console.export_html(inline_styles=True)
     assert "color: #008000" in html and "color: #800000" in html and "color: #008080" in html
+
+
+def test_control_characters_are_shown_not_obeyed() -> None:
+    # An escape sequence in a changed file could erase the lines above it while the person reads the diff.
+    console = Console(record=True, width=80, force_terminal=True, color_system="standard")
+    console.print(DiffView("+ok\n+\x1b[1A\x1b[2Khidden\r\x07 line\n"))
+    shown = console.export_text(styles=True)
+    assert "\x1b[1A" not in shown and "\x1b[2K" not in shown and "\r" not in shown and "\x07" not in shown
+    plain = _screen("+\x1b[1A\x1b[2Khidden\r\x07 line\n")
+    assert plain == ["+\\x1b[1A\\x1b[2Khidden\\x0d\\x07 line"]
+
+
+def test_a_wrapped_line_keeps_its_colour_on_every_piece() -> None:
+    console = Console(record=True, width=20, color_system="standard", force_terminal=True)
+    console.print(DiffView("+" + "a" * 50))
+    lines = console.export_text(styles=True).splitlines()
+    assert len(lines) == 3 and all("\x1b[32m" in line for line in lines)
