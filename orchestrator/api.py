@@ -31,6 +31,7 @@ from orchestrator.core.events import (
     SessionStarted,
 )
 from orchestrator.core.plan import Plan, PlanInvalid, validate_plan
+from orchestrator.engine.delivery import SessionDelivery, delivered_branch, with_delivery
 from orchestrator.engine.emitter import CheckSource, GatewayLike, SessionEvents
 from orchestrator.engine.plan_merge import merge_small_plan, repair_paths
 from orchestrator.engine.resume import (
@@ -88,8 +89,10 @@ class Orchestrator:
 
             store = open_store(home)
         self.store = store
-        self.workspace = Workspace(self.cwd, exclude=[home.root], include=settings.staging.include,
-                                   notify=self._workspace_note)
+        self._workspace_at = partial(Workspace, exclude=[home.root], include=settings.staging.include,
+                                     notify=self._workspace_note)
+        self.workspace = self._workspace_at(self.cwd)
+        self.delivery: SessionDelivery | None = None  # the attached session's (apply.mode; engine.delivery)
         self.tree_lock = partial(tree_lock, self.workspace.top, home.root)  # held while an edit is applied
         self.session_id: str | None = None  # set as soon as a session exists (for "resume with ..." messages)
         self._planner = planner
@@ -178,8 +181,10 @@ class Orchestrator:
         if self.checks is not None:
             self.checks.preflight()
         git = await anyio.to_thread.run_sync(self.workspace.git_info)
+        options = await anyio.to_thread.run_sync(with_delivery, self._session_options, self.settings.apply, self.cwd,
+                                                 git)  # apply.mode: refused here (exit 2) when it cannot work
         session = self.store.create(cwd=self.cwd, task=task, profile=self.settings.profile, git=git,
-                                    keep_days=self.settings.sessions.keep_days, options=self._session_options)
+                                    keep_days=self.settings.sessions.keep_days, options=options)
         self.session_id = session.id
         with self._attached(session):
             self.events.emit(SessionStarted(session_id=session.id, cwd=str(self.cwd), git=git))
@@ -263,7 +268,7 @@ class Orchestrator:
     async def _execute(self, session: SessionStore, task: str, plan: Plan) -> SessionResult:
         executor = StepExecutor(task=task, plan=plan, session=session, workspace=self.workspace,
                                 run_step=self._run_step, deps=self._deps, events=self.events,
-                                diff_reviewer=self._diff_reviewer, tree_lock=self.tree_lock)
+                                diff_reviewer=self._diff_reviewer, tree_lock=self.tree_lock, delivery=self.delivery)
         scheduler = Scheduler(plan, runner=executor, store=session, events=self.events,
                               max_parallel=self.settings.max_parallel,
                               model_for=lambda step: self.gateway.model_for(step.role))
@@ -290,17 +295,20 @@ class Orchestrator:
         with session.transaction():  # the status and its session.completed land together (resume reads the status)
             session.update_meta(status=status)
             usage = session.usage()
-            self.events.emit(SessionCompleted(status=status, usage=usage))
+            self.events.emit(SessionCompleted(status=status, usage=usage, branch=delivered_branch(session.meta)))
         reasons = {step_id: session.step(step_id).reason for step_id, s in states.items()
                    if s in ("failed", "skipped")}
-        return SessionResult(session_id=session.id, status=status, steps=states, usage=usage, reasons=reasons)
+        return SessionResult(session_id=session.id, status=status, steps=states, usage=usage, reasons=reasons,
+                             branch=delivered_branch(session.meta))
 
     @contextmanager
     def _attached(self, session: SessionStore) -> Iterator[None]:
         self.events.session = session
         if self._approvals is not None:
             self._approvals.attach(session)
-        try:
+        try:  # where the session's edits land: its own worktree in apply.mode "branch"
+            self.delivery = SessionDelivery(session)
+            self.workspace = self._workspace_at(self.delivery.tree or self.cwd)
             yield
         finally:
             self.events.session = None

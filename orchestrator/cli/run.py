@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.cli import startup
 from orchestrator.cli.context import CliContext, add_common_options, add_model_options, described
+from orchestrator.cli.delivery import add_delivery_options, apply_delivery_flags
 from orchestrator.core.errors import InputError, InterruptedRunError
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         'orchestrate "add a --verbose flag to cli.py"',
         'orchestrate run -m gpt-4o-mini -C ~/src/app "fix the failing test"'))
     add_common_options(run)
+    add_delivery_options(run)
     run.add_argument("task", nargs="?", help="what to do (asked for when missing)")
     run.set_defaults(handler=handle_run)
 
@@ -45,6 +47,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         'orchestrate exec --full-auto --json "rename util.py to paths.py" > events.jsonl',
         "orchestrate exec resume --last"))
     add_common_options(ex)
+    add_delivery_options(ex)
     ex.add_argument("task", help="what to do; '-' reads stdin; 'resume' continues a session")
     ex.add_argument("session", nargs="?", help="with `resume`: the session id (or a unique prefix)")
     ex.add_argument("--last", action="store_true", help="with `resume`: the newest session of this directory")
@@ -78,6 +81,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 # ---------------------------------------------------------------------------------------------------- handlers
 def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
     _need_terminal("TASK", "`orchestrate exec TASK` (or `exec resume`)")
+    apply_delivery_flags(args)
     loaded = startup.load_run_config(args, ctx, ask=True, human=ctx.out)
     task = startup.expand_prompt(args.task or _ask_task(ctx), loaded, ctx)
     orch = _orchestrator(args, ctx, interactive=True, human=ctx.out, loaded=loaded)
@@ -86,6 +90,7 @@ def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def handle_exec(args: argparse.Namespace, ctx: CliContext) -> int:
     human = ctx.err
+    apply_delivery_flags(args, resuming=args.task == "resume")
     if args.task == "resume":
         session_id = _pick(args, ctx, interactive=False)
         _cd_to_session(args, ctx, session_id)
@@ -200,6 +205,8 @@ def _report(result: SessionResult, human: Console) -> int:
     usage = result.usage
     human.print(f"session {result.session_id}: [bold]{result.status}[/] ({steps}; "
                 f"{usage.prompt_tokens + usage.completion_tokens} tokens, ${usage.cost_usd:.4f})", highlight=False)
+    if result.branch:
+        human.print(f"  its commits are on branch [bold]{escape(result.branch)}[/]", highlight=False)
     for step_id, reason in result.reasons.items():
         # The first line is the reason (batch reads the ✗ lines); the rest, e.g. a failing check's last output lines.
         first, *more = (reason or "").splitlines() or [""]

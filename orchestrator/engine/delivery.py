@@ -68,15 +68,15 @@ class SessionDelivery:
         self._committer: git_delivery.Committer | None = None
         if self.mode == "worktree" or self._user_git is None:
             return
-        git = self._user_git
+        git, base = self._user_git, str(record.get("base") or "HEAD")  # HEAD when the session started
         if self.branch is not None:
             top = self._user_git.work_tree or Path(session.meta.cwd)
             worktree = session.stagings_dir.parent / "worktree"
             if not (worktree / ".git").exists():
-                git_delivery.create_worktree(top, worktree, self.branch)
+                git_delivery.create_worktree(top, worktree, self.branch, base)
             self.tree = worktree / _relative(session.meta.cwd, top)
             git = git_delivery.repository_git(worktree) or git
-        self._committer = git_delivery.Committer(git, session_id=session.id, base=record.get("base") or "HEAD")
+        self._committer = git_delivery.Committer(git, session_id=session.id, base=base)
         self.reconcile()
 
     def reconcile(self) -> None:

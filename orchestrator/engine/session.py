@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import anyio
 
@@ -24,6 +24,9 @@ from orchestrator.core.plan import Plan, Step, StepStatus, ancestors, build_dag
 from orchestrator.engine.scheduler import FATAL_ERRORS
 from orchestrator.store.sessions import JournalEntry, SessionStore
 from orchestrator.workspace.staging import ApplyConflict, Staging, Workspace
+
+if TYPE_CHECKING:
+    from orchestrator.engine.delivery import SessionDelivery
 
 __all__ = [
     "StepFn",
@@ -109,6 +112,7 @@ class SessionResult:
     usage: UsageTotals
     reasons: dict[str, str] = field(default_factory=dict)  # why each failed step failed (or skipped one was skipped)
     already_finished: bool = False  # a resume found nothing left to run (the session had ended before)
+    branch: str | None = None  # apply.mode "branch": the branch holding the session's commits
 
     @property
     def exit_code(self) -> int:
@@ -133,8 +137,10 @@ class StepExecutor:
 
     def __init__(self, *, task: str, plan: Plan, session: SessionStore, workspace: Workspace, run_step: StepFn,
                  deps: Any, events: EventSink, diff_reviewer: DiffReviewer | None = None,
-                 conflict_reruns: int = 2, tree_lock: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
+                 conflict_reruns: int = 2, tree_lock: Callable[[], AbstractContextManager[Any]] = nullcontext,
+                 delivery: SessionDelivery | None = None) -> None:
         self._task = task
+        self._delivery = delivery  # commits applied steps (apply.mode), keeps failed steps' work on branches
         self._plan = plan
         self._dag = build_dag(plan)
         self._session = session
@@ -158,10 +164,13 @@ class StepExecutor:
             except BaseException as exc:
                 # Cancelled (Ctrl-C) or the whole run stops: keep the work for `resume`; else the step just failed.
                 if isinstance(exc, Exception) and not isinstance(exc, FATAL_ERRORS):
+                    self._keep_failed(step, staging)
                     self._discard(step, staging)
                 else:
                     self._park(step, staging)  # synchronous: cancellation cannot cut it short
                 raise
+            if result is not None and result.status == "failed":
+                result = self._keep_failed(step, staging, result)
             self._discard(step, staging)
             if result is not None:
                 return result
@@ -177,6 +186,9 @@ class StepExecutor:
         if staging is not None:
             staging.remove()
         self._session.set_staging(step.id, None)
+        if self._delivery is not None:  # killed between the apply and its commit: commit now (never twice)
+            with self._tree_lock():
+                self._delivery.after_apply(step, applied.diff, applied.files)
         return StepOutcome(status="succeeded", summary="its edit was applied before the interruption",
                           files=applied.files)
 
@@ -203,8 +215,13 @@ class StepExecutor:
         return StepOutcome(status="succeeded", summary=outcome.summary, files=files)
 
     def _apply(self, step_id: str, diff: str, files: tuple[str, ...], journal: Callable[[JournalEntry], None]) -> None:
+        step = next((s for s in self._plan.steps if s.id == step_id), Step(id=step_id, role="coder", goal=step_id))
         with self._tree_lock():  # other sessions may write to the same tree: one edit at a time
+            if self._delivery is not None:  # a change that could not be committed on its own is not applied
+                self._delivery.before_apply(step_id, diff, files)
             self._workspace.apply(step_id, diff, files, journal)
+            if self._delivery is not None:
+                self._delivery.after_apply(step, diff, files)
 
     async def _staging_for(self, step: Step) -> Staging:
         return await anyio.to_thread.run_sync(self._prepare_staging, step)
@@ -239,6 +256,19 @@ class StepExecutor:
             diff = None
         self._session.set_staging(step.id, staging.record(diff=diff or None))
         staging.remove()
+
+    def _keep_failed(self, step: Step, staging: Staging, result: StepOutcome | None = None) -> StepOutcome | None:
+        """A failed coder step's work is kept on a branch (``SessionDelivery.keep_failed``): said in a warning and in
+        the first line of ``result``'s reason."""
+        branch = self._delivery.keep_failed(step, staging) if self._delivery is not None else None
+        if branch is None:
+            return result
+        note = f"its work is on branch {branch}"
+        self._events.emit(WarningEvent(step_id=step.id, message=f"step {step.id} failed: {note}"))
+        if result is None:
+            return None
+        first, newline, rest = result.reason.partition("\n")
+        return result.model_copy(update={"reason": f"{first} ({note}){newline}{rest}"})
 
     def _discard(self, step: Step, staging: Staging) -> None:
         staging.remove()

@@ -78,8 +78,8 @@ def _exists(git: Git, ref: str) -> bool:
     return bool(git.out(["rev-parse", "-q", "--verify", f"{ref}^{{commit}}"], check=False))
 
 
-def create_worktree(cwd: Path, path: Path, branch: str) -> None:
-    """A worktree at ``path`` on ``branch``: created from HEAD when the branch does not exist yet, else checked out
+def create_worktree(cwd: Path, path: Path, branch: str, start: str = "HEAD") -> None:
+    """A worktree at ``path`` on ``branch``: created at ``start`` when the branch does not exist yet, else checked out
     (a resumed session whose worktree was deleted). The user's checkout is never switched."""
     git = repository_git(cwd)
     if git is None:
@@ -89,7 +89,7 @@ def create_worktree(cwd: Path, path: Path, branch: str) -> None:
     if _exists(git, f"refs/heads/{branch}"):
         git.run(["worktree", "add", "--quiet", str(path), branch])
     else:
-        git.run(["worktree", "add", "--quiet", "-b", branch, str(path), "HEAD"])
+        git.run(["worktree", "add", "--quiet", "-b", branch, str(path), start])
 
 
 class Committer:
