@@ -43,13 +43,18 @@ _BOUNDS = {"greater_than": ("more than", "gt"), "greater_than_equal": ("at least
            "less_than": ("less than", "lt"), "less_than_equal": ("at most", "le")}
 
 
+def _keys(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's fields by the key written in TOML (the alias where there is one: ``validate``)."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
+
+
 def _model_at(path: Sequence[str]) -> type[BaseModel] | None:
     """The schema model of the table at ``path`` (``()`` is :class:`Settings`); ``None`` if the path is not a table.
     A ``dict[str, Model]`` field (roles, profiles, projects, mcp_servers) takes one path element as its key."""
     model: type[BaseModel] = Settings
     parts = list(path)
     while parts:
-        field = model.model_fields.get(parts.pop(0))
+        field = _keys(model).get(parts.pop(0))
         annotation = field.annotation if field is not None else None
         if typing.get_origin(annotation) is dict:
             if not parts:
@@ -68,7 +73,7 @@ _KEYED = ("roles", "profiles", "mcp_servers", "projects")  # tables of named tab
 def _fields_of(name: str) -> tuple[str, ...]:
     """The keys of top-level table ``name`` (for ``roles``, of one role), or none."""
     model = _model_at((name, "_") if name in _KEYED else (name,))
-    return tuple(model.model_fields) if model is not None else ()
+    return tuple(_keys(model)) if model is not None else ()
 
 
 def _table_name(path: Sequence[str]) -> str:
@@ -78,27 +83,30 @@ def _table_name(path: Sequence[str]) -> str:
 def _unknown_key(loc: KeyPath) -> tuple[str, str]:
     parent, key = loc[:-1], loc[-1]
     model = _model_at(parent)
-    allowed = sorted(model.model_fields) if model is not None else []
-    if parent and key in Settings.model_fields and key not in allowed:
+    allowed = sorted(_keys(model)) if model is not None else []
+    if parent and key in _keys(Settings) and key not in allowed:
         return (f"`{key}` is inside the [{_table_name(parent)}] table, where it is unknown",
                 f"a key after a [table] header belongs to that table: move `{key} = ...` above the file's first "
                 "[table] line to set it for everything")
-    message = f"unknown key `{'.'.join(loc)}`"
+    message = f"unknown key `{_table_name(loc)}`"
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     where = f"[{_table_name(parent)}]" if parent else "the top level"
     shown = ", ".join(allowed) if len(", ".join(allowed)) <= 160 else ", ".join(allowed[:12]) + ", ..."
     if close:
         return message, f"did you mean `{close[0]}`? Keys in {where}: {shown}"
-    homes = [name for name in Settings.model_fields if name != key and key in _fields_of(name)]
+    homes = [name for name in _keys(Settings) if name != key and key in _fields_of(name) and
+             name != (parent[0] if parent else None)]
+    named = " or ".join(f"[{h}.NAME]" if h in _KEYED else f"[{h}]" for h in homes)
     if homes and not parent:
-        named = [f"[{h}.NAME]" if h in _KEYED else f"[{h}]" for h in homes]
-        return message, f"`{key}` goes in a table: " + " or ".join(named)
+        return message, f"`{key}` goes in a table: {named}"
+    if homes:
+        return message, f"`{key}` goes in {named}; a key after a [table] header belongs to that table"
     return message, f"keys in {where}: {shown}; config/default.toml documents every key"
 
 
 def _default_of(loc: KeyPath) -> Any:
     model = _model_at(loc[:-1])
-    field = model.model_fields.get(loc[-1]) if model is not None else None
+    field = _keys(model).get(loc[-1]) if model is not None else None
     return None if field is None or field.is_required() else field.get_default(call_default_factory=True)
 
 

@@ -39,6 +39,9 @@ def test_a_top_level_key_appended_after_a_table_is_named_with_the_fix(orchestrat
     ('modle = "x"\n', "unknown key `modle`", "did you mean `model`?"),
     ('[review]\nmax_round = 2\n', "unknown key `review.max_round`", "did you mean `max_rounds`? Keys in [review]: "),
     ('temperature = 0.2\n', "unknown key `temperature`", "`temperature` goes in a table: [roles.NAME]"),
+    ('projects."/a".trust_level = "trusted"\n[projects."/b"]\ntrust_level = "trusted"\nmax_rounds = 2\n',
+     'unknown key `projects."/b".max_rounds`', "`max_rounds` goes in [review] or [validate]; a key after a [table] "
+     "header belongs to that table"),
     ('sandbox_mode = "readonly"\n', '`sandbox_mode` = "readonly": must be one of read-only, workspace-write, '
      'danger-full-access', 'did you mean sandbox_mode = "read-only"?'),
     ('[sandbox]\nbackend = "docker"\n', '`sandbox.backend` = "docker": must be one of auto, bwrap, landlock',
