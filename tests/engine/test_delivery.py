@@ -18,7 +18,6 @@ import pytest
 from memory import build_memory
 from orchestrator.api import Orchestrator, SessionEvents
 from orchestrator.cli.main import cli
-from orchestrator.core.contracts import MemoryContext
 from orchestrator.core.errors import InputError
 from orchestrator.core.events import GitInfo, ListSink, SessionCompleted
 from orchestrator.core.plan import Plan, Step
@@ -81,21 +80,22 @@ PLAN = Plan(summary="p", steps=(
 EDITS: dict[str, Edit] = {"abs": replace("return x\n", "return abs(x)\n"), "fees": create("fees.py", "FEE = 1\n")}
 
 
-def _orchestrator(repo: Path, home: Path, steps: EditingSteps, sink: ListSink, mode: str = "worktree",
+def _orchestrator(repo: Path, home: Path, steps: EditingSteps, sink: ListSink, *, mode: str = "worktree",
                   branch: str = "") -> Orchestrator:
-    settings = Settings(apply=ApplyConfig(mode=mode, branch=branch))  # type: ignore[arg-type]
+    settings = Settings(apply=ApplyConfig.model_validate({"mode": mode, "branch": branch}))
 
     async def planner(task: str, **_: Any) -> Plan:
         return PLAN
 
     return Orchestrator(settings=settings, cwd=repo, home=Home(home), gateway=gateway_for(settings, ScriptedModel([])),
-                        memory=build_memory(settings, Home(home)), planner=planner, run_step=steps,
+                        memory=build_memory(settings, Home(home)), planner=planner,
+                        run_step=steps,  # type: ignore[arg-type]  # its Outcome is a StepOutcome look-alike
                         events=SessionEvents(sink))
 
 
 async def _run(repo: Path, home: Path, steps: EditingSteps, mode: str = "worktree", branch: str = "") -> Any:
     sink = ListSink()
-    orch = _orchestrator(repo, home, steps, sink, mode, branch)
+    orch = _orchestrator(repo, home, steps, sink, mode=mode, branch=branch)
     try:
         return await orch.run("do it"), sink
     finally:
@@ -188,7 +188,7 @@ async def test_branch_mode_leaves_the_users_checkout_alone(repo: Path, orchestra
     assert result.status == "succeeded" and result.branch == branch
     ended = sink.of_type("session.completed")[-1]
     assert isinstance(ended, SessionCompleted) and ended.branch == branch
-    refs, head, status, files = _state(repo)
+    _refs, head, status, files = _state(repo)
     assert (head, status, files) == before[1:]  # HEAD, index, working tree: untouched
     assert git(repo, "symbolic-ref", "--short", "HEAD") == "main"
     assert git(repo, "log", "--format=%s", f"main..{branch}").splitlines() == [
@@ -199,7 +199,7 @@ async def test_branch_mode_leaves_the_users_checkout_alone(repo: Path, orchestra
     assert cli(["sessions", "rm", result.session_id]) == 0
     assert git(repo, "rev-parse", "--verify", branch) and "worktree" not in git(repo, "worktree", "list")
     assert cli(["sessions", "rm", "--branches", result.session_id]) == 2  # the session is gone already
-    assert subprocess.run(["git", "branch", "-D", branch], cwd=repo, capture_output=True).returncode == 0
+    git(repo, "branch", "-D", branch)
 
 
 async def test_branch_mode_with_a_name_and_rm_branches(repo: Path, orchestrate_home: Path) -> None:
@@ -258,7 +258,7 @@ def test_commit_mid_rebase_is_refused(repo: Path, orchestrate_home: Path) -> Non
     git(repo, "checkout", "-q", "main")
     (repo / "notes.txt").write_text("ours\n")
     git(repo, "commit", "-qam", "ours")
-    assert subprocess.run(["git", "rebase", "other"], cwd=repo, capture_output=True).returncode != 0
+    assert subprocess.run(["git", "rebase", "other"], cwd=repo, capture_output=True, check=False).returncode != 0
     assert "in the middle of a rebase" in _refuses(repo, orchestrate_home, "commit")
 
 

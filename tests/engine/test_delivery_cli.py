@@ -34,10 +34,11 @@ def test_a_kill_between_apply_and_commit_neither_loses_nor_doubles_the_commit(tm
     assert (repo / "alpha.txt").is_file() and _session_commits(repo) == []  # applied, not committed yet
     resumed = _run(repo, home, "resume", "--last")
     assert resumed.returncode == 0, resumed.stderr
-    assert _session_commits(repo) == ["create beta.txt with the line BETA|s2", "create alpha.txt with the line ALPHA|s1"]
+    assert _session_commits(repo) == ["create beta.txt with the line BETA|s2",
+                                      "create alpha.txt with the line ALPHA|s1"]
     again = _run(repo, home, "resume", "--last")  # a finished session: nothing more is committed
     assert again.returncode == 0 and len(_session_commits(repo)) == 2
-    assert subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout == ""
+    assert _state(repo)[2] == ""
 
 
 def test_branch_mode_resumes_in_its_worktree_after_a_kill(tmp_path: Path) -> None:
@@ -63,7 +64,8 @@ def test_a_kill_after_a_commit_resumes_without_doubling_it(tmp_path: Path) -> No
 
 
 def _state(repo: Path) -> tuple[str, str, str]:
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True,
+                            check=True).stdout
     return git(repo, "for-each-ref"), git(repo, "rev-parse", "HEAD"), status
 
 
