@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 from orchestrator.core.events import EditApplied, StepStarted
+from orchestrator.settings.home import Home
+from orchestrator.store.sessions import Store
 from tests.engine.undo_support import events, fingerprint, git, new_repo, orchestrate, run_exec, undo_events
 
 
@@ -92,7 +94,8 @@ def test_bad_input_gives_one_line_and_leaves_the_tree(tmp_path: Path) -> None:
     repo, home, _ = _session(tmp_path)
     before = fingerprint(repo)
     for args, named in ((["undo", "nosuchsession"], "nosuchsession"), (["undo", "--last", "--step", "s9"], "s9"),
-                        (["undo"], "--last"), (["undo", "-C", str(tmp_path), "--last"], str(tmp_path))):
+                        (["undo"], "--last"), (["undo", "-C", str(tmp_path), "--last"], str(tmp_path)),
+                        (["undo", "--last", "nosuchsession"], "not both")):
         proc = orchestrate(repo, home, *args)
         assert proc.returncode == 2, (args, proc.stderr)
         assert len(proc.stderr.strip().splitlines()) == 1 and named in proc.stderr, (args, proc.stderr)
@@ -136,3 +139,18 @@ def test_a_session_whose_tree_is_gone_gives_one_line(tmp_path: Path) -> None:
 
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert str(repo) in proc.stderr and "gone" in proc.stderr
+
+
+def test_a_session_another_process_runs_is_refused(tmp_path: Path) -> None:
+    repo, home, _ = _session(tmp_path)
+    before = fingerprint(repo)
+    store = Store(Home(home))
+    try:
+        (meta,) = store.list_sessions()
+        with store.open(meta.id) as running:
+            running.claim()  # what a running `orchestrate` holds
+            proc = orchestrate(repo, home, "undo", "--last")
+    finally:
+        store.close()
+    assert proc.returncode == 2 and "already running" in proc.stderr, proc.stderr
+    assert fingerprint(repo) == before
