@@ -30,5 +30,8 @@ def apply_delivery_flags(args: argparse.Namespace, *, resuming: bool = False) ->
     if resuming:
         raise InputError("--commit and --branch choose how a new session delivers; a resumed session keeps its own",
                          hint="drop the flag (the session resumes in the mode it started with)")
+    if branch and len(branch.split()) > 1:  # `--branch "the task"`: argparse took the task as the branch's name
+        raise InputError(f"--branch {branch!r} is not a branch name (it reads like the task)",
+                         hint="write --branch=NAME, or put --branch after the task")
     extra = ['apply.mode="commit"'] if args.commit else ['apply.mode="branch"', f"apply.branch={json.dumps(branch)}"]
     args.overrides = [*(getattr(args, "overrides", None) or []), *extra]

@@ -74,7 +74,8 @@ def test_bad_input_is_one_line_exit_2_and_the_repository_untouched(tmp_path: Pat
     git(repo, "branch", "taken")
     before = _state(repo)
     cases = {("--branch=taken",): "branch taken already exists",
-             ("--branch", "add a flag"): "not a valid branch name"}
+             ("--branch", "add a flag"): "is not a branch name (it reads like the task)",
+             ("--branch=bad..name",): "not a valid branch name"}
     for args, said in cases.items():
         proc = _run(repo, home, *args, "rename two files")
         lines = crash.said(proc.stderr)
