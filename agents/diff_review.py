@@ -30,26 +30,22 @@ _SEVERITY_WORDS: dict[str, Severity] = {
     "low": "info", "note": "info", "suggestion": "info", "style": "info", "nit": "info", "information": "info",
 }
 NO_DETAILS = "the reviewer requested changes without naming a problem"
+MAX_FINDINGS = 10  # per request: bounds a small model's reply (the schema's maxItems; more are dropped, not refused)
+REPLY_TOKENS = 1024  # a review reply's max_tokens unless [roles.reviewer] max_tokens says otherwise
 
 
-class Finding(BaseModel):
-    """One problem the reviewer found: ``file`` relative to the repository root ("" when not about one file),
-    ``line`` in the new version of the file (None when not about one line)."""
+class _Lenient(BaseModel):
+    """How small models write a severity (``"High"``) or a line (``"17-19"``), read as meant."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    file: str = ""
-    line: int | None = None
-    severity: Severity = "warning"
-    comment: str
-
-    @field_validator("severity", mode="before")
+    @field_validator("severity", mode="before", check_fields=False)
     @classmethod
     def _severity(cls, value: Any) -> Any:
         word = str(value).strip().lower() if value is not None else "warning"
         return word if word in ("error", "warning", "info") else _SEVERITY_WORDS.get(word, "warning")
 
-    @field_validator("line", mode="before")
+    @field_validator("line", mode="before", check_fields=False)
     @classmethod
     def _line(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -57,15 +53,30 @@ class Finding(BaseModel):
             value = int(found.group()) if found else None
         return value if isinstance(value, int) and value > 0 else None
 
+
+class Finding(_Lenient):
+    """One problem the reviewer found: ``file`` relative to the repository root ("" when not about one file),
+    ``line`` in the new version of the file (None when not about one line)."""
+
+    file: str = ""
+    line: int | None = None
+    severity: Severity = "warning"
+    comment: str
+
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.file and self.line else (self.file or "(change)")
         return f"{where}: {self.severity}: {' '.join(self.comment.split())}"
 
 
-class FindingReply(Finding):
-    """A finding as the model writes it: also ``code``, the text of the line it means (located in the diff)."""
+class FindingReply(_Lenient):
+    """A finding as the model writes it, in the order it should think: where, the text of that line (copied, then
+    located in the diff), how bad, what is wrong."""
 
+    file: str = ""
+    line: int | None = None
     code: str = ""
+    severity: Severity = "warning"
+    comment: str
 
     def to_finding(self) -> Finding:
         return Finding(file=self.file, line=self.line, severity=self.severity, comment=self.comment)
@@ -76,8 +87,13 @@ class DiffReviewReply(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    findings: list[FindingReply]
+    findings: list[FindingReply] = Field(json_schema_extra={"maxItems": MAX_FINDINGS})
     verdict: Verdict
+
+    @field_validator("findings", mode="before")
+    @classmethod
+    def _bounded(cls, value: Any) -> Any:
+        return value[:MAX_FINDINGS] if isinstance(value, list) else value
 
 
 class LeftOut(BaseModel):

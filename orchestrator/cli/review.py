@@ -19,11 +19,12 @@ from orchestrator.cli.context import CliContext, add_model_options, described
 if TYPE_CHECKING:
     from agents.diff_review import ReviewReport
     from orchestrator.settings.config import LoadedConfig
+    from orchestrator.settings.schema import Settings
     from orchestrator.workspace.review_diff import ReviewDiff
 
 __all__ = ["register", "handle_review", "chunk_budget"]
 
-_RESERVED_TOKENS = 2 * 2048 + 800  # a reply and a re-ask's reply (local_model's max_tokens), plus the system prompt
+_RESERVED_TOKENS = 2 * 1024 + 1200  # a reply and a re-ask's reply (REPLY_TOKENS), the system prompt and the re-ask
 _CHARS_PER_TOKEN = 2.5  # numbered diff lines tokenize densely
 _REMOTE_BUDGET = 40000
 _MIN_BUDGET = 2000
@@ -77,6 +78,19 @@ def handle_review(args: argparse.Namespace, ctx: CliContext) -> int:
     return report.exit_code
 
 
+def _bounded_replies(settings: Settings) -> Settings:
+    """``settings`` with the reviewer's replies capped at ``REPLY_TOKENS`` unless its ``max_tokens`` is configured: a
+    list of findings is short, and a small model that loops must not write until the context is full."""
+    from agents.diff_review import REPLY_TOKENS
+    from orchestrator.settings.schema import RoleConfig
+
+    reviewer = settings.roles.get("reviewer", RoleConfig())
+    if reviewer.max_tokens is not None:
+        return settings
+    roles = {**settings.roles, "reviewer": reviewer.model_copy(update={"max_tokens": REPLY_TOKENS})}
+    return settings.model_copy(update={"roles": roles})
+
+
 async def _review(loaded: LoadedConfig, diff: ReviewDiff, environ: dict[str, str]) -> ReviewReport:
     from agents.diff_chunks import pack, split_files
     from agents.diff_review import review_chunks
@@ -85,7 +99,7 @@ async def _review(loaded: LoadedConfig, diff: ReviewDiff, environ: dict[str, str
     from orchestrator.models.gateway import ModelGateway
     from orchestrator.settings.home import Home
 
-    settings = loaded.settings
+    settings = _bounded_replies(loaded.settings)
     instructions = render_instructions(build_memory(settings, Home.from_env(environ)).load(diff.root), diff.root)
     gateway = ModelGateway(settings, environ=environ)
     try:

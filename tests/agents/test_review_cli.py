@@ -159,3 +159,22 @@ def test_a_base_with_no_common_history_exits_2(repo: Path, tmp_path: Path) -> No
     code, out, err = review(repo, tmp_path, "--base", "island")
     assert code == 2 and out == ""
     assert "--base island: no common history with HEAD" in err and "fetch-depth: 0" in err
+
+
+def test_replies_are_bounded_in_findings_and_tokens(repo: Path) -> None:
+    import anyio
+
+    from agents.diff_chunks import pack, split_files
+    from agents.diff_review import MAX_FINDINGS, REPLY_TOKENS, review_chunks
+    from orchestrator.cli.review import _bounded_replies
+    from orchestrator.settings.schema import Settings
+    from orchestrator.testing import ScriptedModel, gateway_for
+
+    many = {"findings": [{"file": "calc.py", "line": 2, "comment": f"c{i}"} for i in range(15)], "verdict": "approve"}
+    model = ScriptedModel([json.dumps(many)])
+    gateway = gateway_for(_bounded_replies(Settings()), {"reviewer": model})
+    packed = pack(split_files(git(repo, "diff", "main", "HEAD")), 10_000, 8)
+    report = anyio.run(lambda: review_chunks(gateway, packed, target="t", instructions=None))
+    assert len(report.findings) == MAX_FINDINGS and report.verdict == "approve"
+    assert model.requests[0].max_tokens == REPLY_TOKENS
+    assert model.requests[0].response_schema["$defs"]["FindingReply"]["required"] == ["comment"]
