@@ -53,6 +53,8 @@ def print_summary(ctx: CliContext, result: SessionResult, console: Console, *, e
     finally:
         store.close()
     console.print(summary)
+    if result.branch:  # apply.mode "branch": where the work is (the user's checkout was not touched)
+        console.print(f"its commits are on branch {result.branch}", highlight=False, markup=False)
 
 
 def summary_or(report: Callable[[SessionResult, Console], int], ctx: CliContext, result: SessionResult,
