@@ -136,3 +136,22 @@ async def test_a_failed_step_and_the_steps_it_skips_say_why(orchestrate_home: Pa
     completed = {e.step_id: (e.status, e.reason) for e in sink.of_type("step.completed")}  # type: ignore[union-attr]
     assert completed == {"a": ("failed", "checks still fail after 3 rounds: pytest -q"),
                          "b": ("skipped", "depends on a (failed)")}
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("approve", [True, False])
+async def test_a_step_waits_for_the_user_then_applies(bank_repo: Path, orchestrate_home: Path, approve: bool) -> None:
+    """Interactive: the step is ``waiting`` while its diff is shown, then ``applying`` (only when approved)."""
+    from tests.engine.test_orchestrator_flow import EditingSteps, Reviewer, _orchestrator, _plan, replace
+
+    sink = ListSink()
+    orch = _orchestrator(bank_repo, orchestrate_home, _plan(("a", ())),
+                         EditingSteps({"a": [replace("return x\n", "return abs(x)\n")]}), sink,
+                         diff_reviewer=Reviewer(bank_repo, approve))
+    await orch.run("t")
+    await orch.aclose()
+    phases = [(e.phase, e.detail) for e in sink.of_type("step.phase")]  # type: ignore[union-attr]
+    assert phases == [("waiting", "your review of the change")] + ([("applying", "bank.py")] if approve else [])
+    types = [e.type for e in sink.events]
+    if approve:
+        assert types.index("step.phase") < types.index("edit.applied") < types.index("step.completed")
