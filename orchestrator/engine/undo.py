@@ -15,10 +15,11 @@ alone, so after a crash too:
 - **An edit a crash cut short** (``intent`` without ``done``) is not finished first: its paths must be either all as
   the edit left them (its diff is fully applied) or as they were before; undo then restores the "before".
 - **Recorded.** Each undone step's entry goes ``undoing`` (before writing) then ``undone`` with an ``undo`` event, in
-  one transaction; the step's record becomes ``skipped`` (reason ``undone``) and its conversation is dropped. So a
-  second undo says "already undone", a resume never counts the step as applied and never runs it again on its own
-  (``resume --retry-failed`` may, from scratch); its pending dependents are skipped. An undo killed halfway is
-  finished by running it again.
+  one transaction; the step's record becomes ``skipped`` (reason ``undone``), its conversation is dropped, and a
+  session that had ``succeeded`` is ``failed`` (not all its steps are applied any more). So a second undo says "already
+  undone", a resume never counts the step as applied and never runs it again on its own; its pending dependents are
+  skipped; ``resume --retry-failed ["guidance"]`` runs it again, from scratch. An undo killed halfway is finished by
+  running it again.
 
 The session must not be running (:meth:`SessionStore.claim`), and the tree lock is held from the check to the last
 write, so no edit of another session lands in between. A session that delivered its steps as commits (``apply.mode``
@@ -215,6 +216,8 @@ def _undo_one(session: SessionStore, workspace: Workspace, entry: JournalEntry, 
                                                    "finished_at": now_iso()}))
         session.save_messages(entry.step_id, [])
         session.set_staging(entry.step_id, None)
+        if session.meta.status == "succeeded":  # the engine's rule: a session succeeded when all its steps did
+            session.update_meta(status="failed")
         session.append_event(event)
         session.after_commit(lambda: events.emit(event))
     return event

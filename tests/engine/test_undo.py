@@ -154,3 +154,17 @@ def test_a_session_another_process_runs_is_refused(tmp_path: Path) -> None:
         store.close()
     assert proc.returncode == 2 and "already running" in proc.stderr, proc.stderr
     assert fingerprint(repo) == before
+
+
+def test_retry_failed_runs_an_undone_step_again(tmp_path: Path) -> None:
+    repo, home, _ = _session(tmp_path)
+    after_both = fingerprint(repo)
+    assert orchestrate(repo, home, "undo", "--last", "--step", "s2").returncode == 0
+    listed = json.loads(orchestrate(repo, home, "sessions", "--json").stdout)
+    assert listed[0]["status"] == "failed"  # not all its steps are applied any more
+
+    retried = run_exec(repo, home, "resume", "--last", "--retry-failed")
+
+    assert retried.returncode == 0, retried.stderr
+    assert [e.step_id for e in events(retried.stdout) if isinstance(e, EditApplied)] == ["s2"]
+    assert fingerprint(repo) == after_both
