@@ -16,7 +16,8 @@ def register(subparsers: Any) -> None:
         "Put your files back exactly as they were before a session (its steps undone last first), or before one of "
         "its steps: files it created are removed, deleted or renamed ones come back, modes are restored, and so are "
         "changes made by the commands the agents ran. Refuses, naming them, when files were changed since (by you or "
-        "a later step): --force restores them anyway. Works after a crash, from the saved session.",
+        "a later step): --force restores them anyway. Works after a crash, from the saved session. A session run "
+        "with --commit or --branch is taken back with git instead (the refusal says how).",
         "orchestrate undo --last", "orchestrate undo --last --step s2",
         "orchestrate undo 20261129-223056-a24f9f --json", "orchestrate undo --last --force"))
     parser.add_argument("session", nargs="?", metavar="SESSION", help="session id (or unique prefix)")
