@@ -37,6 +37,8 @@ def test_undo_of_a_whole_session_restores_the_starting_tree(tmp_path: Path) -> N
     assert fingerprint(repo) == start  # the user's uncommitted edit and untracked file too; sub/ is gone
     again = orchestrate(repo, home, "undo", "--last")
     assert again.returncode == 0 and "already undone" in again.stdout
+    quiet = orchestrate(repo, home, "undo", "--last", "--json")  # stdout holds events only
+    assert quiet.returncode == 0 and quiet.stdout == "" and "already undone" in quiet.stderr
     assert fingerprint(repo) == start
 
 
