@@ -56,3 +56,40 @@ def _note(name: str, kind: str) -> None:
     if gate and name == "slow":
         with open(f"{gate}.log", "a", encoding="utf-8") as log:
             log.write(kind + "\n")
+
+
+async def changeable(request: ModelRequest) -> str:
+    """One step that writes note.txt: ``hello``, or ``HELLO`` once the user's change request says "louder"; and
+    ok.txt too once the user's guidance after a failure names it. The reviewer approves."""
+    if request.schema_name == "Plan":
+        return json.dumps({"summary": "a note", "steps": [
+            {"id": "note", "role": "coder", "goal": "write note.txt", "files": ["note.txt"]}]})
+    if request.schema_name == "ReviewReply":
+        reply = dict(APPROVE)
+        if "checklist" in (request.response_schema or {}).get("properties", {}):
+            reply["checklist"] = [{"requirement": "write note.txt", "done": True}]
+        return json.dumps(reply)
+    told = [m.content for m in request.messages if m.role == "user"]
+    loud = any("The user reviewed your change" in t and "louder" in t for t in told)
+    wanted = {"note.txt": "HELLO\n" if loud else "hello\n"}
+    if any("Guidance from the user" in t and "ok.txt" in t for t in told):
+        wanted["ok.txt"] = "ok\n"
+    for path, content in wanted.items():
+        if (path, content) not in _written(request):
+            return json.dumps({"action": "write_file", "path": path, "content": content})
+    return json.dumps({"action": "done", "summary": "wrote " + ", ".join(wanted)})
+
+
+def _written(request: ModelRequest) -> set[tuple[str, str]]:
+    """(path, content) of every write_file action the coder sent in this conversation."""
+    written = set()
+    for message in request.messages:
+        if message.role != "assistant":
+            continue
+        try:
+            action = json.loads(message.content)
+        except ValueError:
+            continue
+        if isinstance(action, dict) and action.get("action") == "write_file":
+            written.add((str(action.get("path")), str(action.get("content"))))
+    return written

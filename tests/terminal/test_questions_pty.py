@@ -105,3 +105,43 @@ def test_ctrl_c_at_the_diff_question_exits_130_with_the_resume_line(tmp_path: Pa
     assert re.search(r"orchestrate resume \d{8}-\d{6}-\w+", "".join(_lines(text))), text  # however wrapped
     assert not any(line.startswith(DIFF_PROMPT) and len(line) > len(DIFF_PROMPT) + 3 for line in _lines(text)), text
     assert not (project / "quick.txt").exists()
+
+
+CHANGEABLE = ["-m", "function:tests.terminal.screen_models:changeable"]
+
+
+def test_change_it_at_the_diff_sends_guidance_to_the_coder_and_asks_again(tmp_path: Path,
+                                                                           orchestrate_home: Path) -> None:
+    screen, project = _screen(tmp_path, orchestrate_home, [*CHANGEABLE, "-c", "validate.commands=[]", "a note"], 80)
+    screen.expect("Run this plan?")
+    screen.send(b"a\r")
+    screen.expect(DIFF_PROMPT)
+    screen.send(b"c\r")
+    screen.expect("Tell the coder what to change:")
+    screen.send(b"louder please\r")
+    screen.expect(lambda text: text.count(DIFF_PROMPT) == 2 and "+HELLO" in text, "the changed diff, asked again")
+    screen.send(b"y\r")
+    status = screen.finish()
+    lines = _lines(screen.text())
+    assert status == 0, screen.text()
+    assert f"{DIFF_PROMPT} c" in lines and "Tell the coder what to change: louder please" in lines
+    assert (project / "note.txt").read_text() == "HELLO\n"
+
+
+def test_a_failed_step_is_asked_about_and_retried_with_guidance(tmp_path: Path, orchestrate_home: Path) -> None:
+    args = [*CHANGEABLE, "-c", 'validate.commands=["test -f ok.txt"]', "-c", "validate.max_rounds=1", "a note"]
+    screen, project = _screen(tmp_path, orchestrate_home, args, 80)
+    screen.expect("Run this plan?")
+    screen.send(b"a\r")
+    shown = screen.expect("What now? [r/g/s/q] (s):", "the failed step's question")
+    assert "step note failed" in shown, shown
+    screen.send(b"g\r")
+    screen.expect("Tell the coder what to do differently:")
+    screen.send(b"also write ok.txt\r")
+    screen.expect(DIFF_PROMPT)
+    screen.send(b"y\r")
+    status = screen.finish()
+    lines = _lines(screen.text())
+    assert status == 0, screen.text()
+    assert "What now? [r/g/s/q] (s): g" in lines, screen.text()
+    assert (project / "ok.txt").read_text() == "ok\n" and (project / "note.txt").read_text() == "hello\n"
