@@ -31,15 +31,17 @@ FILE_CHARS = 6000  # a file longer than this is not shown up front
 TOTAL_CHARS = 12000  # all shown files together (the embedded model has an 8k-token window)
 
 
-def initial_messages(step: Step, *, task: str, tools: ToolBox, instructions: str | None, native: bool) -> list[Message]:
-    """The conversation a coder starts from: system prompt, AGENTS.md instructions (if any), the step's goal."""
+def initial_messages(step: Step, *, task: str, tools: ToolBox, instructions: str | None, native: bool,
+                     guidance: str = "") -> list[Message]:
+    """The conversation a coder starts from: system prompt, AGENTS.md instructions (if any), the step's goal (with
+    the user's guidance, if any)."""
     how = prompts.load("reply_native" if native else "reply_structured")
     messages = [Message(role="system", content=prompts.render("coder_system", how_to_reply=how))]
     if instructions:
         messages.append(Message(role="user", content=instructions))
     first = prompts.render(
         "coder_task",
-        goal=goal_text(step, task),
+        goal=goal_text(step, task, guidance),
         files=", ".join(step.files) if step.files else "(not known: find them)",
         tree=summarize_tree(tools.root),
         contents=shown_contents(tools.root, step),
@@ -48,12 +50,13 @@ def initial_messages(step: Step, *, task: str, tools: ToolBox, instructions: str
     return messages
 
 
-def goal_text(step: Step, task: str) -> str:
-    """The task and the step's goal, for the coder's first message (and its draft)."""
+def goal_text(step: Step, task: str, guidance: str = "") -> str:
+    """The task and the step's goal, for the coder's first message (and its draft), then the user's guidance."""
+    told = prompts.render("coder_guidance", guidance=guidance) if guidance else ""
     # A step that is the whole task (a one-step or merged plan) states it once: the same text twice reads as two goals.
     if " ".join(step.goal.split()) == " ".join(task.split()):
-        return prompts.render("coder_goal_whole", task=task)
-    return prompts.render("coder_goal_part", task=task, step_id=step.id, goal=step.goal)
+        return prompts.render("coder_goal_whole", task=task) + told
+    return prompts.render("coder_goal_part", task=task, step_id=step.id, goal=step.goal) + told
 
 
 def shown_contents(root: Path, step: Step) -> str:
@@ -123,13 +126,15 @@ class Coder:
         instructions: str | None,
         checkpoint: StepCheckpoint | None = None,
         temperature: float | None = None,
+        guidance: str = "",
     ) -> None:
         native = gateway.supports_native_tools("coder")
         saved = checkpoint.load() if checkpoint is not None else None
         messages = list(saved) if saved else initial_messages(
-            step, task=task, tools=tools, instructions=instructions, native=native
+            step, task=task, tools=tools, instructions=instructions, native=native, guidance=guidance
         )
         self.step, self.task, self.instructions, self.gateway = step, task, instructions, gateway
+        self.guidance = guidance
         self.tools = tools
         # The first draft (agents.draft) opens a fresh conversation of a structured-output coder; a resumed one goes on.
         self._draft_pending = settings.coder.draft and not native and not saved
@@ -139,6 +144,8 @@ class Coder:
         )
         if not saved and checkpoint is not None:
             checkpoint.save(messages)
+        if saved and guidance and not any(guidance in m.content for m in saved):  # the user's words, said once
+            self.loop.add_user(prompts.render("coder_user_change", guidance=guidance))
 
     @property
     def messages(self) -> list[Message]:
@@ -163,7 +170,7 @@ class Coder:
     async def _draft(self) -> list[str]:
         """The first draft (agents.draft); the files it wrote."""
         files = draftable_files(self.tools.root, self.step.files, max_file=FILE_CHARS, max_total=TOTAL_CHARS)
-        goal = goal_text(self.step, self.task)
+        goal = goal_text(self.step, self.task, self.guidance)
         files = named_files(files, goal)
         if not files:
             return []

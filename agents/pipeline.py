@@ -50,14 +50,17 @@ class StepDeps:
 
 
 async def run_step(
-    step: Step, *, task: str, plan: Plan, staging: StagingTree, deps: StepDeps, checkpoint: StepCheckpoint | None = None
+    step: Step, *, task: str, plan: Plan, staging: StagingTree, deps: StepDeps,
+    checkpoint: StepCheckpoint | None = None, guidance: str = "",
 ) -> StepOutcome:
-    """Run one plan step in ``staging`` (see the module docstring). Model garbage fails the step, not the session."""
+    """Run one plan step in ``staging`` (see the module docstring). Model garbage fails the step, not the session.
+    ``guidance``, the user's words for a coder step, opens a fresh conversation's goal or is added to a saved one."""
     docs = StepDocs(deps.memory, deps.cwd, deps.events, step.id)
     deps = replace(deps, commands=ReportedCommands(deps.commands, deps.events))  # + command.refused events
     try:
         if step.role == "coder":
-            return await _CoderStep(step, task=task, staging=staging, deps=deps, docs=docs, checkpoint=checkpoint).run()
+            return await _CoderStep(step, task=task, staging=staging, deps=deps, docs=docs, checkpoint=checkpoint,
+                                    guidance=guidance).run()
         if step.role == "reviewer":
             return await _review_dependencies(step, task=task, plan=plan, staging=staging, deps=deps, docs=docs)
         return await _validate_dependencies(step, staging, deps)
@@ -67,8 +70,9 @@ async def run_step(
 
 class _CoderStep:
     def __init__(self, step: Step, *, task: str, staging: StagingTree, deps: StepDeps, docs: StepDocs,
-                 checkpoint: StepCheckpoint | None) -> None:
+                 checkpoint: StepCheckpoint | None, guidance: str = "") -> None:
         self.step, self.task, self.staging, self.deps, self.docs = step, task, staging, deps, docs
+        self.guidance = guidance
         self.checkpoint = checkpoint
         self.activity = StepActivity(deps.events, step.id)  # step.phase events for the live view
         # The check's test files (agents.guards): a coder that edits the tests that judge it proves nothing.
@@ -88,7 +92,7 @@ class _CoderStep:
                         protected=self.protected, on_action=self.activity.acted)
         coder = Coder(self.step, task=self.task, gateway=self.deps.gateway, settings=settings, tools=tools,
                       instructions=self.docs.instructions(self.step.files), checkpoint=checkpoint,
-                      temperature=temperature)
+                      temperature=temperature, guidance=self.guidance)
         return coder, tools
 
     async def run(self) -> StepOutcome:

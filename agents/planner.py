@@ -22,12 +22,16 @@ if TYPE_CHECKING:
 __all__ = ["make_plan", "planner_messages"]
 
 
-def planner_messages(task: str, *, memory: MemoryContext, repo_summary: str, cwd: Path | None = None) -> list[Message]:
-    """The planner's conversation: system prompt, the AGENTS.md instructions (if any), the task with the file tree."""
+def planner_messages(task: str, *, memory: MemoryContext, repo_summary: str, cwd: Path | None = None,
+                     history: str = "") -> list[Message]:
+    """The planner's conversation: system prompt, the AGENTS.md instructions (if any), the session so far (a
+    follow-up's ``history``: the earlier task, its steps and the files they changed), the task with the file tree."""
     messages = [Message(role="system", content=prompts.load("planner_system"))]
     instructions = render_instructions(memory, cwd or _docs_dir(memory))
     if instructions:
         messages.append(Message(role="user", content=instructions))
+    if history:
+        messages.append(Message(role="user", content=prompts.render("planner_history", history=history)))
     messages.append(Message(role="user", content=prompts.render("planner_task", task=task, repo=repo_summary)))
     return messages
 
@@ -46,13 +50,14 @@ async def make_plan(
     repo_summary: str,
     max_attempts: int = 3,
     cwd: Path | None = None,
+    history: str = "",
 ) -> Plan:
     """A plan that passes :func:`validate_plan`, re-asking the model with the problem up to ``max_attempts`` times.
 
     Raises :class:`~orchestrator.core.errors.ModelOutputError` naming the last problem when no attempt gives a valid
     plan (or when the model's output is not a plan at all after the gateway's own re-asks).
     """
-    messages = planner_messages(task, memory=memory, repo_summary=repo_summary, cwd=cwd)
+    messages = planner_messages(task, memory=memory, repo_summary=repo_summary, cwd=cwd, history=history)
     problem = ""
     for _ in range(max_attempts):
         plan = await gateway.structured("planner", messages, Plan)

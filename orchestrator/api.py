@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from orchestrator.core.contracts import Memory
+from orchestrator.core.contracts import Memory, StepFailureHandler
 from orchestrator.core.errors import InputError, ModelOutputError, OrchestrateError
 from orchestrator.core.events import (
     ErrorEvent,
@@ -31,8 +31,10 @@ from orchestrator.core.events import (
     SessionStarted,
 )
 from orchestrator.core.plan import Plan, PlanInvalid, validate_plan
+from orchestrator.engine.answers import StepAnswers
 from orchestrator.engine.delivery import SessionDelivery, delivered_branch, with_delivery
 from orchestrator.engine.emitter import CheckSource, GatewayLike, SessionEvents
+from orchestrator.engine.followup import add_followup, history, reopen_steps, resume_action
 from orchestrator.engine.plan_merge import merge_small_plan, repair_paths
 from orchestrator.engine.resume import (
     BudgetGuard,
@@ -41,6 +43,7 @@ from orchestrator.engine.resume import (
     accept_drift,
     already_finished,
     detect_drift,
+    plan_state,
 )
 from orchestrator.engine.scheduler import Scheduler
 from orchestrator.engine.session import (
@@ -76,7 +79,8 @@ class Orchestrator:
                  planner: PlanFn, run_step: StepFn, deps: Any = None, events: SessionEvents | None = None,
                  store: Store | None = None, diff_reviewer: DiffReviewer | None = None,
                  plan_reviewer: PlanReviewer | None = None, approvals: SessionApprovals | None = None,
-                 session_options: Mapping[str, Any] | None = None, checks: CheckSource | None = None) -> None:
+                 session_options: Mapping[str, Any] | None = None, checks: CheckSource | None = None,
+                 failure_handler: StepFailureHandler | None = None) -> None:
         self.settings = settings
         self.checks = checks  # which checks the validator runs here, and why (None: not known to the engine)
         self.cwd = cwd.resolve()
@@ -99,6 +103,7 @@ class Orchestrator:
         self._run_step = run_step
         self._deps = deps
         self._diff_reviewer = diff_reviewer
+        self._failure_handler = failure_handler  # asked when a step fails (interactive); None: it just fails
         self._plan_reviewer = plan_reviewer
         self._approvals = approvals
         self._session_options = dict(session_options or {})
@@ -144,12 +149,13 @@ class Orchestrator:
         self.store.close()
 
     # ------------------------------------------------------------------------------------------------ planning
-    async def plan(self, task: str) -> Plan:
-        """A validated plan for ``task`` (no session, nothing changed)."""
+    async def plan(self, task: str, *, history: str = "") -> Plan:
+        """A validated plan for ``task`` (nothing changed); ``history``: the session so far, for a follow-up."""
         task = _checked(task)
         context = self.memory.load(self.cwd)
         files = await anyio.to_thread.run_sync(self.workspace.list_files)
-        plan = await self._planner(task, gateway=self.gateway, memory=context, repo_summary="\n".join(files))
+        told = {"history": history} if history else {}  # planners written before follow-ups take no history
+        plan = await self._planner(task, gateway=self.gateway, memory=context, repo_summary="\n".join(files), **told)
         try:
             validate_plan(plan)
         except PlanInvalid as exc:
@@ -190,8 +196,8 @@ class Orchestrator:
             self.events.emit(SessionStarted(session_id=session.id, cwd=str(self.cwd), git=git))
             return await self._guarded(session, self._plan_and_execute(session, task))
 
-    async def resume(self, session_id: str, *, force: bool = False,
-                     confirm_drift: DriftConfirm | None = None) -> SessionResult:
+    async def resume(self, session_id: str, *, force: bool = False, confirm_drift: DriftConfirm | None = None,
+                     retry_failed: bool = False, guidance: str = "") -> SessionResult:
         """Continue a stored session: finish a half-applied edit, then run every step that has not completed.
 
         If the repository changed outside the session (HEAD moved, or a file the session edited was modified since),
@@ -199,7 +205,9 @@ class Orchestrator:
         :class:`InputError` naming the changes, before anything runs. A session another process is running is refused
         (:class:`InputError`). A finished session (its ``session.completed`` was emitted and no step is left to run)
         runs nothing: the result says ``already_finished``, and the caller's sink gets that ``session.completed``
-        again, as stored.
+        again, as stored. ``retry_failed`` runs its failed and skipped steps again, with ``guidance`` for their
+        coders (guidance implies it when steps failed); guidance after a session that succeeded is a follow-up: new
+        steps ``fN.*`` planned with the session's history (:mod:`orchestrator.engine.followup`).
         """
         session = self.store.open(session_id)
         self.session_id = session.id
@@ -209,23 +217,30 @@ class Orchestrator:
                                  hint=f"resume it from there: -C {session.meta.cwd}")
             session.claim()  # never two processes on one session
             finished = already_finished(session)
+            action = resume_action(session.meta.status, finished and finished[0].steps, retry_failed=retry_failed,
+                                   guidance=guidance)
         except BaseException:
             session.close()
             raise
-        if finished is not None:  # nothing to run: say so, with the outcome its consumers were told
+        if finished is not None and action == "continue":  # nothing to run: say so, with what its consumers were told
             result, told = finished
             session.close()
             if told is not None and self.events.user is not None:
                 self.events.user.emit(told)
             return result
         with self._attached(session):
-            self.events.emit(SessionResumed(session_id=session.id))
+            self.events.emit(SessionResumed(session_id=session.id, retry_failed=retry_failed or None,
+                                            guidance=guidance.strip() or None, **plan_state(session)))
             try:  # a refusal leaves the session as it was (resumable), so this is not under _guarded
                 await self._repair_and_check(session, force=force, confirm_drift=confirm_drift)
             except OrchestrateError as exc:
                 self.events.emit(ErrorEvent(message=exc.render()))
                 raise
+            if action == "retry":
+                reopen_steps(session, guidance.strip())
             session.update_meta(status="running", pid=os.getpid())
+            if action == "followup":
+                return await self._guarded(session, self._follow_up(session, guidance.strip()))
             return await self._guarded(session, self._continue(session))
 
     async def _plan_and_execute(self, session: SessionStore, task: str) -> SessionResult:
@@ -240,6 +255,12 @@ class Orchestrator:
                 PlanStepInfo(id=s.id, role=s.role, goal=s.goal, depends_on=s.depends_on) for s in plan.steps),
                 checks=self.checks.infos() if self.checks is not None else ()))
         return await self._execute(session, task, plan)
+
+    async def _follow_up(self, session: SessionStore, request: str) -> SessionResult:
+        """Plan ``request`` knowing the session's history; its steps (``fN.*``) join the plan and run."""
+        new = await self.plan(request, history=history(session))
+        plan = add_followup(session, new, request, self.events)
+        return await self._execute(session, session.meta.task, plan)
 
     async def _repair_and_check(self, session: SessionStore, *, force: bool,
                                 confirm_drift: DriftConfirm | None) -> None:
@@ -266,12 +287,16 @@ class Orchestrator:
         return await self._execute(session, session.meta.task, plan)
 
     async def _execute(self, session: SessionStore, task: str, plan: Plan) -> SessionResult:
+        answers = StepAnswers(self._diff_reviewer, self._failure_handler,
+                              max_change_requests=self.settings.review.max_change_requests)
         executor = StepExecutor(task=task, plan=plan, session=session, workspace=self.workspace,
                                 run_step=self._run_step, deps=self._deps, events=self.events,
-                                diff_reviewer=self._diff_reviewer, tree_lock=self.tree_lock, delivery=self.delivery)
+                                diff_reviewer=self._diff_reviewer, tree_lock=self.tree_lock, answers=answers,
+                                followups=session.meta.followups, delivery=self.delivery)
         scheduler = Scheduler(plan, runner=executor, store=session, events=self.events,
                               max_parallel=self.settings.max_parallel,
-                              model_for=lambda step: self.gateway.model_for(step.role))
+                              model_for=lambda step: self.gateway.model_for(step.role),
+                              stopped=lambda: answers.stopped)
         states = await scheduler.run()
         status: Literal["succeeded", "failed"] = (
             "succeeded" if all(s == "succeeded" for s in states.values()) else "failed")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
 from orchestrator.core.contracts import Role, Usage
 from orchestrator.core.events import EventSink, FanoutSink, UsageReported
@@ -19,7 +19,7 @@ from orchestrator.settings.home import Home
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from orchestrator.core.contracts import Memory
+    from orchestrator.core.contracts import Memory, StepFailureHandler
     from orchestrator.engine.emitter import CheckSource, GatewayLike
     from orchestrator.engine.resume import SessionApprovals
     from orchestrator.engine.session import DiffReviewer, PlanFn, PlanReviewer, StepFn
@@ -68,6 +68,7 @@ class Collaborators(TypedDict):
     checks: CheckSource
     plan_reviewer: NotRequired[PlanReviewer]
     diff_reviewer: NotRequired[DiffReviewer]
+    failure_handler: NotRequired[StepFailureHandler]
 
 
 @dataclass
@@ -151,6 +152,8 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
         checks.fixer = reviewer  # a check that cannot start: the user may name another command
         if settings.review.user_approves_diff and settings.approval_policy != "never":
             parts["diff_reviewer"] = reviewer
+        if callable(getattr(reviewer, "on_step_failed", None)):  # retry / skip / stop at a failed step
+            parts["failure_handler"] = cast("StepFailureHandler", reviewer)
     return parts
 
 

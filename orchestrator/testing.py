@@ -22,14 +22,42 @@ A reply is a ``str`` (the content), a pydantic model (its JSON), a ``ModelRespon
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from orchestrator.core.contracts import ROLES, ChatModel, Role
+from orchestrator.core.contracts import ROLES, ChatModel, DiffDecision, FailureDecision, Role, StepFailure
 from orchestrator.models.fakes import FunctionModel, Reply, ScriptedModel, model_from_string, to_response
 from orchestrator.models.gateway import ModelGateway, UsageCallback
 from orchestrator.settings.schema import RoleConfig, Settings
 
-__all__ = ["Reply", "ScriptedModel", "FunctionModel", "gateway_for", "model_from_string", "to_response"]
+__all__ = ["Reply", "ScriptedModel", "FunctionModel", "gateway_for", "model_from_string", "to_response",
+           "ScriptedDiffReviewer", "ScriptedFailureHandler"]
+
+
+class ScriptedDiffReviewer:
+    """A ``DiffReviewer`` answering each diff with the next of ``answers`` (a ``DiffDecision`` or a bool), then
+    ``apply``; ``diffs`` records the (step id, diff) pairs it was shown."""
+
+    def __init__(self, answers: Sequence[DiffDecision | bool]) -> None:
+        self.answers = list(answers)
+        self.diffs: list[tuple[str, str]] = []
+
+    async def review_diff(self, step: Any, diff: str) -> DiffDecision | bool:
+        self.diffs.append((step.id, diff))
+        return self.answers.pop(0) if self.answers else DiffDecision(kind="apply")
+
+
+class ScriptedFailureHandler:
+    """A ``StepFailureHandler`` answering each failure with the next of ``answers``, then ``skip``; ``failures``
+    records what it was told."""
+
+    def __init__(self, answers: Sequence[FailureDecision]) -> None:
+        self.answers = list(answers)
+        self.failures: list[StepFailure] = []
+
+    async def on_step_failed(self, failure: StepFailure) -> FailureDecision:
+        self.failures.append(failure)
+        return self.answers.pop(0) if self.answers else FailureDecision(kind="skip")
 
 def gateway_for(
     settings: Settings,

@@ -10,14 +10,15 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.cli import startup
+from orchestrator.cli import live, startup
 from orchestrator.cli.context import CliContext, add_common_options, add_model_options, described
 from orchestrator.cli.delivery import add_delivery_options, apply_delivery_flags
+from orchestrator.cli.resuming import add_resume_answers, cd_to_session, pick, replayable
 from orchestrator.core.errors import InputError, InterruptedRunError
 
 if TYPE_CHECKING:
@@ -45,12 +46,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     ex = subparsers.add_parser("exec", help="run TASK non-interactively (scripts, CI)", **described(
         "Run TASK without prompts. TASK '-' reads it from stdin. `exec resume [--last | ID]` continues a session.",
         'orchestrate exec --full-auto --json "rename util.py to paths.py" > events.jsonl',
-        "orchestrate exec resume --last"))
+        "orchestrate exec resume --last",
+        'orchestrate exec resume --last "also add a --quiet flag"   # a follow-up in the same session',
+        'orchestrate exec resume ID --retry-failed "the tests use pytest, not unittest"'))
     add_common_options(ex)
     add_delivery_options(ex)
     ex.add_argument("task", help="what to do; '-' reads stdin; 'resume' continues a session")
     ex.add_argument("session", nargs="?", help="with `resume`: the session id (or a unique prefix)")
     ex.add_argument("--last", action="store_true", help="with `resume`: the newest session of this directory")
+    add_resume_answers(ex, "with `resume`: ")
     ex.add_argument("--json", action="store_true", help="JSONL events on stdout (human output on stderr)")
     ex.add_argument("--force", action="store_true",
                     help="with `resume`: continue even if the repository changed outside the session")
@@ -68,11 +72,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     resume = subparsers.add_parser("resume", help="continue an interrupted or failed session", **described(
         "Continue an interrupted or failed session where it stopped, in its directory, with its models. "
         "Interactive: it needs a terminal (stdin); in scripts use `orchestrate exec resume --last` (or ID).",
-        "orchestrate resume", "orchestrate resume --last", "orchestrate resume 20261129-2231"))
+        "orchestrate resume", "orchestrate resume --last", "orchestrate resume 20261129-2231",
+        'orchestrate resume --last --retry-failed "use the existing parse_args helper"',
+        'orchestrate resume --last "now add tests for it"   # after a session that succeeded: a follow-up'))
     add_common_options(resume)
     resume.add_argument("session", nargs="?", help="session id or unique prefix (a picker without it)")
     resume.add_argument("--last", action="store_true", help="the newest session of this directory")
     resume.add_argument("--all", action="store_true", help="pick among sessions of every directory")
+    add_resume_answers(resume, "")
     resume.add_argument("--force", action="store_true",
                         help="continue without asking even if the repository changed outside the session")
     resume.set_defaults(handler=handle_resume)
@@ -85,17 +92,19 @@ def handle_run(args: argparse.Namespace, ctx: CliContext) -> int:
     loaded = startup.load_run_config(args, ctx, ask=True, human=ctx.out)
     task = startup.expand_prompt(args.task or _ask_task(ctx), loaded, ctx)
     orch = _orchestrator(args, ctx, interactive=True, human=ctx.out, loaded=loaded)
-    return _report(_drive(orch, orch.run, task), ctx.out)
+    live.add_header(orch, ctx.out)
+    return live.summary_or(_report, ctx, *_timed(_drive, orch, orch.run, task))
 
 
 def handle_exec(args: argparse.Namespace, ctx: CliContext) -> int:
     human = ctx.err
     apply_delivery_flags(args, resuming=args.task == "resume")
     if args.task == "resume":
-        session_id = _pick(args, ctx, interactive=False)
-        _cd_to_session(args, ctx, session_id)
+        session_id = pick(args, ctx, interactive=False)
+        cd_to_session(args, ctx, session_id)
         orch = _orchestrator(args, ctx, interactive=False, human=human, json_out=args.json)
-        return _report(_drive(orch, partial(orch.resume, force=args.force), session_id), human)
+        resume = partial(orch.resume, force=args.force, retry_failed=args.retry_failed, guidance=args.guidance or "")
+        return _report(_drive(orch, resume, session_id), human)
     loaded = startup.load_run_config(args, ctx, ask=False, human=human)
     task = startup.expand_prompt(_read_task(args.task), loaded, ctx)
     orch = _orchestrator(args, ctx, interactive=False, human=human, json_out=args.json, loaded=loaded)
@@ -116,11 +125,13 @@ def handle_plan(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def handle_resume(args: argparse.Namespace, ctx: CliContext) -> int:
     _need_terminal("resume", "`orchestrate exec resume --last` (or `exec resume ID`)")
-    session_id = _pick(args, ctx, interactive=True)
-    _cd_to_session(args, ctx, session_id)
+    session_id = pick(args, ctx, interactive=True)
+    cd_to_session(args, ctx, session_id)
     orch = _orchestrator(args, ctx, interactive=True, human=ctx.out)
-    resume = partial(orch.resume, force=args.force, confirm_drift=partial(_confirm_drift, ctx.out, session_id))
-    return _report(_drive(orch, resume, session_id), ctx.out)
+    resume = partial(orch.resume, force=args.force, confirm_drift=partial(_confirm_drift, ctx.out, session_id),
+                     retry_failed=args.retry_failed, guidance=args.guidance or "")
+    live.add_header(orch, ctx.out)
+    return live.summary_or(_report, ctx, *_timed(_drive, orch, resume, session_id))
 
 
 def _confirm_drift(console: Console, session_id: str, drift: Drift) -> bool:
@@ -145,7 +156,7 @@ def _orchestrator(args: argparse.Namespace, ctx: CliContext, *, interactive: boo
     if loaded is None:
         loaded = startup.load_run_config(args, ctx, ask=False, human=human)
     return startup.open_orchestrator(loaded, ctx, cwd=ctx.cwd(args), interactive=interactive, human=human,
-                                     json_out=json_out, session_options=_replayable(args))
+                                     json_out=json_out, session_options=replayable(args))
 
 
 def _drive(orch: Orchestrator, fn: Callable[[str], Awaitable[Any]], arg: str) -> Any:
@@ -182,6 +193,12 @@ def _drive(orch: Orchestrator, fn: Callable[[str], Awaitable[Any]], arg: str) ->
     return outcome[0]
 
 
+def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """``fn(*args)`` and how long it took (the end summary's time)."""
+    started = time.monotonic()
+    return fn(*args), time.monotonic() - started
+
+
 async def _cancel_on_sigterm(scope: Any) -> None:
     import anyio
 
@@ -194,9 +211,11 @@ async def _cancel_on_sigterm(scope: Any) -> None:
 def _report(result: SessionResult, human: Console) -> int:
     from rich.markup import escape
 
-    if result.already_finished:  # one line: a script resuming a finished session learns its outcome, and why
-        human.print(f"session {result.session_id} already finished: [bold]{result.status}[/] (nothing to resume)",
-                    highlight=False, soft_wrap=True)
+    if result.already_finished:  # one line: a script resuming a finished session learns its outcome, and what next
+        then = ('follow up with: orchestrate resume ID "what to do next"' if result.status == "succeeded" else
+                'retry with: orchestrate resume ID --retry-failed ["guidance"]').replace("ID", result.session_id)
+        human.print(f"session {result.session_id} already finished: [bold]{result.status}[/] (nothing to resume; "
+                    f"{escape(then)})", highlight=False, soft_wrap=True)
         return result.exit_code
     counts: dict[str, int] = {}
     for status in result.steps.values():
@@ -238,69 +257,3 @@ def _ask_task(ctx: CliContext) -> str:
     from rich.prompt import Prompt
 
     return Prompt.ask("What should I do?", console=ctx.out)
-
-
-def _pick(args: argparse.Namespace, ctx: CliContext, *, interactive: bool) -> str:
-    """The session to resume: the id given, the newest here with --last, or a picker (interactive)."""
-    from orchestrator.compose import open_store
-
-    store = open_store(ctx.home)
-    try:
-        if args.session:
-            return store.resolve(args.session)
-        metas = store.list_sessions(cwd=None if getattr(args, "all", False) else ctx.cwd(args))
-    finally:
-        store.close()
-    if not metas:
-        raise InputError("no session to resume here", hint="`orchestrate sessions --all` lists every directory's")
-    if args.last or not interactive:
-        if not args.last:
-            raise InputError("exec resume needs a session id or --last")
-        return metas[0].id
-    return _picker(ctx, metas)
-
-
-def _picker(ctx: CliContext, metas: list[Any]) -> str:
-    from rich.markup import escape
-    from rich.prompt import IntPrompt
-
-    shown = metas[:20]
-    for n, m in enumerate(shown, 1):
-        ctx.out.print(f"{n:>3}. {m.id}  {m.effective_status:<11} {escape(m.task[:60])}", highlight=False)
-    choice = IntPrompt.ask("Resume which session?", choices=[str(n) for n in range(1, len(shown) + 1)],
-                           default=1, console=ctx.out)
-    return str(shown[choice - 1].id)
-
-
-# Options that choose models and config, kept with a session and replayed by resume unless given again. The safety
-# options (-s, -a, --full-auto, --yolo) are not replayed: loosening the sandbox is decided anew by each command.
-_REPLAYED = ("model", "role_model", "profile", "overrides", "max_parallel", "budget_usd")
-_MODEL_CHOICE = frozenset({"model", "role_model", "profile"})
-
-
-def _replayable(args: argparse.Namespace) -> dict[str, Any]:
-    return {name: getattr(args, name) for name in _REPLAYED if getattr(args, name, None) not in (None, [], ())}
-
-
-def _cd_to_session(args: argparse.Namespace, ctx: CliContext, session_id: str) -> None:
-    """Resume runs in the session's directory (its config and working tree), unless -C says otherwise, with the
-    session's model and config options unless this command gives its own."""
-    from orchestrator.compose import open_store
-
-    store = open_store(ctx.home)
-    try:
-        with store.open(session_id) as session:
-            meta = session.meta
-    finally:
-        store.close()
-    given = {name for name in _REPLAYED if getattr(args, name, None) not in (None, [], ())}
-    if given & _MODEL_CHOICE:  # any model option given now chooses the models anew (-m must not lose to stored roles)
-        given |= _MODEL_CHOICE
-    for name, value in meta.options.items():
-        if name in _REPLAYED and name not in given:
-            setattr(args, name, value)
-    if getattr(args, "cd", None):
-        return
-    args.cd = meta.cwd
-    if not Path(args.cd).is_dir():
-        raise InputError(f"session {session_id} ran in {args.cd}, which no longer exists")

@@ -32,6 +32,8 @@ class SessionMeta(_Record):
     # unless given again, so a resumed step talks to the same models.
     options: dict[str, Any] = Field(default_factory=dict)
     status: SessionStatus = "running"
+    # Follow-up requests (``resume ID "guidance"`` after it succeeded), in order: the steps of follow-up N are "fN.*".
+    followups: tuple[str, ...] = ()
     created: str = Field(default_factory=now_iso)
     updated: str = Field(default_factory=now_iso)
     pid: int = Field(default_factory=os.getpid)
@@ -62,6 +64,8 @@ class StepRecord(_Record):
     summary: str = ""
     reason: str = ""
     files: tuple[str, ...] = ()
+    guidance: str = ""  # the user's guidance for the step's next run (resume --retry-failed "...", a failure answer)
+    retries: int = 0  # times the user had it run again after it failed (its model replies are kept per retry)
 
 
 class FileImage(_Record):

@@ -73,9 +73,10 @@ class ReplayingModel:
         return getattr(self._model, "native_tools", False)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        from orchestrator.engine.session import CURRENT_STEP
+        from orchestrator.engine.session import CURRENT_STEP, REPLY_SCOPE
 
-        key = reply_key(CURRENT_STEP.get(), self.name, request)
+        # A step the user had run again answers from its own retry's replies (REPLY_SCOPE), never the failed one's.
+        key = reply_key(REPLY_SCOPE.get() or CURRENT_STEP.get(), self.name, request)
         kept = self._source.take_reply(key)
         if kept is not None:
             _HANDOFF.set(REPLAYED)

@@ -65,7 +65,8 @@ class Scheduler:
     """Runs a validated plan's steps through ``runner``, at most ``max_parallel`` at a time."""
 
     def __init__(self, plan: Plan, *, runner: StepRunner, store: Transitions, events: EventSink, max_parallel: int,
-                 model_for: Callable[[Step], str] = lambda step: "") -> None:
+                 model_for: Callable[[Step], str] = lambda step: "",
+                 stopped: Callable[[], bool] = lambda: False) -> None:
         self.plan = plan
         self._dag = build_dag(plan)
         self._runner = runner
@@ -73,6 +74,7 @@ class Scheduler:
         self._events = events
         self._limiter = anyio.CapacityLimiter(max(1, max_parallel))
         self._model_for = model_for
+        self._stopped = stopped  # the user stopped the session: no other step starts (they stay pending: resumable)
         self._records = {s.id: store.step(s.id) for s in plan.steps}
         self._launched: set[str] = set()
 
@@ -94,6 +96,8 @@ class Scheduler:
         return self.states
 
     def _launch_ready(self, group: TaskGroup) -> None:
+        if self._stopped():
+            return
         for step in ready_steps(self._dag, self.states):
             if step.id not in self._launched:
                 self._launched.add(step.id)
@@ -101,6 +105,8 @@ class Scheduler:
 
     async def _run_one(self, step: Step, group: TaskGroup) -> None:
         async with self._limiter:
+            if self._stopped():  # it waited for a free slot meanwhile
+                return
             record = self._records[step.id]
             self._transition(
                 record.model_copy(update={"status": "running", "attempt": record.attempt + 1,
@@ -117,9 +123,10 @@ class Scheduler:
         self._launch_ready(group)
 
     def _finish(self, step: Step, result: StepOutcome) -> None:
+        stored = self._store.step(step.id)  # the runner may have recorded the user's retries and guidance meanwhile
         record = self._records[step.id].model_copy(update={
             "status": result.status, "finished_at": now_iso(), "summary": result.summary,
-            "reason": result.reason, "files": result.files})
+            "reason": result.reason, "files": result.files, "retries": stored.retries, "guidance": stored.guidance})
         self._transition(record, StepCompleted(step_id=step.id, status=result.status, reason=result.reason or None))
         if result.status == "failed":
             self._skip_after([step.id])

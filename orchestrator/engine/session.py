@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import anyio
@@ -21,6 +22,8 @@ from orchestrator.core.contracts import DiffDecision, MemoryContext, Message, St
 from orchestrator.core.errors import TaskFailedError
 from orchestrator.core.events import EditApplied, EventSink, StepPhase, UsageTotals, WarningEvent
 from orchestrator.core.plan import Plan, Step, StepStatus, ancestors, build_dag
+from orchestrator.engine.answers import StepAnswers
+from orchestrator.engine.followup import step_task
 from orchestrator.engine.scheduler import FATAL_ERRORS
 from orchestrator.store.sessions import JournalEntry, SessionStore
 from orchestrator.workspace.staging import ApplyConflict, Staging, Workspace
@@ -38,11 +41,15 @@ __all__ = [
     "StepExecutor",
     "SessionResult",
     "CURRENT_STEP",
+    "REPLY_SCOPE",
     "applied_journal",
 ]
 
 # The step whose task is running: model calls made inside it are attributed to it (usage events carry its id).
 CURRENT_STEP: ContextVar[str | None] = ContextVar("orchestrate_current_step", default=None)
+# Whose kept model replies a call may be answered from (orchestrator.engine.replay): the step, or "s1#2" once the user
+# had it run again twice, so a retry is never answered with the replies of the attempt that failed.
+REPLY_SCOPE: ContextVar[str | None] = ContextVar("orchestrate_reply_scope", default=None)
 
 
 class StepFn(Protocol):
@@ -51,11 +58,16 @@ class StepFn(Protocol):
     async def __call__(self, step: Step, *, task: str, plan: Plan, staging: Staging, deps: Any,
                        checkpoint: StoreCheckpoint | None = None) -> StepOutcome: ...
 
+    # It may also take ``guidance: str`` (the user's words for the coder: in the first message of a fresh
+    # conversation, appended to a saved one that does not have them yet); it is passed only when there is some.
+
 
 class PlanFn(Protocol):
     """``agents.planner.make_plan``."""
 
     async def __call__(self, task: str, *, gateway: Any, memory: MemoryContext, repo_summary: str) -> Plan: ...
+
+    # It may also take ``history: str`` (a follow-up: the session so far); it is passed only for a follow-up.
 
 
 class DiffReviewer(Protocol):
@@ -138,9 +150,12 @@ class StepExecutor:
     def __init__(self, *, task: str, plan: Plan, session: SessionStore, workspace: Workspace, run_step: StepFn,
                  deps: Any, events: EventSink, diff_reviewer: DiffReviewer | None = None,
                  conflict_reruns: int = 2, tree_lock: Callable[[], AbstractContextManager[Any]] = nullcontext,
+                 answers: StepAnswers | None = None, followups: tuple[str, ...] = (),
                  delivery: SessionDelivery | None = None) -> None:
         self._task = task
         self._delivery = delivery  # commits applied steps (apply.mode), keeps failed steps' work on branches
+        self._followups = followups  # follow-up requests: the task of the steps "fN.*"
+        self.answers = answers or StepAnswers(diff_reviewer)
         self._plan = plan
         self._dag = build_dag(plan)
         self._session = session
@@ -148,7 +163,6 @@ class StepExecutor:
         self._run_step = run_step
         self._deps = deps
         self._events = events
-        self._diff_reviewer = diff_reviewer
         self._conflict_reruns = conflict_reruns
         self._tree_lock = tree_lock
 
@@ -157,10 +171,28 @@ class StepExecutor:
         done = await anyio.to_thread.run_sync(self._already_applied, step)
         if done is not None:
             return done
+        failures = 0
+        while True:
+            record = self._session.step(step.id)
+            REPLY_SCOPE.set(f"{step.id}#{record.retries}" if record.retries else step.id)
+            outcome = await self._run_once(step, record.guidance)
+            if outcome.status == "succeeded":
+                return outcome
+            failures += 1
+            decision = await self.answers.after_failure(step, outcome, failures)
+            if decision is None or decision.kind != "retry":
+                return outcome
+            self._events.emit(WarningEvent(step_id=step.id, message=f"step {step.id} runs again (your answer)"))
+            with self._session.transaction():  # the retry starts over: no stale conversation, no replayed replies
+                self._session.set_step(record.model_copy(update={
+                    "retries": record.retries + 1, "guidance": decision.guidance.strip() or record.guidance}))
+                self._session.save_messages(step.id, [])
+
+    async def _run_once(self, step: Step, guidance: str) -> StepOutcome:
         for _ in range(self._conflict_reruns + 1):
             staging = await self._staging_for(step)
             try:
-                result = await self._attempt(step, staging)
+                result = await self._attempt(step, staging, guidance)
             except BaseException as exc:
                 # Cancelled (Ctrl-C) or the whole run stops: keep the work for `resume`; else the step just failed.
                 if isinstance(exc, Exception) and not isinstance(exc, FATAL_ERRORS):
@@ -192,17 +224,25 @@ class StepExecutor:
         return StepOutcome(status="succeeded", summary="its edit was applied before the interruption",
                           files=applied.files)
 
-    async def _attempt(self, step: Step, staging: Staging) -> StepOutcome | None:
-        outcome = await self._run_step(step, task=self._task, plan=self._plan, staging=staging, deps=self._deps,
-                                       checkpoint=StoreCheckpoint(self._session, step.id))
+    async def _step(self, step: Step, staging: Staging, guidance: str) -> StepOutcome:
+        """The step's pipeline once, for its task (a follow-up's steps: the follow-up's), with the user's guidance."""
+        extra = {"guidance": guidance} if guidance else {}
+        return await self._run_step(step, task=step_task(self._task, self._followups, step), plan=self._plan,
+                                    staging=staging, deps=self._deps,
+                                    checkpoint=StoreCheckpoint(self._session, step.id), **extra)
+
+    async def _attempt(self, step: Step, staging: Staging, guidance: str = "") -> StepOutcome | None:
+        outcome = await self._step(step, staging, guidance)
         if outcome.status != "succeeded":
             return StepOutcome(status="failed", summary=outcome.summary, reason=outcome.reason or "the step failed")
         if step.role != "coder" or not outcome.diff.strip():
             return StepOutcome(status="succeeded", summary=outcome.summary)
-        if self._diff_reviewer is not None:  # the live view shows the step waiting for the user
+        if self.answers.diff_reviewer is not None:  # the live view shows the step waiting for the user
             self._events.emit(StepPhase(step_id=step.id, phase="waiting", detail="your review of the change"))
-        if self._diff_reviewer is not None and not await self._diff_reviewer.review_diff(step, outcome.diff):
-            return StepOutcome(status="failed", summary=outcome.summary, reason="the user rejected the change")
+        # "Change it: ..." runs the same coder again in this staging, from its conversation, with the user's words.
+        outcome = await self.answers.settle_diff(step, outcome, partial(self._step, step, staging))
+        if outcome.status != "succeeded" or not outcome.diff.strip():
+            return outcome
         files = tuple(outcome.files) or tuple(await anyio.to_thread.run_sync(staging.changed_files))
         journal = applied_journal(self._session, self._events)
         self._events.emit(StepPhase(step_id=step.id, phase="applying", detail=", ".join(files)))

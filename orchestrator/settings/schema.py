@@ -56,6 +56,7 @@ class ModelsConfig(_Section):
 class ReviewConfig(_Section):
     max_rounds: int = Field(default=3, ge=1)
     user_approves_diff: bool = True
+    max_change_requests: int = Field(default=3, ge=0)  # "change it: ..." answers at one step's diff, then it fails
     diff_chunk_chars: int = Field(default=0, ge=0)  # orchestrate review: 0 = from the reviewer model's context
     max_requests: int = Field(default=8, ge=1)  # orchestrate review: chunks (model requests) per review
 
