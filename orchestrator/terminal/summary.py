@@ -78,8 +78,9 @@ class RunSummary:
         if not self.files:
             return Text("no files changed", style="dim")
         text = Text()
+        width = min(max(len(change.path) for change in self.files), 48)  # the counts line up (long paths wrap)
         for n, change in enumerate(self.files):
-            text.append(("\n" if n else "") + change.path)
+            text.append(("\n" if n else "") + change.path.ljust(width))
             text.append(f"  +{change.added}", style="green")
             text.append(f" -{change.removed}", style="red")
         return text

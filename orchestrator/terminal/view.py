@@ -179,8 +179,9 @@ class DagView:
             facts = _facts("planner", format_duration(now - self.planning_since), self.tokens, self.cost_usd)
             yield Spinner("dots", text=Text.assemble(("planning", "yellow"), facts))
             yield Padding(Text(_PLANNING, style="dim"), (0, 0, 0, 4))
+        width = min(max((len(r.step_id) for r in self.rows.values()), default=4), 16)  # ids line up
         for row in self.rows.values():
-            head = Text.assemble((f"{row.step_id:<4}", "bold"), " ")
+            head = Text.assemble((f"{row.step_id:<{width}}", "bold"), " ")
             state = _state(row)
             facts = _facts(row.role, row.elapsed(now), row.tokens, row.cost_usd)
             if isinstance(state, Spinner):
