@@ -44,3 +44,16 @@ def coder(request: ModelRequest) -> ModelResponse:
 def reviewer(request: ModelRequest) -> ModelResponse:
     return _reply("reviewer", request, json.dumps({
         "checklist": [{"requirement": "the file has its line", "done": True}], "comments": [], "verdict": "approve"}))
+
+
+def changing_coder(request: ModelRequest) -> ModelResponse:
+    """:func:`coder`, and when the last message is the user's change request at the diff, rewrites its file as asked
+    ("lowercase")."""
+    last = request.messages[-1]
+    if last.role == "user" and "The user reviewed your change" in last.content:
+        text = "\n".join(m.content for m in request.messages if m.role in ("system", "user"))
+        name, line = re.findall(r"create (\w+)\.txt with the line (\w+)", text)[0]
+        line = line.lower() if "lowercase" in last.content else line
+        return _reply("coder", request, json.dumps({"action": "write_file", "path": f"{name}.txt",
+                                                    "content": line + "\n"}))
+    return coder(request)
