@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from orchestrator.store.sessions import SessionMeta, SessionStore
     from orchestrator.workspace.staging import Staging
 
-__all__ = ["with_delivery", "delivered_branch", "SessionDelivery", "remove_delivery"]
+__all__ = ["with_delivery", "delivery_mode", "delivered_branch", "SessionDelivery", "remove_delivery"]
 
 Mode = Literal["worktree", "commit", "branch"]
 _KEY = "delivery"
@@ -43,6 +43,12 @@ def with_delivery(options: Mapping[str, Any], config: ApplyConfig, cwd: Path, gi
     if config.mode != "worktree":
         git_delivery.preflight(cwd, config.mode, config.branch)
     return {**options, _KEY: {"mode": config.mode, "branch": config.branch, "base": git.commit or ""}}
+
+
+def delivery_mode(meta: SessionMeta) -> Mode:
+    """How the session delivers its applied steps (``worktree`` for a session from before delivery modes)."""
+    mode = (meta.options.get(_KEY) or {}).get("mode")
+    return mode if mode in ("commit", "branch") else "worktree"
 
 
 def delivered_branch(meta: SessionMeta) -> str | None:

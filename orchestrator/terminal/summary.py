@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from orchestrator.core.events import UsageTotals
+from orchestrator.engine.delivery import delivered_branch, delivery_mode
 from orchestrator.terminal.view import format_duration, format_tokens
 
 if TYPE_CHECKING:
@@ -142,18 +143,27 @@ def read_summary(session: SessionStore, result: SessionResult, *, elapsed_s: flo
             total[0] += change.added
             total[1] += change.removed
     files = tuple(FileChange(path, added, removed) for path, (added, removed) in totals.items())
+    hints = next_steps(result, changed=bool(files), undo_hint=undo_hint, mode=delivery_mode(session.meta),
+                       branch=delivered_branch(session.meta))
     return RunSummary(session_id=result.session_id, status=result.status, steps=steps, files=files,
-                      usage=result.usage, elapsed_s=elapsed_s,
-                      next_steps=next_steps(result, changed=bool(files), undo_hint=undo_hint))
+                      usage=result.usage, elapsed_s=elapsed_s, next_steps=hints)
 
 
-def next_steps(result: SessionResult, *, changed: bool, undo_hint: str | None = None) -> tuple[str, ...]:
-    """What to do after the run: look at and commit the change, take it back, or continue the session."""
+def next_steps(result: SessionResult, *, changed: bool, undo_hint: str | None = None, mode: str = "worktree",
+               branch: str | None = None) -> tuple[str, ...]:
+    """What to do after the run: look at the change and commit it (``mode`` ``worktree``; ``commit``: it is
+    committed; ``branch``: it is on ``branch``), take it back, or continue the session."""
     hints: list[str] = []
     if changed:
-        hints.append("review the change: git diff   then commit it: git commit -am \"...\"")
-        if undo_hint:
-            hints.append(undo_hint)
+        # `orchestrate undo` restores working-tree edits; committed work is taken back with git.
+        if mode == "branch" and branch:
+            hints.append(f"review the commits: git log -p HEAD..{branch}   then merge it: git merge {branch}")
+        elif mode == "commit":
+            hints.append("review the commits: git log -p   (one commit per applied step; git revert takes one back)")
+        else:
+            hints.append("review the change: git diff   then commit it: git commit -am \"...\"")
+            if undo_hint:
+                hints.append(undo_hint)
     if result.status == "interrupted":
         hints.append(f"continue where it stopped: orchestrate resume {result.session_id}")
     elif result.status == "failed":

@@ -28,6 +28,7 @@ from orchestrator.core.events import (
     StepPhase,
     StepStarted,
     UsageReported,
+    UsageTotals,
 )
 from orchestrator.core.plan import Plan, Step
 from orchestrator.core.records import JournalEntry
@@ -36,7 +37,7 @@ from orchestrator.engine.session import SessionResult
 from orchestrator.settings.home import Home
 from orchestrator.store.sessions import Store
 from orchestrator.terminal.header import HeaderSink, RunHeader
-from orchestrator.terminal.summary import count_changes, read_summary
+from orchestrator.terminal.summary import count_changes, next_steps, read_summary
 from orchestrator.terminal.view import DagView, event_line
 
 LONG = ("Add input validation to bank.py so that negative deposits and withdrawals raise ValueError with a message "
@@ -215,3 +216,16 @@ def test_session_resumed_carries_the_stored_plan_and_states(orchestrate_home: Pa
         ("a", "coder", "do a", ()), ("b", "reviewer", "look", ("a",))]
     assert event.states == {"a": "failed", "b": "pending"}
     assert "steps" not in SessionResumed(session_id="x").to_json()  # absent unless known: the contract is unchanged
+
+
+@pytest.mark.parametrize(("mode", "expected", "unexpected"), [
+    ("worktree", ["git diff", "orchestrate undo"], ["git log"]),
+    ("commit", ["git log -p", "git revert"], ["orchestrate undo", "git diff"]),
+    ("branch", ["git log -p HEAD..orchestrate/x", "git merge orchestrate/x"], ["orchestrate undo", "git diff"]),
+])
+def test_next_steps_follow_how_the_session_delivered(mode: str, expected: list[str], unexpected: list[str]) -> None:
+    result = SessionResult(session_id="x", status="succeeded", steps={"s1": "succeeded"}, usage=UsageTotals())
+    hints = " | ".join(next_steps(result, changed=True, undo_hint="orchestrate undo x", mode=mode,
+                                  branch="orchestrate/x" if mode == "branch" else None))
+    assert all(text in hints for text in expected) and not any(text in hints for text in unexpected), hints
+    assert next_steps(result, changed=False, undo_hint="orchestrate undo x") == ()  # nothing changed, nothing to do
