@@ -240,6 +240,8 @@ def remove_session_tree(directory: Path) -> None:
     the agent's to rewrite: it must not pick which repository orchestrate runs git on)."""
     stagings = directory / "stagings"
     marks = [*stagings.glob("*/.git"), *stagings.glob("*/*/.git")] if stagings.is_dir() else []
+    own = directory / "worktree" / ".git"  # apply.mode "branch": the session's own worktree
+    marks += [own] if own.is_file() else []
     repos = {linked_common_dir(mark) for mark in marks} - {None}
     shutil.rmtree(directory, ignore_errors=True)
     for repo in repos:

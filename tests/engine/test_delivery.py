@@ -26,6 +26,7 @@ from orchestrator.settings.home import Home
 from orchestrator.settings.schema import ApplyConfig, Settings
 from orchestrator.store.sessions import Store
 from orchestrator.testing import ScriptedModel, gateway_for
+from orchestrator.workspace.gitrun import remove_session_tree
 from orchestrator.workspace.staging import Staging
 from tests.engine.conftest import git
 
@@ -208,6 +209,14 @@ async def test_branch_mode_with_a_name_and_rm_branches(repo: Path, orchestrate_h
     assert git(repo, "log", "--format=%s", "-1", "feature/fees") == "Add a fees module"
     assert cli(["sessions", "rm", "--branches", result.session_id]) == 0
     assert "feature/fees" not in git(repo, "branch", "--list")
+
+
+async def test_pruning_a_branch_session_forgets_its_worktree(repo: Path, orchestrate_home: Path) -> None:
+    result, _ = await _run(repo, orchestrate_home, EditingSteps(EDITS), mode="branch")
+    assert "worktree" in git(repo, "worktree", "list")
+    remove_session_tree(orchestrate_home / "sessions" / result.session_id)  # what pruning old sessions runs
+    assert "worktree" not in git(repo, "worktree", "list")
+    assert git(repo, "rev-parse", "--verify", f"orchestrate/{result.session_id}")  # the work stays
 
 
 async def test_a_failed_step_leaves_its_work_on_a_branch_that_sessions_rm_deletes(repo: Path,
