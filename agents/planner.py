@@ -2,7 +2,9 @@
 
 The plan comes from the planner model as structured output (the gateway re-asks while it does not validate as a
 ``Plan``); then the graph is checked (:func:`orchestrator.core.plan.validate_plan`: duplicate ids, unknown roles or
-dependencies, cycles) and a bad plan is sent back with the problem, a bounded number of times.
+dependencies, cycles) and a bad plan is sent back with the problem, a bounded number of times. Given the project's
+``root`` and the ``[planner]`` limits, a small task that names its files skips the model, and a drafted plan is
+post-processed (paths repaired, a small plan merged into one step): :mod:`agents.plan_fixups`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agents import prompts
+from agents.plan_fixups import fix_plan, one_step_plan
 from memory import render_instructions
 from orchestrator.core.contracts import MemoryContext, Message
 from orchestrator.core.errors import ModelOutputError
@@ -18,6 +21,7 @@ from orchestrator.core.plan import Plan, PlanInvalid, validate_plan
 
 if TYPE_CHECKING:
     from orchestrator.core.services import Gateway
+    from orchestrator.settings.schema import PlannerConfig
 
 __all__ = ["make_plan", "planner_messages"]
 
@@ -50,13 +54,21 @@ async def make_plan(
     repo_summary: str,
     max_attempts: int = 3,
     cwd: Path | None = None,
+    root: Path | None = None,
+    limits: PlannerConfig | None = None,
     history: str = "",
 ) -> Plan:
     """A plan that passes :func:`validate_plan`, re-asking the model with the problem up to ``max_attempts`` times.
 
     Raises :class:`~orchestrator.core.errors.ModelOutputError` naming the last problem when no attempt gives a valid
-    plan (or when the model's output is not a plan at all after the gateway's own re-asks).
+    plan (or when the model's output is not a plan at all after the gateway's own re-asks). With ``root`` (what
+    ``repo_summary``'s paths are relative to) and ``limits``, the plan is post-processed (:mod:`agents.plan_fixups`).
     """
+    known = [line for line in repo_summary.splitlines() if line.strip()]
+    if root is not None and limits is not None:
+        direct = one_step_plan(task, known=known, root=root, limits=limits)
+        if direct is not None:
+            return direct
     messages = planner_messages(task, memory=memory, repo_summary=repo_summary, cwd=cwd, history=history)
     problem = ""
     for _ in range(max_attempts):
@@ -66,7 +78,8 @@ async def make_plan(
         except PlanInvalid as exc:
             problem = exc.message
         else:
-            return plan
+            return plan if root is None or limits is None else fix_plan(plan, task, known=known, root=root,
+                                                                         limits=limits)
         messages += [
             Message(role="assistant", content=plan.model_dump_json()),
             Message(role="user", content=prompts.render("planner_invalid", problem=problem)),

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
+from agents.plan_fixups import merge_small_plan, repair_paths
 from orchestrator.core.contracts import Memory, StepFailureHandler
 from orchestrator.core.errors import InputError, ModelOutputError, OrchestrateError
 from orchestrator.core.events import (
@@ -35,14 +36,12 @@ from orchestrator.engine.answers import StepAnswers
 from orchestrator.engine.delivery import SessionDelivery, delivered_branch, with_delivery
 from orchestrator.engine.emitter import CheckSource, GatewayLike, SessionEvents
 from orchestrator.engine.followup import add_followup, history, reopen_steps, resume_action
-from orchestrator.engine.plan_merge import merge_small_plan, repair_paths
 from orchestrator.engine.resume import (
     BudgetGuard,
     Drift,
     SessionApprovals,
-    accept_drift,
     already_finished,
-    detect_drift,
+    check_drift,
     plan_state,
 )
 from orchestrator.engine.scheduler import Scheduler
@@ -205,9 +204,7 @@ class Orchestrator:
         :class:`InputError` naming the changes, before anything runs. A session another process is running is refused
         (:class:`InputError`). A finished session (its ``session.completed`` was emitted and no step is left to run)
         runs nothing: the result says ``already_finished``, and the caller's sink gets that ``session.completed``
-        again, as stored. ``retry_failed`` runs its failed and skipped steps again, with ``guidance`` for their
-        coders (guidance implies it when steps failed); guidance after a session that succeeded is a follow-up: new
-        steps ``fN.*`` planned with the session's history (:mod:`orchestrator.engine.followup`).
+        again, as stored. ``retry_failed`` and ``guidance``: :mod:`orchestrator.engine.followup` (retries, follow-ups).
         """
         session = self.store.open(session_id)
         self.session_id = session.id
@@ -267,12 +264,7 @@ class Orchestrator:
         """Finish a half-applied edit, then check for drift (see :meth:`resume`)."""
         for entry in session.open_journal():
             await anyio.to_thread.run_sync(self._recover, entry, session)
-        drift = await anyio.to_thread.run_sync(detect_drift, session, self.workspace)
-        if drift is not None:
-            if not (force or (confirm_drift is not None and confirm_drift(drift))):
-                raise InputError(f"the repository changed since session {session.id} last ran: {drift.describe()}",
-                                 hint=f"check the changes, then: orchestrate exec resume {session.id} --force")
-            await anyio.to_thread.run_sync(accept_drift, session, self.workspace)
+        await check_drift(session, self.workspace, force=force, confirm=confirm_drift)
 
     def _recover(self, entry: JournalEntry, session: SessionStore) -> None:
         with self.tree_lock():  # another session may be applying to this tree right now

@@ -96,6 +96,16 @@ def usage_reporter(events: EventSink) -> Any:
     return on_usage
 
 
+def _planner(make_plan: Any, *, root: Path, limits: Any) -> PlanFn:
+    """``make_plan`` post-processing its plans for the session's ``root`` and ``[planner]`` limits
+    (agents.plan_fixups: no planner call for a small task that names its files, small plans merged)."""
+
+    async def planner(task: str, **kwargs: Any) -> Any:
+        return await make_plan(task, root=root, limits=limits, **kwargs)
+
+    return planner
+
+
 def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, console: Console | None,
                         events: EventSink, environ: Mapping[str, str],
                         extras: SessionExtras | None = None) -> Collaborators:
@@ -142,7 +152,8 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
                     checks=checks, mcp=extras.mcp if extras is not None else None)
     parts: Collaborators = {
         "settings": settings, "cwd": cwd, "home": home, "gateway": gateway, "memory": memory,
-        "planner": make_plan, "run_step": run_step, "deps": deps, "approvals": gate, "checks": checks,
+        "planner": _planner(make_plan, root=cwd, limits=settings.planner), "run_step": run_step, "deps": deps,
+        "approvals": gate, "checks": checks,
     }
     if interactive and console is not None:
         from orchestrator.terminal.questions import ConsoleReviewer

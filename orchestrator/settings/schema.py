@@ -70,8 +70,9 @@ class ValidateConfig(_Section):
 
 
 class PlannerConfig(_Section):
-    merge_chars: int = Field(default=12000, ge=0)  # 0: never merge (orchestrator.engine.plan_merge)
+    merge_chars: int = Field(default=12000, ge=0)  # 0: never merge (agents.plan_fixups)
     merge_files: int = Field(default=4, ge=0)  # 0: never merge (a coder step names at least one file)
+    skip_small: bool = True  # a task naming a few short files runs as one step without the planner model
 
 
 class CoderConfig(_Section):
@@ -79,6 +80,8 @@ class CoderConfig(_Section):
     command_timeout_s: float = Field(default=300.0, gt=0)
     candidates: int = Field(default=1, ge=1)
     draft: bool = True  # structured-output coders start with a whole-file draft (agents.draft)
+    strategy: Literal["auto", "actions", "draft"] = "auto"  # agents.strategy; auto: by native tool calls
+    step_timeout_s: float = Field(default=240.0, ge=0)  # a coder step's wall time; 0: unbounded
 
 
 class SandboxConfig(_Section):

@@ -1,4 +1,4 @@
-"""Small plans run as one coder step whose goal is the task (orchestrator.engine.plan_merge), and the engine applies
+"""Small plans run as one coder step whose goal is the task (agents.plan_fixups), and the engine applies
 it."""
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from pathlib import Path
 import anyio
 import pytest
 
+from agents.plan_fixups import merge_small_plan, repair_paths
 from memory import build_memory
 from orchestrator.api import Orchestrator, SessionEvents
 from orchestrator.core.events import ListSink
 from orchestrator.core.plan import Plan, Step
-from orchestrator.engine.plan_merge import merge_small_plan, repair_paths
 from orchestrator.settings.home import Home
 from orchestrator.settings.schema import Settings
 from orchestrator.testing import ScriptedModel, gateway_for
