@@ -4,19 +4,24 @@ A :class:`Coder` owns one step's conversation: the system prompt (actions, one p
 AGENTS.md instructions, and the step's goal with the project's file tree. :meth:`Coder.run` runs the loop until the
 model is done (or raises :class:`~agents.loop.TurnLimit`); :meth:`Coder.revise` appends feedback for the next round.
 A resumed step continues from its checkpointed conversation. ``temperature`` (sampled candidates) overrides the role's.
+The ``strategy`` (:mod:`agents.strategy`) says which model-specific aids it uses: a first whole-file draft, feedback
+answered by a redraft (sampled when the same failure comes back), the tests shown up front.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agents import prompts
+from agents.candidates import SAMPLING_TEMPERATURE
 from agents.draft import draftable_files, named_files, write_draft
 from agents.loop import AgentLoop, Done, StepCheckpoint
 from agents.paths import PathRefused, read_text, resolve_inside
 from agents.repo import summarize_tree
+from agents.strategy import CoderStrategy, DraftStrategy
 from orchestrator.core.contracts import Message
 
 if TYPE_CHECKING:
@@ -59,9 +64,10 @@ def goal_text(step: Step, task: str, guidance: str = "") -> str:
     return prompts.render("coder_goal_part", task=task, step_id=step.id, goal=step.goal) + told
 
 
-def shown_contents(root: Path, step: Step) -> str:
-    """The step's short files and their modules' tests, as shown up front (see :func:`file_contents`)."""
-    return file_contents(root, [*step.files, *related_tests(root, step.files)])
+def shown_contents(root: Path, step: Step, protected: Sequence[str] = ()) -> str:
+    """The step's short files, their modules' tests and the check's ``protected`` tests, as shown up front (see
+    :func:`file_contents`)."""
+    return file_contents(root, [*step.files, *related_tests(root, step.files), *protected])
 
 
 def related_tests(root: Path, files: Sequence[str]) -> list[str]:
@@ -75,13 +81,19 @@ def related_tests(root: Path, files: Sequence[str]) -> list[str]:
         module = Path(name)
         if module.suffix != ".py" or module.name.startswith("test_"):
             continue
-        test = f"test_{module.name}"
-        for candidate in (module.parent / test, module.parent / "tests" / test, Path("tests") / test,
-                          Path("test") / test):
+        for candidate in _test_places(module):
             text = candidate.as_posix()
             if text not in files and text not in found and (root / candidate).is_file():
                 found.append(text)
     return found
+
+
+def _test_places(module: Path) -> list[Path]:
+    """Where the tests of ``module`` live by the usual conventions (``test_x.py`` and ``x_test.py``)."""
+    places = []
+    for test in (f"test_{module.name}", f"{module.stem}_test.py"):
+        places += [module.parent / test, module.parent / "tests" / test, Path("tests") / test, Path("test") / test]
+    return places
 
 
 def file_contents(
@@ -127,6 +139,7 @@ class Coder:
         checkpoint: StepCheckpoint | None = None,
         temperature: float | None = None,
         guidance: str = "",
+        strategy: CoderStrategy | None = None,
     ) -> None:
         native = gateway.supports_native_tools("coder")
         saved = checkpoint.load() if checkpoint is not None else None
@@ -136,16 +149,23 @@ class Coder:
         self.step, self.task, self.instructions, self.gateway = step, task, instructions, gateway
         self.guidance = guidance
         self.tools = tools
-        # The first draft (agents.draft) opens a fresh conversation of a structured-output coder; a resumed one goes on.
-        self._draft_pending = settings.coder.draft and not native and not saved
+        self.strategy = strategy or DraftStrategy(first_draft=settings.coder.draft and not native,
+                                                  redraft_feedback=False, sample_on_repeat=False)
+        # The first draft (agents.draft) opens a fresh conversation; a resumed one goes on.
+        self._draft_pending = self.strategy.first_draft and not saved
+        self._feedback = ""  # what the next redraft answers (strategy.redraft_feedback)
+        self._failures: list[str] = []  # the failing outputs so far, to see one come back
         self.loop = AgentLoop(
             gateway=gateway, role="coder", tools=tools, messages=messages, max_turns=settings.coder.max_turns,
             checkpoint=checkpoint, native_tools=native, temperature=temperature,
+            read_enough_nudge=self.strategy.read_enough_nudge, rewrite_limit=self.strategy.rewrite_limit,
         )
         if not saved and checkpoint is not None:
             checkpoint.save(messages)
         if saved and guidance and not any(guidance in m.content for m in saved):  # the user's words, said once
             self.loop.add_user(prompts.render("coder_user_change", guidance=guidance))
+            if self.strategy.redraft_feedback:  # answered like other feedback: a fresh whole-file draft
+                self._feedback = prompts.render("coder_user_change", guidance=guidance)
 
     @property
     def messages(self) -> list[Message]:
@@ -165,18 +185,36 @@ class Coder:
             drafted = await self._draft()
             if drafted:  # the first round's work: the review and the checks come next (agents.draft)
                 return Done(f"wrote {', '.join(drafted)} whole (first draft)")
+        if self._feedback:
+            redrafted = await self._redraft()
+            if redrafted:
+                return Done(f"wrote {', '.join(redrafted)} whole again, fixing what failed")
         return await self.loop.run()
 
-    async def _draft(self) -> list[str]:
-        """The first draft (agents.draft); the files it wrote."""
+    async def _redraft(self) -> list[str]:
+        """A fresh whole-file draft answering the feedback (greedy, or sampled when the same failure came back, or
+        when the greedy one changed nothing); ``[]`` leaves the round to the action loop."""
+        feedback, self._feedback = self._feedback, ""
+        repeated = len(self._failures) > 1 and self._failures[-1] == self._failures[-2]
+        sampled = max(self.loop.temperature or 0.0, SAMPLING_TEMPERATURE)
+        first = sampled if repeated and self.strategy.sample_on_repeat else self.loop.temperature
+        drafted = await self._draft(feedback, first)
+        if not drafted and self.strategy.sample_on_repeat and first != sampled:
+            drafted = await self._draft(feedback, sampled)
+        return drafted
+
+    async def _draft(self, feedback: str = "", temperature: float | None = None) -> list[str]:
+        """A whole-file draft (agents.draft) of the step's files, the protected tests left out; the files it wrote."""
         files = draftable_files(self.tools.root, self.step.files, max_file=FILE_CHARS, max_total=TOTAL_CHARS)
         goal = goal_text(self.step, self.task, self.guidance)
-        files = named_files(files, goal)
+        files = [name for name in named_files(files, goal) if name not in self.tools.protected]
         if not files:
             return []
+        shown = sorted(self.tools.protected) if self.strategy.show_tests else []
         draft = await write_draft(gateway=self.gateway, goal=goal,
-                                  contents=shown_contents(self.tools.root, self.step), files=files, tools=self.tools,
-                                  instructions=self.instructions, temperature=self.loop.temperature)
+                                  contents=shown_contents(self.tools.root, self.step, shown), files=files,
+                                  tools=self.tools, instructions=self.instructions, feedback=feedback,
+                                  temperature=temperature if feedback else self.loop.temperature)
         self.loop.extend(draft.turns)
         return draft.paths
 
@@ -184,7 +222,17 @@ class Coder:
         """Send the reviewer's comments back; the next :meth:`run` addresses them."""
         listed = "\n".join(f"- {c}" for c in comments)
         self.loop.add_user(prompts.render("coder_review_feedback", comments=listed))
+        if self.strategy.redraft_feedback:
+            self._feedback = prompts.render("coder_review_feedback", comments=listed)
 
     def revise_after_checks(self, checks: str, output_tail: str) -> None:
         """Send a failing check's output tail back; the next :meth:`run` fixes it."""
         self.loop.add_user(prompts.render("coder_validation_feedback", checks=checks, output=output_tail))
+        self._failures.append(_without_timings(output_tail))
+        if self.strategy.redraft_feedback:
+            self._feedback = prompts.render("coder_check_failed", checks=checks, output=output_tail)
+
+
+def _without_timings(output: str) -> str:
+    """A check's output with durations ("in 0.12s") blanked, so the same failure reads the same twice."""
+    return re.sub(r"\d+(\.\d+)?\s*(s|ms|sec|seconds)\b", "T", output)

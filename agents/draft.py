@@ -128,7 +128,7 @@ def _path_in(line: str, allowed: Sequence[str]) -> str | None:
 
 async def write_draft(
     *, gateway: Gateway, goal: str, contents: str, files: Sequence[str], tools: ToolBox,
-    instructions: str | None = None, temperature: float | None = None,
+    instructions: str | None = None, temperature: float | None = None, feedback: str = "",
 ) -> Draft:
     """Ask for the draft and write its usable files through ``tools``; ``goal`` is the text the model was given.
 
@@ -136,13 +136,17 @@ async def write_draft(
     for, a README among them). A Python file that loses top-level definitions the goal does not name is asked for
     once more with the loss pointed out, then left out if it still loses them: a rewritten module without the
     functions nobody asked about is the small model's typical slip. ``instructions`` are the AGENTS.md instructions
-    the coder sees (the draft follows them too).
+    the coder sees (the draft follows them too). ``feedback`` (a failing check's output, review comments) makes it a
+    redraft: the files are shown as they are now, then what is wrong with them (``coder.strategy`` "draft").
     """
     request = [Message(role="system", content=prompts.load("coder_draft_system"))]
     if instructions:
         request.append(Message(role="user", content=instructions))
     request.append(Message(role="user", content=prompts.render("coder_draft_task", goal=goal, contents=contents,
                                                                files=", ".join(files))))
+    if feedback:
+        request.append(Message(role="user", content=prompts.render("coder_draft_feedback", feedback=feedback,
+                                                                   files=", ".join(files))))
     reply = (await gateway.complete("coder", request, temperature=temperature)).content
     before = {name: _current(tools.root, name) for name in files}  # read once: nothing is written until the end
     drafts = [_completed(d, before[d.path], goal) for d in _usable(parse_draft(reply, files), before, goal)]

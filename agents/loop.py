@@ -105,6 +105,8 @@ class AgentLoop:
     native_tools: bool = False
     context_chars: int = 18000
     temperature: float | None = None  # None: the role's configured temperature (sampled candidates set one)
+    read_enough_nudge: bool = True  # agents.strategy: tell a model that re-reads what it was shown to start
+    rewrite_limit: int = _REWRITE_LIMIT  # agents.strategy: whole-file writes of one path that end a round (0: none)
     turns: int = field(default=0, init=False)  # turns taken in the current run
     mcp_tools: tuple[ToolSpec, ...] = field(default=(), init=False)  # offered from the first run on
     _outcomes: Counter[tuple[str, str]] = field(default_factory=Counter, init=False, repr=False)
@@ -148,7 +150,7 @@ class AgentLoop:
         key = (turn.action.model_dump_json(exclude={"thought"}), observation)
         self._outcomes[key] += 1
         if self._outcomes[key] >= _STALL_REPEATS:
-            if not self.tools.changed and not self._nudged:
+            if not self.tools.changed and not self._nudged and self.read_enough_nudge:
                 # Nothing changed yet: a small model re-reading the files it was shown needs telling, once a round,
                 # that reading is done (measured: without this the step failed having changed nothing).
                 self._nudged = True
@@ -159,10 +161,11 @@ class AgentLoop:
             raise Stalled(_STALL_REPEATS)
         if isinstance(turn.action, WriteFileAction) and not observation.startswith("ERROR"):
             self._rewrites[turn.action.path] += 1
-            if self._rewrites[turn.action.path] >= _REWRITE_LIMIT:
-                note = prompts.render("coder_rewrites", path=turn.action.path, times=str(_REWRITE_LIMIT))
+            limit = self.rewrite_limit
+            if limit and self._rewrites[turn.action.path] >= limit:
+                note = prompts.render("coder_rewrites", path=turn.action.path, times=str(limit))
                 self._commit(turn.said, f"{observation}\n\n{note}", turn.call_id)
-                raise Stalled(_REWRITE_LIMIT, f"writing {turn.action.path} {_REWRITE_LIMIT} times")
+                raise Stalled(limit, f"writing {turn.action.path} {limit} times")
         self._commit(turn.said, observation, turn.call_id)
 
     async def query(self) -> _Turn:

@@ -7,12 +7,17 @@ change that is approved *and* passes is the step's outcome. A diff the coder cha
 again. With ``coder.candidates`` > 1 the first round samples several independent attempts, selected by the checks
 (:mod:`agents.candidates`), before the review. A **reviewer** step judges the diff of the steps it depends on; a
 **validator** step runs the checks on them. Nothing here touches the user's tree: the engine applies the outcome's diff.
+The coder's strategy (:mod:`agents.strategy`) may skip the reviewer when checks judge the change; a coder step is
+bounded by ``coder.step_timeout_s``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+import anyio
 
 from agents import prompts
 from agents.activity import ReportedCommands, StepActivity
@@ -23,6 +28,7 @@ from agents.docs import StepDocs
 from agents.guards import protected_tests
 from agents.loop import Stalled, StepCheckpoint, TurnLimit
 from agents.reviewer import ReviewVerdict, review_change
+from agents.strategy import choose_strategy
 from agents.tools import ToolBox
 from agents.validator import ValidationResult, run_checks
 from orchestrator.core.contracts import Memory, StepOutcome
@@ -75,8 +81,14 @@ class _CoderStep:
         self.guidance = guidance
         self.checkpoint = checkpoint
         self.activity = StepActivity(deps.events, step.id)  # step.phase events for the live view
+        settings = deps.settings
+        self.strategy = choose_strategy(settings.coder.strategy, draft=settings.coder.draft,
+                                        native_tools=deps.gateway.supports_native_tools("coder"))
+        checks = [check.command for check in (deps.checks or CheckFinder(staging.root, settings)).find(staging.root)]
         # The check's test files (agents.guards): a coder that edits the tests that judge it proves nothing.
-        self.protected = protected_tests(task, deps.settings.validate_.commands, staging.root)
+        self.protected = protected_tests(task, checks, staging.root)
+        # When the task's own tests judge the change (protected), the strategy says whether a reviewer sees it too.
+        self.reviewing = self.strategy.review_when_checked or not self.protected
         # Sampled candidates (agents.candidates) only on a fresh step: a resumed one continues its saved conversation.
         self.candidates = deps.settings.coder.candidates if not (checkpoint and checkpoint.load()) else 1
         self.coder, self.tools = self._make_coder(None, checkpoint if self.candidates == 1 else None)
@@ -88,18 +100,22 @@ class _CoderStep:
         settings = self.deps.settings
         tools = ToolBox(root=self.staging.root, step_id=self.step.id, commands=self.deps.commands,
                         command_timeout_s=settings.coder.command_timeout_s, on_touch=self.docs.on_touch,
-                        change_note=prompts.load("coder_after_change"), mcp=self.deps.mcp,
+                        change_note=prompts.load("coder_after_change") if self.strategy.change_note else None,
+                        mcp=self.deps.mcp,
                         protected=self.protected, on_action=self.activity.acted)
         coder = Coder(self.step, task=self.task, gateway=self.deps.gateway, settings=settings, tools=tools,
                       instructions=self.docs.instructions(self.step.files), checkpoint=checkpoint,
-                      temperature=temperature, guidance=self.guidance)
+                      temperature=temperature, guidance=self.guidance, strategy=self.strategy)
         return coder, tools
 
     async def run(self) -> StepOutcome:
+        limit = self.deps.settings.coder.step_timeout_s
         try:
-            return await self._run()
+            with anyio.move_on_after(limit or math.inf):
+                return await self._run()
         except ChecksCannotStart as exc:  # no coder round can fix the environment
             return _failed(exc.message)
+        return _failed(f"the coder step did not finish within coder.step_timeout_s = {limit:g} s")
 
     async def _run(self) -> StepOutcome:
         summary: str | None = None  # None: the coder (still) has to work
@@ -116,7 +132,7 @@ class _CoderStep:
                     return coded
                 summary = coded
             diff = self.staging.diff()
-            if diff != approved:
+            if diff != approved and self.reviewing:
                 verdict = await self._review(diff)
                 if not verdict.approved:
                     self.reviews += 1
