@@ -11,12 +11,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orchestrator.core.errors import check_budget
+import anyio
+
+from orchestrator.core.errors import InputError, check_budget
 from orchestrator.core.events import PlanStepInfo, SessionCompleted
 from orchestrator.engine.session import SessionResult
 from orchestrator.store.sessions import SessionStore, file_digest
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
     from orchestrator.core.contracts import GateVerdict, PolicyGate
     from orchestrator.workspace.staging import Workspace
 
-__all__ = ["Drift", "detect_drift", "accept_drift", "already_finished", "plan_state", "SessionApprovals", "BudgetGuard"]
+__all__ = ["Drift", "detect_drift", "check_drift", "accept_drift", "already_finished", "plan_state",
+           "SessionApprovals", "BudgetGuard"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,19 @@ def detect_drift(session: SessionStore, workspace: Workspace) -> Drift | None:
     modified = tuple(_shown(Path(path), workspace.cwd) for path, digest in sorted(session.touched_files().items())
                      if file_digest(Path(path)) != digest)
     return Drift(head=head, modified=modified) if head or modified else None
+
+
+async def check_drift(session: SessionStore, workspace: Workspace, *, force: bool,
+                      confirm: Callable[[Drift], bool] | None) -> None:
+    """Continue on a tree changed outside the session only with ``force`` or when ``confirm(drift)`` says so (it is
+    then the new reference); otherwise raise :class:`~orchestrator.core.errors.InputError` naming the changes."""
+    drift = await anyio.to_thread.run_sync(detect_drift, session, workspace)
+    if drift is None:
+        return
+    if not (force or (confirm is not None and confirm(drift))):
+        raise InputError(f"the repository changed since session {session.id} last ran: {drift.describe()}",
+                         hint=f"check the changes, then: orchestrate exec resume {session.id} --force")
+    await anyio.to_thread.run_sync(accept_drift, session, workspace)
 
 
 def accept_drift(session: SessionStore, workspace: Workspace) -> None:
