@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.engine import crash_consumer as crash
 from tests.engine.conftest import git
+from tests.support import converse
 
 
 def _run(repo: Path, home: Path, *args: str, crash_at: str = "") -> subprocess.CompletedProcess[str]:
@@ -102,3 +104,19 @@ def test_exec_branch_reports_the_branch(tmp_path: Path) -> None:
     branch = getattr(ended, "branch", None)
     assert branch and branch.startswith("orchestrate/") and f"its commits are on branch {branch}" in proc.stderr
     assert git(repo, "show", f"{branch}:alpha.txt") == "ALPHA"
+
+
+def test_the_interactive_run_delivers_on_a_branch_and_says_so(tmp_path: Path) -> None:
+    repo, home = crash.new_repo(tmp_path), tmp_path / "home"
+    before = _state(repo)
+    models = [a for role, fn in crash.ROLES.items() for a in ("--role-model", f"{role}=function:{crash.MODELS}:{fn}")]
+    argv = [sys.executable, "-m", "orchestrator", "run", "--full-auto", *models, "-c", crash.NO_MERGE,
+            "-c", 'validate.commands=["python3 check.py"]', "--branch=work", "rename two files"]
+    env = {**crash.environ(home, tmp_path / "calls.log"), "TERM": "dumb", "COLUMNS": "200"}
+    answers = [(b"Run this plan?", b"a\r"), (b"Apply this change", b"y\r"), (b"Apply this change", b"y\r")]
+    status, shown = converse(argv, repo, env, answers)
+    assert status == 0, shown
+    assert "its commits are on branch work" in shown
+    assert git(repo, "log", "--format=%s", "main..work").splitlines() == [
+        "create beta.txt with the line BETA", "create alpha.txt with the line ALPHA"]
+    assert _state(repo)[1:] == before[1:]
