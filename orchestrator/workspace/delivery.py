@@ -1,5 +1,5 @@
 """Delivering applied steps in git: one commit per step (``apply.mode`` "commit" and "branch"), a session's branch and
-worktree, and a failed step's work kept on a branch. Every git command goes through :mod:`orchestrate.workspace.gitrun`.
+worktree, and a failed step's work kept on a branch. All git runs through :mod:`orchestrator.workspace.gitrun`.
 
 - :func:`preflight` refuses, before anything exists, what delivery cannot do: not a repository, no commit yet, a merge,
   rebase, cherry-pick, revert or bisect in progress, ``commit`` on a detached HEAD, ``branch`` onto a name that exists
@@ -64,13 +64,14 @@ def check_new_branch(git: Git, name: str) -> None:
     its way: ``a/b`` cannot exist beside ``a`` or ``a/b/c``)."""
     if git.run(["check-ref-format", "--branch", name], check=False).returncode != 0 or name.startswith("-"):
         raise InputError(f"--branch {name!r} is not a valid branch name",
-                         hint="write --branch=NAME (or put --branch after the task)")
+                         hint="name it as git allows, e.g. --branch=feature/x")
     ref = f"refs/heads/{name}"
     parts = ref.split("/")
     clashes = [prefix for n in range(3, len(parts)) if _exists(git, prefix := "/".join(parts[:n]))]
     below = git.out(["for-each-ref", "--count=1", "--format=%(refname)", f"{ref}/"])
     if _exists(git, ref) or clashes or below:
-        taken = "already exists" if _exists(git, ref) else f"clashes with {(clashes or [below])[0]}"
+        other = (clashes or [below])[0].removeprefix("refs/heads/")
+        taken = "already exists" if _exists(git, ref) else f"clashes with branch {other}"
         raise InputError(f"--branch: branch {name} {taken}", hint="name a new branch: --branch=NEW")
 
 
