@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["StepAnswers"]
 
 Rerun = Callable[[str], Awaitable[StepOutcome]]  # the same step's coder again, with the user's guidance
+REJECTED = "the user rejected the change"  # the step's failure reason when the user said so at its diff
 
 
 class StepAnswers:
@@ -53,7 +54,7 @@ class StepAnswers:
             if decision.kind == "apply":
                 return outcome
             if decision.kind == "reject":
-                return StepOutcome(status="failed", summary=outcome.summary, reason="the user rejected the change")
+                return StepOutcome(status="failed", summary=outcome.summary, reason=REJECTED)
             if changes >= self.max_change_requests:
                 return StepOutcome(status="failed", summary=outcome.summary,
                                    reason=f"the user still asked for changes after {changes} "
@@ -67,8 +68,9 @@ class StepAnswers:
                 return outcome
 
     async def after_failure(self, step: Step, outcome: StepOutcome, attempt: int) -> FailureDecision | None:
-        """What to do about ``step``'s failure: None (nobody to ask, or the session is stopping) means it fails."""
-        if self.failure_handler is None or self.stopped:
+        """What to do about ``step``'s failure: None (nobody to ask, the session is stopping, or the user rejected its
+        change a moment ago: they decided) means it fails."""
+        if self.failure_handler is None or self.stopped or outcome.reason.startswith(REJECTED):
             return None
         decision = await self.failure_handler.on_step_failed(StepFailure(
             step_id=step.id, role=step.role, goal=step.goal, reason=outcome.reason or "the step failed",

@@ -184,3 +184,12 @@ async def test_guidance_after_a_succeeded_session_plans_a_follow_up(bank_repo: P
     with store.open(done.session_id) as session:
         assert session.meta.followups == ("now two more",)
     store.close()
+
+
+async def test_a_change_the_user_rejected_is_not_asked_about_again(bank_repo: Path, orchestrate_home: Path) -> None:
+    handler = ScriptedFailureHandler([FailureDecision(kind="retry")])
+    orch = _orch(bank_repo, orchestrate_home, _plan(("a", ())), GuidedSteps({}), ListSink(),
+                 diff_reviewer=ScriptedDiffReviewer([False]), failure_handler=handler)
+    result = await orch.run("t")
+    await orch.aclose()
+    assert result.reasons["a"].startswith("the user rejected the change") and handler.failures == []
