@@ -70,7 +70,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     plan.set_defaults(handler=handle_plan)
 
     resume = subparsers.add_parser("resume", help="continue an interrupted or failed session", **described(
-        "Continue an interrupted or failed session where it stopped, in its directory, with its models. "
+        "Continue an interrupted or failed session where it stopped, in its directory, with its models; "
+        "--retry-failed runs its failed steps again, and \"guidance\" tells their coder what to do differently "
+        "(after a session that succeeded, guidance is a follow-up: new steps in the same session). "
         "Interactive: it needs a terminal (stdin); in scripts use `orchestrate exec resume --last` (or ID).",
         "orchestrate resume", "orchestrate resume --last", "orchestrate resume 20261129-2231",
         'orchestrate resume --last --retry-failed "use the existing parse_args helper"',
