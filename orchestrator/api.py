@@ -229,7 +229,9 @@ class Orchestrator:
             self.events.emit(SessionResumed(session_id=session.id, retry_failed=retry_failed or None,
                                             guidance=guidance.strip() or None, **plan_state(session)))
             try:  # a refusal leaves the session as it was (resumable), so this is not under _guarded
-                await self._repair_and_check(session, force=force, confirm_drift=confirm_drift)
+                # A finished session has no work in flight that a changed tree could spoil: its retry or follow-up
+                # starts on today's tree (the user may well have committed or edited its changes since).
+                await self._repair_and_check(session, force=force or finished is not None, confirm_drift=confirm_drift)
             except OrchestrateError as exc:
                 self.events.emit(ErrorEvent(message=exc.render()))
                 raise

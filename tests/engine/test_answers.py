@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from memory import build_memory
@@ -169,6 +170,10 @@ async def test_guidance_after_a_succeeded_session_plans_a_follow_up(bank_repo: P
     first = orch(ListSink())
     done = await first.run("write one file")
     await first.aclose()
+    # the user commits the session's change and edits it: a follow-up starts on today's tree, without --force
+    await anyio.run_process(["git", "add", "-A"], cwd=bank_repo)
+    await anyio.run_process(["git", "commit", "-qm", "s1"], cwd=bank_repo)
+    (bank_repo / "s1.txt").write_text("edited\n")
     sink = ListSink()
     follow = orch(sink)
     result = await follow.resume(done.session_id, guidance="now two more")
