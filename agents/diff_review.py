@@ -69,14 +69,14 @@ class Finding(_Lenient):
 
 
 class FindingReply(_Lenient):
-    """A finding as the model writes it, in the order it should think: where, the text of that line (copied, then
-    located in the diff), how bad, what is wrong."""
+    """A finding as the model writes it, in the order it should think: which file, what is wrong, the line that is
+    wrong (its text copied, then located in the diff; then its number), how bad."""
 
     file: str = ""
-    line: int | None = None
-    code: str = ""
-    severity: Severity = "warning"
     comment: str
+    code: str = ""
+    line: int | None = None
+    severity: Severity = "warning"
 
     def to_finding(self) -> Finding:
         return Finding(file=self.file, line=self.line, severity=self.severity, comment=self.comment)
@@ -138,16 +138,17 @@ def _count(number: int, noun: str) -> str:
 
 
 def _place(reply: FindingReply, chunk: Chunk) -> Finding:
-    """The finding with its file named as in the diff (models shorten or prefix it) and its line found from the code
-    it quotes, when that line is shown; else the line the model wrote."""
+    """The finding with its file named as in the diff (models shorten, prefix or forget it: then the one file whose
+    shown lines hold the code it quotes) and its line found from that code when it is shown; else as written."""
     finding = reply.to_finding()
     name = finding.file.strip().removeprefix("b/").removeprefix("a/").removeprefix("./")
     files = chunk.files
     if name not in files and name:
         match = [f for f in files if f.endswith("/" + name) or name.endswith("/" + f) or f.rsplit("/", 1)[-1] == name]
         name = match[0] if len(match) == 1 else name
-    if not name and len(files) == 1 and reply.code.strip():
-        name = files[0]
+    if name not in files:  # no file, or one not in the diff: the file whose shown lines hold the quoted code
+        holding = [f for f in files if chunk.locate(f, reply.code, finding.line) is not None]
+        name = holding[0] if len(holding) == 1 else (files[0] if not name and len(files) == 1 else name)
     line = chunk.locate(name, reply.code, finding.line) or finding.line
     return finding.model_copy(update={"file": name, "line": line})
 

@@ -178,3 +178,10 @@ def test_replies_are_bounded_in_findings_and_tokens(repo: Path) -> None:
     assert len(report.findings) == MAX_FINDINGS and report.verdict == "approve"
     assert model.requests[0].max_tokens == REPLY_TOKENS
     assert model.requests[0].response_schema["$defs"]["FindingReply"]["required"] == ["comment"]
+
+
+def test_a_finding_without_its_file_gets_the_file_holding_the_quoted_line(repo: Path, tmp_path: Path) -> None:
+    reply = ('{"findings": [{"file": "", "comment": "subtracts", "code": "return a - b", "line": 9, '
+             '"severity": "error"}], "verdict": "request_changes"}')  # what the embedded model wrote once
+    code, out, _ = review(repo, tmp_path, "--base", "main", replies=[reply])
+    assert code == 1 and out.splitlines()[0] == "calc.py:2: error: subtracts"
