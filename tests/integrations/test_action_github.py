@@ -164,6 +164,18 @@ def test_an_approval_is_posted_as_a_comment_and_no_review_posts_nothing(action: 
     assert "No review: error: no review: the reviewer model" in (tmp_path / "summary.md").read_text()
 
 
+@pytest.mark.parametrize(("mode", "task", "says"), [
+    ("deploy", "t", "unknown mode 'deploy' (run, pr or review)"), ("pr", "", "mode pr needs a task"),
+    ("run", "", "mode run needs a task"), ("review", "", None), ("pr", "t", None),
+])
+def test_the_mode_is_checked_first(action: dict[str, Any], tmp_path: Path, mode: str, task: str,
+                                   says: str | None) -> None:
+    proc = _exec_step(action, "mode", _github_env(tmp_path, MODE=mode, TASK=task), tmp_path)
+    assert (proc.returncode, says is None or f"::error title=orchestrate::{says}" in proc.stdout) == (
+        0 if says is None else 2, True)
+    assert action["runs"]["steps"][0]["id"] == "mode"
+
+
 def test_review_mode_needs_a_base(action: dict[str, Any], tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "workspace", {"a.txt": "a\n"})
     proc = _exec_step(action, "review", _github_env(tmp_path, BASE="", GITHUB_REPOSITORY=REPOSITORY), repo)
