@@ -166,10 +166,10 @@ class Orchestrator:
                                      max_files=limits.merge_files))
         return plan if merged is None else merged
 
-    async def _reviewed_plan(self, task: str) -> tuple[Plan | None, str]:
+    async def _reviewed_plan(self, task: str, history: str = "") -> tuple[Plan | None, str]:
         """Plan, then (interactive) let the user accept, edit the task and re-plan, or quit (None)."""
         while True:
-            plan = await self.plan(task)
+            plan = await self.plan(task, history=history)
             if self._plan_reviewer is None:
                 return plan, task
             decision = await self._plan_reviewer.review_plan(plan, task)
@@ -256,8 +256,11 @@ class Orchestrator:
         return await self._execute(session, task, plan)
 
     async def _follow_up(self, session: SessionStore, request: str) -> SessionResult:
-        """Plan ``request`` knowing the session's history; its steps (``fN.*``) join the plan and run."""
-        new = await self.plan(request, history=history(session))
+        """Plan ``request`` knowing the session's history (reviewed like a first plan: quitting leaves the session as it
+        was); its steps (``fN.*``) join the plan and run."""
+        new, request = await self._reviewed_plan(request, history(session))
+        if new is None:
+            return self._finish(session, "succeeded", plan_state(session).get("states", {}))
         plan = add_followup(session, new, request, self.events)
         return await self._execute(session, session.meta.task, plan)
 

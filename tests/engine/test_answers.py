@@ -17,6 +17,7 @@ from orchestrator.api import Orchestrator, SessionEvents
 from orchestrator.core.contracts import DiffDecision, FailureDecision, MemoryContext, StepOutcome
 from orchestrator.core.events import ListSink
 from orchestrator.core.plan import Plan, Step
+from orchestrator.engine.session import PlanDecision
 from orchestrator.settings.home import Home
 from orchestrator.settings.schema import Settings
 from orchestrator.store.sessions import Store
@@ -198,3 +199,23 @@ async def test_a_change_the_user_rejected_is_not_asked_about_again(bank_repo: Pa
     result = await orch.run("t")
     await orch.aclose()
     assert result.reasons["a"].startswith("the user rejected the change") and handler.failures == []
+
+
+async def test_quitting_at_a_follow_ups_plan_leaves_the_session_as_it_was(bank_repo: Path,
+                                                                          orchestrate_home: Path) -> None:
+    class Quit:
+        async def review_plan(self, plan: Plan, task: str) -> PlanDecision:
+            return PlanDecision(action="quit")
+
+    plan = _plan(("a", ()))
+    first = _orch(bank_repo, orchestrate_home, plan, GuidedSteps({}), ListSink())
+    done = await first.run("t")
+    await first.aclose()
+    again = _orch(bank_repo, orchestrate_home, plan, GuidedSteps({}), ListSink(), plan_reviewer=Quit())
+    result = await again.resume(done.session_id, guidance="more")
+    await again.aclose()
+    assert result.status == "succeeded" and result.steps == {"a": "succeeded"}
+    store = Store(Home(orchestrate_home))
+    with store.open(done.session_id) as session:
+        assert session.meta.followups == () and session.meta.status == "succeeded"
+    store.close()
