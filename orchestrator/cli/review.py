@@ -69,7 +69,8 @@ def handle_review(args: argparse.Namespace, ctx: CliContext) -> int:
     diff = collect_diff(ctx.cwd(args), DiffTarget(base=args.base, commit=args.commit))
     report = anyio.run(_review, loaded, diff, dict(ctx.environ))
     if args.json:
-        ctx.out.print_json(report.model_dump_json(), indent=None)
+        # Plain, unhighlighted: scripts parse it even when FORCE_COLOR makes rich style a non-terminal.
+        ctx.out.print(report.model_dump_json(), markup=False, highlight=False, soft_wrap=True)
     else:
         from rich.markup import escape
 

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,12 @@ def test_a_finding_without_its_file_gets_the_file_holding_the_quoted_line(repo: 
              '"severity": "error"}], "verdict": "request_changes"}')  # what the embedded model wrote once
     code, out, _ = review(repo, tmp_path, "--base", "main", replies=[reply])
     assert code == 1 and out.splitlines()[0] == "calc.py:2: error: subtracts"
+
+
+def test_json_stays_plain_when_colour_is_forced(repo: Path, tmp_path: Path) -> None:
+    script = tmp_path / "replies.json"
+    script.write_text(json.dumps([BUG]))
+    env = {**os.environ, "FORCE_COLOR": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([sys.executable, "-m", "orchestrator", "review", "--base", "main", "--json", "-m",
+                           f"scripted:{script}"], cwd=repo, env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 1 and json.loads(proc.stdout)["findings"][0]["line"] == 2
