@@ -107,7 +107,8 @@ def test_a_model_returning_garbage_fails_cleanly_without_touching_the_tree(proje
                                                                            tmp_path: Path) -> None:
     scripts = _scripts(tmp_path, plan="this is not a plan")
     (tmp_path / "planner.json").write_text(json.dumps(["not a plan"] * 20))
-    proc = _run(project, orchestrate_home, scripts)
+    # The task names bank.py, a short file: without skip_small = false it would run without asking the planner.
+    proc = _run(project, orchestrate_home, scripts, "-c", "planner.skip_small=false")
     assert proc.returncode in (1, 2), proc.stderr
     assert "Traceback" not in proc.stderr
     errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
