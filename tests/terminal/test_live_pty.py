@@ -27,9 +27,13 @@ def test_the_run_starts_with_a_header_and_ends_with_a_summary(tmp_path: Path, or
                         "-m", "function:tests.terminal.screen_models:parallel", "-c", "review.user_approves_diff=false",
                         "-c", 'validate.commands=["python3 -c pass"]', "write the files"],
                        cwd=project, env=env, columns=columns)
-    screen.expect("Run this plan?", "the plan question")
-    screen.send(b"a\r")
-    status = screen.finish()
+    try:
+        screen.expect("Run this plan?", "the plan question")
+        screen.send(b"a\r")
+        status = screen.finish()
+    finally:
+        screen.proc.kill()  # never left running when the run does not end as it should
+        screen.proc.wait()
     text = screen.text()
     assert status == 0, text
     assert all(len(line) <= columns for line in text.splitlines())
