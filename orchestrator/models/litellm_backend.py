@@ -258,7 +258,7 @@ def _credentials_error(litellm: ModuleType, exc: Exception, model: str, detail: 
     if _missing_credentials(exc):
         return ModelUnavailableError(
             f"{model}: no API key ({shown} is not set)",
-            hint=f"export {names[0]}=... (for a local server that needs no key, any value); or choose another "
-                 "model with -m")
+            hint=f"export {names[0]}=... or choose another model with -m; a local server that needs no key takes "
+                 "any value")
     return ModelUnavailableError(f"{model}: the provider refused the credentials ({detail})",
                                  hint=f"check {shown} or the role's api_key, or choose another model with -m")
