@@ -148,7 +148,7 @@ def _place(reply: FindingReply, chunk: Chunk) -> Finding:
         name = match[0] if len(match) == 1 else name
     if name not in files:  # no file, or one not in the diff: the file whose shown lines hold the quoted code
         holding = [f for f in files if chunk.locate(f, reply.code, finding.line) is not None]
-        name = holding[0] if len(holding) == 1 else (files[0] if not name and len(files) == 1 else name)
+        name = holding[0] if len(holding) == 1 else name  # no quote: about the change as a whole, no guess
     line = chunk.locate(name, reply.code, finding.line) or finding.line
     return finding.model_copy(update={"file": name, "line": line})
 
