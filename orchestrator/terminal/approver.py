@@ -13,6 +13,7 @@ from policies.approval import command_text
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.prompt import Prompt
 
     from orchestrator.settings.home import Home
     from orchestrator.terminal.screen import LiveView
@@ -64,7 +65,7 @@ class ConsoleApprover:
 
     def _ask_sync(self, request: ApprovalRequest) -> ApprovalResponse:
         from rich.markup import escape
-        from rich.prompt import Prompt
+        prompt = self._prompt_type()
 
         verdict = request.verdict
         title = "Run outside the sandbox?" if request.retry_unsandboxed else "Approve command?"
@@ -85,25 +86,31 @@ class ConsoleApprover:
         options["n"] = "deny (and tell the agent why)"
         for key, label in options.items():
             self.console.print(f"  [cyan]{key}[/] {escape(label)}")
-        choice = Prompt.ask("Choice", choices=list(options), default="n", console=self.console, stream=self.stream)
+        choice = prompt.ask("Choice", choices=list(options), default="n", console=self.console, stream=self.stream)
         if choice == "y":
             return ApprovalResponse(choice="allow_once")
         if choice == "s":
             return ApprovalResponse(choice="allow_session")
         if choice == "a" and amendment:
             return self._always(amendment)
-        message = Prompt.ask("Message for the agent (optional)", default="", console=self.console,
+        message = prompt.ask("Message for the agent (optional)", default="", console=self.console,
                              stream=self.stream, show_default=False)
         return ApprovalResponse(choice="deny", message=message.strip() or "The user denied this command.")
 
+    def _prompt_type(self) -> type[Prompt]:
+        """The answers are typed through the screen when there is one (the live region keeps drawing)."""
+        from rich.prompt import Prompt
+
+        return self.screen.prompt_type() if self.screen is not None else Prompt
+
     def _always(self, prefix: tuple[str, ...]) -> ApprovalResponse:
         from rich.markup import escape
-        from rich.prompt import Prompt
+        prompt = self._prompt_type()
 
         files = rules_file_choices(self.home.rules_dir, self.project_root)
         for key, path in files.items():
             self.console.print(f"  [cyan]{key[0]}[/] {key}: {escape(str(path))}")
-        where = Prompt.ask("Save the rule in", choices=[k[0] for k in files], default="u", console=self.console,
+        where = prompt.ask("Save the rule in", choices=[k[0] for k in files], default="u", console=self.console,
                            stream=self.stream)
         path = files["user" if where == "u" else "project"]
         if self.gate is not None:  # stand-alone use; the command runner persists the rule and remembers the prefix

@@ -21,6 +21,7 @@ from orchestrator.terminal.prompting import ask_in_thread
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.prompt import Prompt
 
     from orchestrator.terminal.screen import LiveView
 
@@ -64,14 +65,20 @@ class ConsoleReviewer:
         return await self._ask(self._ask_check, reason)
 
     # ------------------------------------------------------------------ the questions (blocking, in a thread)
-    def _ask_plan(self, plan: Plan) -> PlanDecision:
+    def _prompt_type(self) -> type[Prompt]:
+        """The answers are typed through the screen when there is one (the live region keeps drawing)."""
         from rich.prompt import Prompt
 
+        return self.view.prompt_type() if self.view is not None else Prompt
+
+    def _ask_plan(self, plan: Plan) -> PlanDecision:
+        prompt = self._prompt_type()
+
         self.console.print(plan)
-        answer = Prompt.ask("Run this plan? [bold]a[/]ccept / [bold]e[/]dit the task / [bold]q[/]uit",
+        answer = prompt.ask("Run this plan? [bold]a[/]ccept / [bold]e[/]dit the task / [bold]q[/]uit",
                             choices=["a", "e", "q"], default="a", console=self.console)
         if answer == "e":
-            return PlanDecision("edit", Prompt.ask("New task", console=self.console))
+            return PlanDecision("edit", prompt.ask("New task", console=self.console))
         return PlanDecision("accept" if answer == "a" else "quit")
 
     def _ask_diff(self, step: Step, diff: str) -> DiffDecision:
@@ -104,27 +111,27 @@ class ConsoleReviewer:
 
     def _ask_check(self, reason: str) -> str:
         from rich.markup import escape
-        from rich.prompt import Prompt
+        prompt = self._prompt_type()
 
         self.console.print(f"[yellow]{escape(reason)}[/]", highlight=False, soft_wrap=True)
-        return Prompt.ask("Enter another command, or leave empty to skip checks", default="",
+        return prompt.ask("Enter another command, or leave empty to skip checks", default="",
                           show_default=False, console=self.console)
 
     def _choose(self, question: str, keys: dict[str, str], *, default: str) -> str:
         """One key among ``keys``, each listed with what it does above the question (Enter = ``default``)."""
         from rich.markup import escape
-        from rich.prompt import Prompt
+        prompt = self._prompt_type()
 
         for key, label in keys.items():
             self.console.print(f"  [cyan]{key}[/] {escape(label)}", highlight=False)
-        return Prompt.ask(f"[bold]{escape(question)}[/]", choices=list(keys), default=default, console=self.console)
+        return prompt.ask(f"[bold]{escape(question)}[/]", choices=list(keys), default=default, console=self.console)
 
     def _text(self, question: str) -> str:
         """Free text, asked again until it is not empty."""
-        from rich.prompt import Prompt
+        prompt = self._prompt_type()
 
         while True:
-            answer = Prompt.ask(question, console=self.console).strip()
+            answer = prompt.ask(question, console=self.console).strip()
             if answer:
                 return answer
             self.console.print("[dim](an empty answer says nothing to the coder: type what to change)[/]")

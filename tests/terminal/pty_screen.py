@@ -70,16 +70,13 @@ class PtyScreen:
 
         The predicate may look elsewhere too (a file the process writes): it is checked every 0.1 s even while the
         screen stays still. Raises AssertionError (with the screen) if the process ends first, or if ``seen`` does
-        not hold after ``timeout_s`` without output (a hang guard, not a timing assertion)."""
+        not hold within ``timeout_s`` (a hang guard, not a timing assertion)."""
         check = (lambda text: seen in text) if isinstance(seen, str) else seen
-        quiet_since = time.monotonic()
+        deadline = time.monotonic() + self.timeout_s  # the live region redraws forever: silence is no hang sign
         while not check(text := self.text()):
             state = self._pump(0.1)
-            if state == "data":
-                quiet_since = time.monotonic()
-            elif state == "closed" or time.monotonic() - quiet_since > self.timeout_s:
-                if state != "closed":
-                    self.proc.kill()
+            if state == "closed" or time.monotonic() > deadline:
+                self.close()
                 raise AssertionError(f"never saw {what or seen!r} ({state}); the screen:\n{text}")
         return text
 
@@ -87,15 +84,28 @@ class PtyScreen:
         assert self._master is not None, "the process closed its terminal"
         os.write(self._master, data)
 
-    def finish(self) -> int:
-        """Read to the end; the exit status."""
-        while self._pump(self.timeout_s) == "data":
-            pass
-        if self._master is not None:  # silent for timeout_s: hung
+    def close(self) -> None:
+        """Stop the process if it still runs, and let go of the terminal (safe to call twice)."""
+        if self.proc.poll() is None:
             self.proc.kill()
+        self.proc.wait(timeout=self.timeout_s)
+        if self._master is not None:
             os.close(self._master)
             self._master = None
+
+    def finish(self) -> int:
+        """Read to the end; the exit status. AssertionError (with the screen) if it runs on past ``timeout_s``."""
+        deadline = time.monotonic() + self.timeout_s
+        while self._pump(0.1) != "closed":
+            if time.monotonic() > deadline:
+                text = self.text()
+                self.close()
+                raise AssertionError(f"still running after {self.timeout_s} s; the screen:\n{text}")
         return self.proc.wait(timeout=self.timeout_s)
+
+    def display(self) -> str:
+        """Only what is on the screen now (the live region is at its bottom), right-stripped."""
+        return "\n".join(line.rstrip() for line in self.screen.display).rstrip("\n")
 
     def text(self) -> str:
         """Every line that scrolled off the top, then the screen, right-stripped, without trailing blank lines."""

@@ -1,9 +1,10 @@
 """Questions on a real terminal (issue 14), rendered by pyte into what a person sees, at 80 and 160 columns.
 
-The live region is taken off the screen while a question is open (it used to redraw over the prompt: the approval's
-``Choice`` line and the typed answer never showed, Enter silently denied); the question and the echoed answer stay in
-the scrollback; the other steps keep running meanwhile (the event loop used to wait on the prompt: a parallel step
-froze), their lines printed once the question is answered; Ctrl-C at a question exits 130 with the resume line.
+The line being typed is drawn by the screen in the live region, which keeps drawing (it used to redraw over the
+prompt: the approval's ``Choice`` line and the typed answer never showed, Enter silently denied); the question and the
+answer stay in the scrollback; the other steps keep running meanwhile, their timers moving on the screen (the event
+loop used to wait on the prompt: a parallel step froze), their lines printed once the question is answered; Ctrl-C
+at a question exits 130 with the resume line.
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ def _lines(text: str) -> list[str]:
     return text.splitlines()
 
 
+def _elapsed(display: str, step: str) -> float | None:
+    """The elapsed seconds on ``step``'s row of the live table on the screen now (None: no such row)."""
+    for line in _lines(display):
+        found = re.match(rf"{step}\s.*?\b(\d+\.\d)s\b", line)
+        if found:
+            return float(found.group(1))
+    return None
+
+
 @COLUMNS
 def test_the_other_step_runs_on_while_a_question_is_open(tmp_path: Path, orchestrate_home: Path,
                                                           columns: int) -> None:
@@ -47,9 +57,17 @@ def test_the_other_step_runs_on_while_a_question_is_open(tmp_path: Path, orchest
     screen.expect("Run this plan?")
     screen.send(b"a\r")
     screen.expect(DIFF_PROMPT, "quick's diff question")
+    # While the question is open, the live table goes on under it: successive screens show slow's timer advance.
+    first = screen.expect(lambda _: _elapsed(screen.display(), "slow") is not None and DIFF_PROMPT in screen.display())
+    started = _elapsed(screen.display(), "slow")
+    assert started is not None, first
+    screen.expect(lambda _: (_elapsed(screen.display(), "slow") or 0) > started and DIFF_PROMPT in screen.display(),
+                  "slow's elapsed time advancing under the open question")
+    screen.send(b"y")  # typed, not yet entered: drawn by the screen, and a redraw keeps it
+    screen.expect(lambda _: f"{DIFF_PROMPT} y" in screen.display(), "the typed answer on the question's line")
     gate.touch()  # the slow step may finish now, while quick's question is open
     screen.expect(lambda _: log.is_file() and "review" in log.read_text(), "the slow step reviewed meanwhile")
-    screen.send(b"y\r")
+    screen.send(b"\r")
     screen.expect(lambda text: text.count(DIFF_PROMPT) == 2, "slow's diff question, queued behind quick's")
     screen.send(b"y\r")
     status = screen.finish()
