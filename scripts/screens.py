@@ -6,7 +6,8 @@ Writes into ``--out`` (default ``docs/screens``):
 
 * ``approval.txt``: a command approval (always allow, saved in the project's rules) and the diff question, the
   questions and the typed answers as they stay on the screen, then the end summary;
-* ``parallel-live.txt``: the live table while two steps run in parallel (one applied, the other still drafting);
+* ``parallel-live.txt``: one step's diff question open (an answer typed), the live table moving under it while the
+  other step is still drafting;
 * ``parallel.txt``: the same run to its end: the diff question of one step, the other step's work printed below the
   answer, the summary.
 
@@ -101,8 +102,13 @@ def parallel(tmp: Path, columns: int) -> dict[str, str]:
     screen.expect("Run this plan?")
     screen.send(b"a\r")
     screen.expect("Apply this change")  # quick's question; slow is still drafting (its model waits on the gate)
-    screen.send(b"y\r")
-    live = screen.expect(lambda text: "applied quick.txt" in text.split("Apply this change")[-1], "quick applied")
+    # The moment to show: the question open, "y" typed, the table moving under it (slow's timer past 1 s).
+    screen.send(b"y")
+    screen.expect(lambda _: re.search(r"^slow\s.*\b[1-9]\.\ds\b", screen.display(), re.M) is not None
+                  and "(y): y" in screen.display(), "the live table under the open question")
+    text = screen.text()
+    live = text[text.index("Plan:"):]
+    screen.send(b"\r")
     gate.touch()
     screen.expect(lambda text: text.count("Apply this change") == 2, "slow's question")
     screen.send(b"y\r")
