@@ -7,6 +7,7 @@ of a hang.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -45,6 +46,7 @@ class PtyScreen:
                                      close_fds=True, preexec_fn=_take_terminal)  # noqa: PLW1509 (2 syscalls)
         os.close(slave)
         self._master: int | None = master
+        self.modes_at_exit: int | None = None  # lflag (ECHO, ICANON...) when the process closed the terminal
 
     def _pump(self, wait_s: float) -> str:
         """Read what the process wrote within ``wait_s``: "data", "silent" (nothing came) or "closed"."""
@@ -58,6 +60,8 @@ class PtyScreen:
         except OSError:  # EIO: the child closed the terminal
             chunk = b""
         if not chunk:
+            with contextlib.suppress(OSError):  # the terminal's modes as the process left them
+                self.modes_at_exit = termios.tcgetattr(self._master)[3]
             os.close(self._master)
             self._master = None
             return "closed"

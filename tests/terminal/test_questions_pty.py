@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import termios
 from pathlib import Path
 
 import pytest
@@ -115,8 +116,12 @@ def test_ctrl_c_at_the_diff_question_exits_130_with_the_resume_line(tmp_path: Pa
     screen.expect("Run this plan?")
     screen.send(b"a\r")
     screen.expect(DIFF_PROMPT)
+    screen.send(b"n")  # half typed: the terminal is in key-by-key mode now
+    screen.expect(lambda _: f"{DIFF_PROMPT} n" in screen.display())
     screen.send(b"\x03")
     status = screen.finish()
+    modes = screen.modes_at_exit
+    assert modes is not None and modes & termios.ECHO and modes & termios.ICANON  # the terminal is given back
     text = screen.text()
     assert status == 130, text
     assert "Traceback" not in text
