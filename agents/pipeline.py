@@ -54,6 +54,11 @@ class StepDeps:
     checks: CheckFinder | None = None  # the run's checks (one interpreter probe a run); None: found per staging
     mcp: McpTools | None = None  # the session's MCP servers offered to the coders (None: no MCP tools)
 
+    def for_step(self, step_id: str, reply_scope: str | None = None) -> StepDeps:
+        """These deps as step ``step_id`` uses them (the engine's ``StepExecutor`` asks): the gateway's calls are made
+        for the step, so its usage events and kept replies are the step's (``Gateway.for_step``)."""
+        return replace(self, gateway=self.gateway.for_step(step_id, reply_scope))
+
 
 async def run_step(
     step: Step, *, task: str, plan: Plan, staging: StagingTree, deps: StepDeps,

@@ -110,11 +110,10 @@ class Orchestrator:
         self.notices: tuple[str, ...] = ()  # start-up notices for the caller to show once (e.g. rules skipped)
 
     def _workspace_note(self, message: str) -> None:
-        """A one-line notice from the workspace (paths left out of a step's change, an include matching nothing)."""
+        """A one-line notice from the workspace outside any step (a step's own notices: ``StepExecutor``)."""
         from orchestrator.core.events import WarningEvent
-        from orchestrator.engine.session import CURRENT_STEP
 
-        self.events.emit(WarningEvent(message=message, step_id=CURRENT_STEP.get()))
+        self.events.emit(WarningEvent(message=message))
 
     @classmethod
     def from_config(cls, loaded: LoadedConfig, *, interactive: bool, console: Console | None = None,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
 
-from orchestrator.core.contracts import Role, Usage
 from orchestrator.core.events import EventSink, FanoutSink, UsageReported
 from orchestrator.settings.home import Home
 
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from orchestrator.engine.resume import SessionApprovals
     from orchestrator.engine.session import DiffReviewer, PlanFn, PlanReviewer, StepFn
     from orchestrator.mcp.session import McpSession
+    from orchestrator.models.calls import CallCallback, ModelCall
     from orchestrator.settings.config import CliOverrides, LoadedConfig
     from orchestrator.settings.schema import Settings
     from orchestrator.store.sessions import Store
@@ -83,17 +83,26 @@ class SessionExtras:
     mcp: McpSession | None = None  # the session's MCP servers (None: none configured), not started yet
 
 
-def usage_reporter(events: EventSink) -> Any:
-    """The gateway's ``on_usage`` callback: one ``usage`` event per model call."""
+def usage_reporter(events: EventSink) -> CallCallback:
+    """The gateway's ``on_call`` callback: one ``usage`` event per paid model call, carrying the step it was made for;
+    a :class:`~orchestrator.engine.emitter.SessionEvents` keeps the reply with it (a kept reply given again emits
+    nothing: it was recorded, and announced, when it was paid)."""
+    from orchestrator.engine.emitter import SessionEvents
 
-    from orchestrator.engine.session import CURRENT_STEP
+    def on_call(call: ModelCall) -> None:
+        kept = call.kept
+        if kept is not None and kept.replayed:
+            return
+        usage = call.usage
+        event = UsageReported(role=call.role, model=call.model, prompt_tokens=usage.prompt_tokens,
+                              completion_tokens=usage.completion_tokens, cost_usd=usage.cost_usd,
+                              step_id=call.step_id)
+        if isinstance(events, SessionEvents):
+            events.emit_usage(event, (kept.key, kept.reply) if kept is not None else None)
+        else:
+            events.emit(event)
 
-    def on_usage(role: Role, model: str, usage: Usage) -> None:
-        events.emit(UsageReported(role=role, model=model, prompt_tokens=usage.prompt_tokens,
-                                  completion_tokens=usage.completion_tokens, cost_usd=usage.cost_usd,
-                                  step_id=CURRENT_STEP.get()))
-
-    return on_usage
+    return on_call
 
 
 def _planner(make_plan: Any, *, root: Path, limits: Any) -> PlanFn:
@@ -127,7 +136,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
 
     settings = loaded.settings
     home = Home.from_env(environ)
-    gateway = ModelGateway(settings, environ=environ, on_usage=usage_reporter(events),
+    gateway = ModelGateway(settings, environ=environ, on_call=usage_reporter(events),
                            resolve=replaying_resolver(settings, environ, events))  # a paid call is never paid twice
     memory = build_memory(settings, home)
     from orchestrator.engine.resume import SessionApprovals

@@ -27,7 +27,7 @@ from typing import Any
 
 from orchestrator.core.contracts import ROLES, ChatModel, DiffDecision, FailureDecision, Role, StepFailure
 from orchestrator.models.fakes import FunctionModel, Reply, ScriptedModel, model_from_string, to_response
-from orchestrator.models.gateway import ModelGateway, UsageCallback
+from orchestrator.models.gateway import CallCallback, ModelGateway, UsageCallback
 from orchestrator.settings.schema import RoleConfig, Settings
 
 __all__ = ["Reply", "ScriptedModel", "FunctionModel", "gateway_for", "model_from_string", "to_response",
@@ -65,8 +65,9 @@ def gateway_for(
     *,
     environ: Mapping[str, str] | None = None,
     on_usage: UsageCallback | None = None,
+    on_call: CallCallback | None = None,
 ) -> ModelGateway:
-    """A real :class:`ModelGateway` whose roles talk to the given fakes.
+    """A real :class:`ModelGateway` whose roles talk to the given fakes (``on_usage``, ``on_call``: the gateway's).
 
     One model serves every role; a mapping serves the roles it names, the others keep their configured models.
     """
@@ -87,4 +88,4 @@ def gateway_for(
 
         return resolve_model(model_name, config, settings=configured, environ=gw_env)
 
-    return ModelGateway(configured, environ=gw_env, resolve=resolve, on_usage=on_usage)
+    return ModelGateway(configured, environ=gw_env, resolve=resolve, on_usage=on_usage, on_call=on_call)

@@ -26,6 +26,7 @@ __all__ = [
     "Usage",
     "ModelRequest",
     "ModelResponse",
+    "KeptReply",
     "ChatModel",
     "Decision",
     "ApprovalPolicy",
@@ -115,6 +116,20 @@ class ModelRequest(_Frozen):
     tools: tuple[ToolSpec, ...] | None = None
     temperature: float | None = None
     max_tokens: int | None = None
+    # Whose kept replies may answer this call (orchestrator.engine.replay): the step's id, or "s1#2" once the user
+    # had it run again twice. Not part of what is asked: excluded from dumps, so a call's replay key (a hash of the
+    # dump) is the same as before this field existed.
+    reply_scope: str | None = Field(default=None, exclude=True)
+
+
+class KeptReply(_Frozen):
+    """What a reply-keeping model (``orchestrator.engine.replay.ReplayingModel``) says of the reply it returns: keep
+    ``reply`` (its JSON) under ``key`` with the usage event that paid for it, or ``replayed``: it was a kept reply
+    given again (its usage was recorded when it was paid)."""
+
+    key: str = ""
+    reply: str = ""
+    replayed: bool = False
 
 
 class ModelResponse(_Frozen):
@@ -122,6 +137,7 @@ class ModelResponse(_Frozen):
     tool_calls: tuple[ToolCall, ...] = ()
     usage: Usage = Field(default_factory=Usage)
     model: str = ""
+    kept: KeptReply | None = Field(default=None, exclude=True)  # the replay note (never part of the reply's JSON)
 
 
 @runtime_checkable

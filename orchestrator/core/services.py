@@ -37,6 +37,11 @@ class Gateway(Protocol):
     async def structured(self, role: Role, messages: Sequence[Message], schema: type[T], *,
                          temperature: float | None = None) -> T: ...
 
+    def for_step(self, step_id: str, reply_scope: str | None = None) -> Gateway:
+        """This gateway as plan step ``step_id`` uses it: every call made for the step (its usage events carry the id;
+        ``reply_scope``, default the step: whose kept replies may answer, ``orchestrator.engine.replay``)."""
+        ...
+
 
 class CommandOutcome(BaseModel):
     """What happened to one command. ``exit_code`` is None when it did not run (refused, or blocked)."""

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from orchestrator.core.contracts import Role
 from orchestrator.core.events import CheckInfo, Event, EventSink, UsageReported
-from orchestrator.engine.replay import REPLAYED, taken_reply
 
 if TYPE_CHECKING:
     from orchestrator.engine.resume import BudgetGuard
@@ -50,15 +49,20 @@ class SessionEvents:
         self.budget = budget
 
     def emit(self, event: Event) -> None:
+        self._record(event, None)
+
+    def emit_usage(self, event: UsageReported, reply: tuple[str, str] | None) -> None:
+        """A ``usage`` event, with the model reply it paid for (``(key, reply JSON)``,
+        :mod:`orchestrator.engine.replay`) kept in the same transaction: the reply is kept exactly when its usage is."""
+        self._record(event, reply)
+
+    def _record(self, event: Event, reply: tuple[str, str] | None) -> None:
         session = self.session
-        reply = taken_reply() if isinstance(event, UsageReported) else None
-        if reply is REPLAYED:
-            return  # a kept reply given again: its usage was recorded and announced when it was paid
         if session is None:
             self._announce(event, None)
             return
         with session.transaction():
-            session.append_event(event, reply=reply if isinstance(reply, tuple) else None)
+            session.append_event(event, reply=reply)
             session.after_commit(partial(self._announce, event, session))
 
     def take_reply(self, key: str) -> str | None:

@@ -5,7 +5,7 @@
 - :func:`reopen_steps` makes failed and skipped steps pending again, with the user's guidance for their coder; their
   old conversation and staging are dropped (the retry starts the step over on today's tree) and their ``retries``
   count goes up, so the kept model replies of the failed attempt are not replayed to it
-  (:data:`orchestrator.engine.session.REPLY_SCOPE`).
+  (:class:`orchestrator.engine.session.StepScoped`).
 - :func:`history` is what the planner of a follow-up is told: the original task, earlier follow-ups, every step
   with its outcome and the files it changed. :func:`followup_plan` renames the follow-up plan's steps ``fN.<id>``
   (they never clash with the old ones) and :func:`step_task` is the task a step's agents are given: the follow-up's

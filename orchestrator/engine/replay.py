@@ -5,9 +5,14 @@ A killed run restarts its in-flight steps from their last checkpoint, so the cal
 word for word (the models' requests depend only on the conversation and the tree). :class:`ReplayingModel` wraps each
 of the session's models: before a call it asks the session (a :class:`ReplySource`) for a kept reply to the same
 request of the same step and model; if there is one, that reply comes back with zero usage and no ``usage`` event is
-emitted (it was recorded, and announced, when it was paid). Otherwise the model is called and its reply is handed,
-through a context variable of the calling task, to the ``usage`` event the gateway emits right after the call, which
-the session's emitter persists together with it (:func:`taken_reply`): the reply is kept exactly when its usage is.
+emitted (it was recorded, and announced, when it was paid). Otherwise the model is called and its reply comes back
+with a :class:`~orchestrator.core.contracts.KeptReply` note (its key and JSON) on the response; the gateway hands the
+note to its ``on_call`` callback with the call's usage, and the session's emitter persists the reply together with
+that ``usage`` event (``SessionEvents.emit_usage``): the reply is kept exactly when its usage is.
+
+Whose replies a call may take is the request's ``reply_scope`` (set by the step's view of the gateway,
+``ModelGateway.for_step``): the step, or ``"s1#2"`` for the user's second retry of it, so a retry is never answered
+with the replies of the attempt that failed.
 """
 
 from __future__ import annotations
@@ -15,25 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
-from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from orchestrator.core.contracts import ChatModel, ModelRequest, ModelResponse, Usage
+from orchestrator.core.contracts import ChatModel, KeptReply, ModelRequest, ModelResponse, Usage
 
 if TYPE_CHECKING:
     from orchestrator.settings.schema import RoleConfig, Settings
 
-__all__ = ["REPLAYED", "ReplySource", "ReplayingModel", "reply_key", "taken_reply", "replaying_resolver"]
-
-
-class _Replayed:
-    def __repr__(self) -> str:
-        return "REPLAYED"
-
-
-REPLAYED: Final = _Replayed()  # handed over instead of a reply: the call was answered from the kept replies
-# What the last call of this task handed to its usage event: (key, reply JSON), REPLAYED, or None.
-_HANDOFF: ContextVar[tuple[str, str] | _Replayed | None] = ContextVar("orchestrate_reply_handoff", default=None)
+__all__ = ["ReplySource", "ReplayingModel", "reply_key", "replaying_resolver"]
 
 
 @runtime_checkable
@@ -44,16 +38,10 @@ class ReplySource(Protocol):
 
 
 def reply_key(step_id: str | None, model: str, request: ModelRequest) -> str:
-    """The identity of a call: the step it is made for, the model, and the whole request."""
+    """The identity of a call: the step (reply scope) it is made for, the model, and the whole request (whose dump
+    leaves the scope out: sessions recorded before it travelled on the request keep their keys)."""
     payload = json.dumps([step_id, model, request.model_dump(mode="json")], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def taken_reply() -> tuple[str, str] | _Replayed | None:
-    """What the last model call of this task handed over (and forget it): for the usage event that follows it."""
-    value = _HANDOFF.get()
-    _HANDOFF.set(None)
-    return value
 
 
 class ReplayingModel:
@@ -73,17 +61,15 @@ class ReplayingModel:
         return getattr(self._model, "native_tools", False)
 
     async def complete(self, request: ModelRequest) -> ModelResponse:
-        from orchestrator.engine.session import CURRENT_STEP, REPLY_SCOPE
-
-        # A step the user had run again answers from its own retry's replies (REPLY_SCOPE), never the failed one's.
-        key = reply_key(REPLY_SCOPE.get() or CURRENT_STEP.get(), self.name, request)
+        """The kept reply to this request of its scope (zero usage, ``kept.replayed``), else the model's (``kept``
+        holding its key and JSON, for the usage event that pays for it)."""
+        key = reply_key(request.reply_scope, self.name, request)
         kept = self._source.take_reply(key)
         if kept is not None:
-            _HANDOFF.set(REPLAYED)
-            return ModelResponse.model_validate_json(kept).model_copy(update={"usage": Usage()})
+            return ModelResponse.model_validate_json(kept).model_copy(
+                update={"usage": Usage(), "kept": KeptReply(replayed=True)})
         response = await self._model.complete(request)
-        _HANDOFF.set((key, response.model_dump_json()))
-        return response
+        return response.model_copy(update={"kept": KeptReply(key=key, reply=response.model_dump_json())})
 
     async def aclose(self) -> None:
         close = getattr(self._model, "aclose", None)

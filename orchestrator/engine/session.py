@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import anyio
 
@@ -40,16 +39,17 @@ __all__ = [
     "StoreCheckpoint",
     "StepExecutor",
     "SessionResult",
-    "CURRENT_STEP",
-    "REPLY_SCOPE",
+    "StepScoped",
     "applied_journal",
 ]
 
-# The step whose task is running: model calls made inside it are attributed to it (usage events carry its id).
-CURRENT_STEP: ContextVar[str | None] = ContextVar("orchestrate_current_step", default=None)
-# Whose kept model replies a call may be answered from (orchestrator.engine.replay): the step, or "s1#2" once the user
-# had it run again twice, so a retry is never answered with the replies of the attempt that failed.
-REPLY_SCOPE: ContextVar[str | None] = ContextVar("orchestrate_reply_scope", default=None)
+@runtime_checkable
+class StepScoped(Protocol):
+    """Deps that know which step uses them (``agents.pipeline.StepDeps``): their model calls are made for the step,
+    so usage events carry its id and kept replies are looked up under ``reply_scope`` (the step, or ``"s1#2"`` once
+    the user had it run again twice: a retry is never answered with the replies of the attempt that failed)."""
+
+    def for_step(self, step_id: str, reply_scope: str | None = None) -> object: ...
 
 
 class StepFn(Protocol):
@@ -167,15 +167,15 @@ class StepExecutor:
         self._tree_lock = tree_lock
 
     async def __call__(self, step: Step) -> StepOutcome:
-        CURRENT_STEP.set(step.id)  # each step runs in its own task, hence its own context
         done = await anyio.to_thread.run_sync(self._already_applied, step)
         if done is not None:
             return done
         failures = 0
         while True:
             record = self._session.step(step.id)
-            REPLY_SCOPE.set(f"{step.id}#{record.retries}" if record.retries else step.id)
-            outcome = await self._run_once(step, record.guidance)
+            scope = f"{step.id}#{record.retries}" if record.retries else step.id
+            deps = self._deps.for_step(step.id, scope) if isinstance(self._deps, StepScoped) else self._deps
+            outcome = await self._run_once(step, record.guidance, deps)
             if outcome.status == "succeeded":
                 return outcome
             failures += 1
@@ -188,11 +188,11 @@ class StepExecutor:
                     "retries": record.retries + 1, "guidance": decision.guidance.strip() or record.guidance}))
                 self._session.save_messages(step.id, [])
 
-    async def _run_once(self, step: Step, guidance: str) -> StepOutcome:
+    async def _run_once(self, step: Step, guidance: str, deps: Any) -> StepOutcome:
         for _ in range(self._conflict_reruns + 1):
             staging = await self._staging_for(step)
             try:
-                result = await self._attempt(step, staging, guidance)
+                result = await self._attempt(step, staging, deps, guidance)
             except BaseException as exc:
                 # Cancelled (Ctrl-C) or the whole run stops: keep the work for `resume`; else the step just failed.
                 if isinstance(exc, Exception) and not isinstance(exc, FATAL_ERRORS):
@@ -224,15 +224,15 @@ class StepExecutor:
         return StepOutcome(status="succeeded", summary="its edit was applied before the interruption",
                           files=applied.files)
 
-    async def _step(self, step: Step, staging: Staging, guidance: str) -> StepOutcome:
+    async def _step(self, step: Step, staging: Staging, deps: Any, guidance: str) -> StepOutcome:
         """The step's pipeline once, for its task (a follow-up's steps: the follow-up's), with the user's guidance."""
         extra = {"guidance": guidance} if guidance else {}
         return await self._run_step(step, task=step_task(self._task, self._followups, step), plan=self._plan,
-                                    staging=staging, deps=self._deps,
+                                    staging=staging, deps=deps,
                                     checkpoint=StoreCheckpoint(self._session, step.id), **extra)
 
-    async def _attempt(self, step: Step, staging: Staging, guidance: str = "") -> StepOutcome | None:
-        outcome = await self._step(step, staging, guidance)
+    async def _attempt(self, step: Step, staging: Staging, deps: Any, guidance: str = "") -> StepOutcome | None:
+        outcome = await self._step(step, staging, deps, guidance)
         if outcome.status != "succeeded":
             return StepOutcome(status="failed", summary=outcome.summary, reason=outcome.reason or "the step failed")
         if step.role != "coder" or not outcome.diff.strip():
@@ -240,7 +240,7 @@ class StepExecutor:
         if self.answers.diff_reviewer is not None:  # the live view shows the step waiting for the user
             self._events.emit(StepPhase(step_id=step.id, phase="waiting", detail="your review of the change"))
         # "Change it: ..." runs the same coder again in this staging, from its conversation, with the user's words.
-        outcome = await self.answers.settle_diff(step, outcome, partial(self._step, step, staging))
+        outcome = await self.answers.settle_diff(step, outcome, partial(self._step, step, staging, deps))
         if outcome.status != "succeeded" or not outcome.diff.strip():
             return outcome
         files = tuple(outcome.files) or tuple(await anyio.to_thread.run_sync(staging.changed_files))
@@ -269,9 +269,10 @@ class StepExecutor:
     def _prepare_staging(self, step: Step) -> Staging:
         """Reattach what a killed run left, or rebuild what an interrupted run saved, or start fresh."""
         record = self._session.staging(step.id)
-        staging = self._workspace.attach(record) if record is not None else None
+        notify = partial(self._note, step.id)  # the staging's notices are about this step
+        staging = self._workspace.attach(record, notify=notify) if record is not None else None
         if staging is None:
-            staging = self._workspace.create_staging(self._session.stagings_dir, step.id)
+            staging = self._workspace.create_staging(self._session.stagings_dir, step.id, notify=notify)
             if record is not None and record.diff:
                 try:
                     staging.apply_own(record.diff)
@@ -283,6 +284,9 @@ class StepExecutor:
                 staging.review_base(self._applied_before(step))
         self._session.set_staging(step.id, staging.record())
         return staging
+
+    def _note(self, step_id: str, message: str) -> None:
+        self._events.emit(WarningEvent(step_id=step_id, message=message))
 
     def _applied_before(self, step: Step) -> list[str]:
         entries = (self._session.journal_entry(s.id) for s in self._plan.steps if s.id in ancestors(self._dag, step.id))

@@ -26,6 +26,7 @@ from orchestrator.core.errors import (
     TransientModelError,
     check_budget,
 )
+from orchestrator.models.calls import CallCallback, CallScope, ModelCall, StepGateway
 from orchestrator.models.output import describe_validation_error, extract_json, tool_calls_from_text
 from orchestrator.settings.schema import RoleConfig, Settings
 
@@ -34,6 +35,10 @@ __all__ = [
     "TransientModelError",
     "ModelResolver",
     "UsageCallback",
+    "CallScope",
+    "ModelCall",
+    "CallCallback",
+    "StepGateway",
     "describe_default",
     "parse_structured",
 ]
@@ -41,6 +46,7 @@ __all__ = [
 T = TypeVar("T", bound=BaseModel)
 ModelResolver = Callable[[str, RoleConfig], ChatModel]
 UsageCallback = Callable[[Role, str, Usage], None]
+
 
 
 def describe_default(settings: Settings, environ: Mapping[str, str]) -> str | None:
@@ -68,7 +74,9 @@ class ModelGateway:
     ``resolve`` turns a model string into a :class:`ChatModel` (default:
     :func:`orchestrator.models.routing.resolve_model`, which refuses real network models while
     ``ORCHESTRATE_FORBID_MODEL_REQUESTS=1``); each distinct model string and api_base is resolved once per gateway.
-    ``on_usage(role, model, usage)`` is called after every successful call.
+    ``on_usage(role, model, usage)`` is called after every successful call, and ``on_call(ModelCall)`` too (the same,
+    plus the step the call was made for and the replay note). :meth:`for_step` is the view a plan step uses: its calls
+    carry the step (there is no ambient "current step").
     """
 
     def __init__(
@@ -78,6 +86,7 @@ class ModelGateway:
         environ: Mapping[str, str] | None = None,
         resolve: ModelResolver | None = None,
         on_usage: UsageCallback | None = None,
+        on_call: CallCallback | None = None,
     ) -> None:
         import os
 
@@ -87,6 +96,7 @@ class ModelGateway:
         self._environ = dict(os.environ if environ is None else environ)
         self._resolve = resolve or self._default_resolve
         self._on_usage = on_usage
+        self._on_call = on_call
         self._default_model = default_model(self._environ)
         self._models: dict[tuple[str, str], ChatModel] = {}
         self._usage: dict[Role, Usage] = {}
@@ -130,6 +140,11 @@ class ModelGateway:
             self._models[key] = self._resolve(model, config)
         return self._models[key]
 
+    def for_step(self, step_id: str, reply_scope: str | None = None) -> StepGateway:
+        """This gateway as plan step ``step_id`` uses it: the same models, budget and accounting, every call made for
+        the step (``reply_scope``: whose kept replies may answer, default the step)."""
+        return StepGateway(self, CallScope(step_id=step_id, reply_scope=reply_scope or step_id))
+
     # -------------------------------------------------------------------------------------------------- calls
 
     async def complete(
@@ -139,16 +154,19 @@ class ModelGateway:
         *,
         tools: Sequence[ToolSpec] | None = None,
         temperature: float | None = None,
+        scope: CallScope | None = None,
     ) -> ModelResponse:
-        """One chat completion for ``role``. With ``tools``, calls written as JSON text come back as ``tool_calls``."""
+        """One chat completion for ``role`` (made for ``scope``'s step, if any). With ``tools``, calls written as JSON
+        text come back as ``tool_calls``."""
         config = self.role_config(role)
         request = ModelRequest(
             messages=tuple(messages),
             tools=tuple(tools) if tools else None,
             temperature=temperature if temperature is not None else config.temperature,
             max_tokens=config.max_tokens,
+            reply_scope=scope.reply_scope if scope is not None else None,
         )
-        response = await self._call(role, config, request)
+        response = await self._call(role, config, request, scope)
         if tools and not response.tool_calls:
             calls = tool_calls_from_text(response.content, [t.name for t in tools])
             if calls:
@@ -156,7 +174,8 @@ class ModelGateway:
         return response
 
     async def structured(
-        self, role: Role, messages: Sequence[Message], schema: type[T], *, temperature: float | None = None
+        self, role: Role, messages: Sequence[Message], schema: type[T], *, temperature: float | None = None,
+        scope: CallScope | None = None,
     ) -> T:
         """A validated ``schema`` instance from ``role``'s model.
 
@@ -175,8 +194,9 @@ class ModelGateway:
                 schema_name=schema.__name__,
                 temperature=temperature if temperature is not None else config.temperature,
                 max_tokens=config.max_tokens,
+                reply_scope=scope.reply_scope if scope is not None else None,
             )
-            response = await self._call(role, config, request)
+            response = await self._call(role, config, request, scope)
             try:
                 return parse_structured(schema, response.content)
             except (ValidationError, ValueError) as exc:
@@ -189,7 +209,8 @@ class ModelGateway:
             f"the {role} model ({config.model}) gave no valid {schema.__name__} in {attempts} attempts: {last_error}"
         )
 
-    async def _call(self, role: Role, config: RoleConfig, request: ModelRequest) -> ModelResponse:
+    async def _call(self, role: Role, config: RoleConfig, request: ModelRequest,
+                    scope: CallScope | None) -> ModelResponse:
         self._check_budget()
         chain = [config, *(RoleConfig(model=m) for m in config.fallbacks if m != config.model)]
         failures: list[ModelError] = []
@@ -200,7 +221,8 @@ class ModelGateway:
             except (ModelUnavailableError, TransientModelError) as exc:
                 failures.append(exc)
                 continue
-            self._account(role, candidate.model, response.usage)
+            self._account(ModelCall(role=role, model=candidate.model, usage=response.usage,
+                                    step_id=scope.step_id if scope is not None else None, kept=response.kept))
             return response if response.model else response.model_copy(update={"model": candidate.model})
         raise _exhausted(chain, failures)
 
@@ -229,10 +251,12 @@ class ModelGateway:
     def total_usage(self) -> Usage:
         return sum(self._usage.values(), Usage())
 
-    def _account(self, role: Role, model: str, usage: Usage) -> None:
-        self._usage[role] = self._usage.get(role, Usage()) + usage
+    def _account(self, call: ModelCall) -> None:
+        self._usage[call.role] = self._usage.get(call.role, Usage()) + call.usage
         if self._on_usage is not None:
-            self._on_usage(role, model, usage)
+            self._on_usage(call.role, call.model, call.usage)
+        if self._on_call is not None:
+            self._on_call(call)
         self._check_budget()
 
     def _check_budget(self) -> None:

@@ -102,13 +102,15 @@ class Workspace:
         return git.out(["commit-tree", tree, *parent, "-m", "orchestrate: working tree snapshot"])
 
     # ---------------------------------------------------------------------------------------------- stagings
-    def create_staging(self, parent: Path, name: str) -> Staging:
-        """A fresh staging of the current working tree in ``parent/<name>``."""
+    def create_staging(self, parent: Path, name: str, *, notify: Notify | None = None) -> Staging:
+        """A fresh staging of the current working tree in ``parent/<name>``; its notices go to ``notify`` (default:
+        the workspace's), so the engine can say which step they are about."""
+        notify = notify or self._notify
         holder = parent / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
         shutil.rmtree(holder, ignore_errors=True)
         holder.mkdir(parents=True)
         tree = holder / "tree"
-        matches = self._include_matches(parent)
+        matches = self._include_matches(parent, notify)
         if self._repo is not None:
             base = self.snapshot()
             with self._lock:
@@ -124,14 +126,14 @@ class Workspace:
             base = git.out(["rev-parse", "HEAD"])
         links = staging_include.link(self.top, tree, matches)
         (holder / _LINKS_FILE).write_text(json.dumps(links), encoding="utf-8")
-        return self._staging("worktree" if self._repo is not None else "copy", holder, base, git, links)
+        return self._staging("worktree" if self._repo is not None else "copy", holder, base, git, links, notify=notify)
 
-    def _include_matches(self, parent: Path) -> list[str]:
+    def _include_matches(self, parent: Path, notify: Notify) -> list[str]:
         found = staging_include.find(self.top, self._include, skip=self._exclude | {parent.resolve()})
         unmatched = [p for p, hits in found.items() if not hits and p not in staging_include.DEFAULT_INCLUDE]
         if unmatched and not self._noted:
             self._noted = True
-            self._notify(f"staging.include: nothing in {self.top} matches {', '.join(map(repr, unmatched))}")
+            notify(f"staging.include: nothing in {self.top} matches {', '.join(map(repr, unmatched))}")
         return list(dict.fromkeys(path for hits in found.values() for path in hits))
 
     def _worktree_git(self, tree: Path) -> Git:
@@ -141,14 +143,15 @@ class Workspace:
         return Git(admin, tree)
 
     def _staging(self, kind: Literal["worktree", "copy"], holder: Path, base: str, git: Git,
-                 links: Sequence[str]) -> Staging:
+                 links: Sequence[str], *, notify: Notify) -> Staging:
         tree = holder / "tree"
         rel = self.cwd.relative_to(self.top) if kind == "worktree" else Path()
         return Staging(kind=kind, tree=tree, root=tree / rel, base=base, git=git, holder=holder, links=links,
-                       notify=self._notify)
+                       notify=notify)
 
-    def attach(self, record: StagingRecord) -> Staging | None:
-        """The staging a killed run left on disk, if it is still intact; else None."""
+    def attach(self, record: StagingRecord, *, notify: Notify | None = None) -> Staging | None:
+        """The staging a killed run left on disk, if it is still intact; else None (``notify``: as
+        :meth:`create_staging`)."""
         holder = Path(record.path)
         tree = holder / "tree"
         if not tree.is_dir():
@@ -164,7 +167,7 @@ class Workspace:
             links = tuple(json.loads((holder / _LINKS_FILE).read_text(encoding="utf-8")))
         except (OSError, ValueError):
             links = ()
-        staging = self._staging(record.kind, holder, record.base, git, links)
+        staging = self._staging(record.kind, holder, record.base, git, links, notify=notify or self._notify)
         head = git.out(["rev-parse", "-q", "--verify", "HEAD"], check=False)
         return staging if head == record.base else None
 

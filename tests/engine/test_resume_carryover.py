@@ -61,7 +61,7 @@ def _build(repo: Path, home: Path, settings: Settings, steps: Steps, approver: A
            sink: ListSink) -> Orchestrator:
     events = SessionEvents(sink, budget=BudgetGuard(settings.budget_usd))
     model = FunctionModel(lambda request: "ok", cost_per_token=0.1)
-    gateway = gateway_for(settings, model, on_usage=usage_reporter(events))
+    gateway = gateway_for(settings, model, on_call=usage_reporter(events))
     approvals = SessionApprovals(build_gate(settings, home=Home(home), cwd=repo, project_root=repo, trusted=False,
                                             committed=committed_files))
     commands = CommandRunner(gate=approvals, approver=approver, sandbox=build_sandbox(settings), settings=settings,
