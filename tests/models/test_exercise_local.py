@@ -42,12 +42,10 @@ from parcels import band
 
 class ParcelsTest(unittest.TestCase):
     def test_bands(self):
-        self.assertEqual(band(1), "letter")
-        self.assertEqual(band(500), "letter")
-        self.assertEqual(band(501), "small")
-        self.assertEqual(band(2000), "small")
-        self.assertEqual(band(20000), "medium")
-        self.assertEqual(band(20001), "freight")
+        self.assertEqual(band(100), "letter")
+        self.assertEqual(band(1500), "small")
+        self.assertEqual(band(15000), "medium")
+        self.assertEqual(band(50000), "freight")
 
     def test_zero_is_refused(self):
         with self.assertRaises(ValueError) as err:
