@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 
-from agents.plan_fixups import merge_small_plan, repair_paths
+from agents.plan_fixups import fix_plan
 from orchestrator.core.contracts import Memory, StepFailureHandler
 from orchestrator.core.errors import InputError, ModelOutputError, OrchestrateError
 from orchestrator.core.events import (
@@ -27,22 +27,22 @@ from orchestrator.core.events import (
     EventSink,
     PlanCreated,
     PlanStepInfo,
-    SessionCompleted,
     SessionResumed,
     SessionStarted,
 )
 from orchestrator.core.plan import Plan, PlanInvalid, validate_plan
 from orchestrator.engine.answers import StepAnswers
-from orchestrator.engine.delivery import SessionDelivery, delivered_branch, with_delivery
+from orchestrator.engine.delivery import SessionDelivery, with_delivery
 from orchestrator.engine.emitter import CheckSource, GatewayLike, SessionEvents
-from orchestrator.engine.followup import add_followup, history, reopen_steps, resume_action
+from orchestrator.engine.followup import add_followup, history, reopen_steps
+from orchestrator.engine.outcome import finish, guarded
 from orchestrator.engine.resume import (
     BudgetGuard,
     Drift,
     SessionApprovals,
-    already_finished,
-    check_drift,
+    claim_for_resume,
     plan_state,
+    repair_and_check,
 )
 from orchestrator.engine.scheduler import Scheduler
 from orchestrator.engine.session import (
@@ -52,10 +52,9 @@ from orchestrator.engine.session import (
     SessionResult,
     StepExecutor,
     StepFn,
-    applied_journal,
 )
 from orchestrator.store.locks import tree_lock
-from orchestrator.store.sessions import JournalEntry, SessionStore, Store
+from orchestrator.store.sessions import SessionStore, Store
 from orchestrator.workspace.staging import Workspace
 
 if TYPE_CHECKING:
@@ -158,12 +157,9 @@ class Orchestrator:
             validate_plan(plan)
         except PlanInvalid as exc:
             raise ModelOutputError(f"the planner returned an invalid plan: {exc.message}") from None
-        plan = repair_paths(plan, files, root=self.cwd)
-        limits = self.settings.planner
-        merged = await anyio.to_thread.run_sync(
-            lambda: merge_small_plan(plan, task, root=self.cwd, max_chars=limits.merge_chars,
-                                     max_files=limits.merge_files))
-        return plan if merged is None else merged
+        # Paths repaired, a small plan merged (agents.plan_fixups), whichever planner made it: it reads the files.
+        return await anyio.to_thread.run_sync(
+            lambda: fix_plan(plan, task, known=files, root=self.cwd, limits=self.settings.planner))
 
     async def _reviewed_plan(self, task: str, history: str = "") -> tuple[Plan | None, str]:
         """Plan, then (interactive) let the user accept, edit the task and re-plan, or quit (None)."""
@@ -192,7 +188,7 @@ class Orchestrator:
         self.session_id = session.id
         with self._attached(session):
             self.events.emit(SessionStarted(session_id=session.id, cwd=str(self.cwd), git=git))
-            return await self._guarded(session, self._plan_and_execute(session, task))
+            return await guarded(session, self.events, self._plan_and_execute(session, task))
 
     async def resume(self, session_id: str, *, force: bool = False, confirm_drift: DriftConfirm | None = None,
                      retry_failed: bool = False, guidance: str = "") -> SessionResult:
@@ -207,17 +203,7 @@ class Orchestrator:
         """
         session = self.store.open(session_id)
         self.session_id = session.id
-        try:
-            if session.meta.cwd != str(self.cwd):
-                raise InputError(f"session {session.id} was started in {session.meta.cwd}",
-                                 hint=f"resume it from there: -C {session.meta.cwd}")
-            session.claim()  # never two processes on one session
-            finished = already_finished(session)
-            action = resume_action(session.meta.status, finished and finished[0].steps, retry_failed=retry_failed,
-                                   guidance=guidance)
-        except BaseException:
-            session.close()
-            raise
+        finished, action = claim_for_resume(session, cwd=self.cwd, retry_failed=retry_failed, guidance=guidance)
         if finished is not None and action == "continue":  # nothing to run: say so, with what its consumers were told
             result, told = finished
             session.close()
@@ -227,10 +213,11 @@ class Orchestrator:
         with self._attached(session):
             self.events.emit(SessionResumed(session_id=session.id, retry_failed=retry_failed or None,
                                             guidance=guidance.strip() or None, **plan_state(session)))
-            try:  # a refusal leaves the session as it was (resumable), so this is not under _guarded
+            try:  # a refusal leaves the session as it was (resumable), so this is not under guarded()
                 # A finished session has no work in flight that a changed tree could spoil: its retry or follow-up
                 # starts on today's tree (the user may well have committed or edited its changes since).
-                await self._repair_and_check(session, force=force or finished is not None, confirm_drift=confirm_drift)
+                await repair_and_check(session, self.workspace, events=self.events, tree_lock=self.tree_lock,
+                                       force=force or finished is not None, confirm=confirm_drift)
             except OrchestrateError as exc:
                 self.events.emit(ErrorEvent(message=exc.render()))
                 raise
@@ -238,13 +225,13 @@ class Orchestrator:
                 reopen_steps(session, guidance.strip())
             session.update_meta(status="running", pid=os.getpid())
             if action == "followup":
-                return await self._guarded(session, self._follow_up(session, guidance.strip()))
-            return await self._guarded(session, self._continue(session))
+                return await guarded(session, self.events, self._follow_up(session, guidance.strip()))
+            return await guarded(session, self.events, self._continue(session))
 
     async def _plan_and_execute(self, session: SessionStore, task: str) -> SessionResult:
         plan, task = await self._reviewed_plan(task)
         if plan is None:
-            return self._finish(session, "interrupted", {})
+            return finish(session, self.events, "interrupted", {})
         if task != session.meta.task:
             session.update_meta(task=task)
         with session.transaction():  # plan.created is announced once the plan is stored
@@ -259,20 +246,9 @@ class Orchestrator:
         was); its steps (``fN.*``) join the plan and run."""
         new, request = await self._reviewed_plan(request, history(session))
         if new is None:
-            return self._finish(session, "succeeded", plan_state(session).get("states", {}))
+            return finish(session, self.events, "succeeded", plan_state(session).get("states", {}))
         plan = add_followup(session, new, request, self.events)
         return await self._execute(session, session.meta.task, plan)
-
-    async def _repair_and_check(self, session: SessionStore, *, force: bool,
-                                confirm_drift: DriftConfirm | None) -> None:
-        """Finish a half-applied edit, then check for drift (see :meth:`resume`)."""
-        for entry in session.open_journal():
-            await anyio.to_thread.run_sync(self._recover, entry, session)
-        await check_drift(session, self.workspace, force=force, confirm=confirm_drift)
-
-    def _recover(self, entry: JournalEntry, session: SessionStore) -> None:
-        with self.tree_lock():  # another session may be applying to this tree right now
-            self.workspace.recover(entry, applied_journal(session, self.events))
 
     async def _continue(self, session: SessionStore) -> SessionResult:
         if self.events.budget is not None:
@@ -296,31 +272,7 @@ class Orchestrator:
         states = await scheduler.run()
         status: Literal["succeeded", "failed"] = (
             "succeeded" if all(s == "succeeded" for s in states.values()) else "failed")
-        return self._finish(session, status, states)
-
-    async def _guarded(self, session: SessionStore, work: Any) -> SessionResult:
-        """Await ``work``; on an error or cancellation, record how the session ended before it propagates."""
-        try:
-            result: SessionResult = await work
-            return result
-        except OrchestrateError as exc:
-            self.events.emit(ErrorEvent(message=exc.render()))
-            self._finish(session, "failed", {})
-            raise
-        except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):
-            self._finish(session, "interrupted", {})  # synchronous: the cancellation cannot cut it short
-            raise
-
-    def _finish(self, session: SessionStore, status: Literal["succeeded", "failed", "interrupted"],
-                states: dict[str, Any]) -> SessionResult:
-        with session.transaction():  # the status and its session.completed land together (resume reads the status)
-            session.update_meta(status=status)
-            usage = session.usage()
-            self.events.emit(SessionCompleted(status=status, usage=usage, branch=delivered_branch(session.meta)))
-        reasons = {step_id: session.step(step_id).reason for step_id, s in states.items()
-                   if s in ("failed", "skipped")}
-        return SessionResult(session_id=session.id, status=status, steps=states, usage=usage, reasons=reasons,
-                             branch=delivered_branch(session.meta))
+        return finish(session, self.events, status, states)
 
     @contextmanager
     def _attached(self, session: SessionStore) -> Iterator[None]:

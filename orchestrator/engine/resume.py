@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,15 +21,17 @@ import anyio
 
 from orchestrator.core.errors import InputError, check_budget
 from orchestrator.core.events import PlanStepInfo, SessionCompleted
-from orchestrator.engine.session import SessionResult
+from orchestrator.engine.followup import ResumeAction, resume_action
+from orchestrator.engine.outcome import SessionResult
 from orchestrator.store.sessions import SessionStore, file_digest
 
 if TYPE_CHECKING:
     from orchestrator.core.contracts import GateVerdict, PolicyGate
+    from orchestrator.core.events import EventSink
     from orchestrator.workspace.staging import Workspace
 
 __all__ = ["Drift", "detect_drift", "check_drift", "accept_drift", "already_finished", "plan_state",
-           "SessionApprovals", "BudgetGuard"]
+           "SessionApprovals", "BudgetGuard", "claim_for_resume", "repair_and_check"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,40 @@ def already_finished(session: SessionStore) -> tuple[SessionResult, SessionCompl
                            usage=session.usage(), already_finished=True,
                            reasons={k: r.reason for k, r in records.items() if r.status == "failed"})
     return result, (told[-1] if told else None)
+
+
+async def repair_and_check(session: SessionStore, workspace: Workspace, *, events: EventSink,
+                           tree_lock: Callable[[], AbstractContextManager[Any]], force: bool,
+                           confirm: Callable[[Drift], bool] | None) -> None:
+    """Finish the edits a killed run left half-applied (under ``tree_lock``: another session may be applying to this
+    tree right now), then :func:`check_drift`."""
+    from orchestrator.engine.session import applied_journal
+
+    def recover() -> None:
+        for entry in session.open_journal():
+            with tree_lock():
+                workspace.recover(entry, applied_journal(session, events))
+
+    await anyio.to_thread.run_sync(recover)
+    await check_drift(session, workspace, force=force, confirm=confirm)
+
+
+def claim_for_resume(session: SessionStore, *, cwd: Path, retry_failed: bool, guidance: str,
+                     ) -> tuple[tuple[SessionResult, SessionCompleted | None] | None, ResumeAction]:
+    """Claim ``session`` for a resume from ``cwd`` (never two processes on one session) and say what the resume does:
+    :func:`already_finished`'s answer and :func:`~orchestrator.engine.followup.resume_action`'s. A session started
+    elsewhere, or running in another process, is refused (:class:`InputError`) and closed again."""
+    try:
+        if session.meta.cwd != str(cwd):
+            raise InputError(f"session {session.id} was started in {session.meta.cwd}",
+                             hint=f"resume it from there: -C {session.meta.cwd}")
+        session.claim()
+        finished = already_finished(session)
+        return finished, resume_action(session.meta.status, finished and finished[0].steps,
+                                       retry_failed=retry_failed, guidance=guidance)
+    except BaseException:
+        session.close()
+        raise
 
 
 def plan_state(session: SessionStore) -> dict[str, Any]:

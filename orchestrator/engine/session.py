@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import anyio
 
 from orchestrator.core.contracts import DiffDecision, MemoryContext, Message, StepOutcome
-from orchestrator.core.errors import TaskFailedError
-from orchestrator.core.events import EditApplied, EventSink, StepPhase, UsageTotals, WarningEvent
-from orchestrator.core.plan import Plan, Step, StepStatus, ancestors, build_dag
+from orchestrator.core.events import EditApplied, EventSink, StepPhase, WarningEvent
+from orchestrator.core.plan import Plan, Step, ancestors, build_dag
 from orchestrator.engine.answers import StepAnswers
 from orchestrator.engine.followup import step_task
+from orchestrator.engine.outcome import SessionResult
 from orchestrator.engine.scheduler import FATAL_ERRORS
 from orchestrator.store.sessions import JournalEntry, SessionStore
 from orchestrator.workspace.staging import ApplyConflict, Staging, Workspace
@@ -114,32 +114,6 @@ class StoreCheckpoint:
 
     def save(self, messages: Sequence[Message]) -> None:
         self._session.save_messages(self._step_id, messages)
-
-
-@dataclass(frozen=True)
-class SessionResult:
-    session_id: str
-    status: Literal["succeeded", "failed", "interrupted"]
-    steps: dict[str, StepStatus]
-    usage: UsageTotals
-    reasons: dict[str, str] = field(default_factory=dict)  # why each failed step failed (or skipped one was skipped)
-    already_finished: bool = False  # a resume found nothing left to run (the session had ended before)
-    branch: str | None = None  # apply.mode "branch": the branch holding the session's commits
-
-    @property
-    def exit_code(self) -> int:
-        """DESIGN.md: 0 success, 1 a step failed, 130 interrupted (quitting at the plan review changed nothing: 0)."""
-        return {"succeeded": 0, "failed": 1}.get(self.status, 0 if not self.steps else 130)
-
-    def raise_for_status(self) -> None:
-        """For Python callers that prefer an exception: :class:`~orchestrator.core.errors.TaskFailedError` (exit code
-        1) naming each failed step and why when the session failed; nothing otherwise (an interrupted session is not
-        a failure: ``status`` says so)."""
-        if self.status != "failed":
-            return
-        failed = [sid for sid, status in self.steps.items() if status == "failed"] or list(self.reasons)
-        detail = "; ".join(f"step {sid}: {self.reasons.get(sid, 'failed')}" for sid in failed)
-        raise TaskFailedError(f"session {self.session_id} failed" + (f" ({detail})" if detail else ""))
 
 
 class StepExecutor:
