@@ -30,6 +30,7 @@ from agents.edits import EditError, apply_edit, detect_newline, to_newline
 from agents.guards import syntax_problem
 from agents.patches import PatchError, apply_hunks, parse_patch
 from agents.paths import PathRefused, iter_files, read_text, relative_to_root, resolve_inside, write_text
+from orchestrator.core.text import clip
 
 if TYPE_CHECKING:
     from orchestrator.core.contracts import ToolSpec
@@ -51,11 +52,7 @@ class ToolLimits:
 
 def truncate(text: str, limit: int, *, what: str = "output") -> str:
     """``text`` cut to about ``limit`` characters, keeping the head and the tail, with a note saying so."""
-    if len(text) <= limit:
-        return text
-    head = text[: limit // 3]
-    tail = text[-(limit - len(head)) :]
-    return f"{head}\n[... {len(text) - len(head) - len(tail)} characters of {what} cut ...]\n{tail}"
+    return clip(text, limit, keep="middle", note=f"\n[... {{cut}} characters of {what} cut ...]\n")
 
 
 @dataclass
@@ -320,4 +317,4 @@ def dropped_definitions(before: str, after: str) -> list[str]:
 
 def truncate_line(line: str, limit: int) -> str:
     """One line cut to ``limit`` characters."""
-    return line if len(line) <= limit else line[:limit] + " [line cut]"
+    return clip(line, limit, keep="head", note=" [line cut]")

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agents.check_env import cannot_start
 from agents.checks import Check, CheckFinder
+from orchestrator.core.text import clip_bytes
 
 if TYPE_CHECKING:
     from orchestrator.core.services import Commands
@@ -91,7 +92,4 @@ async def _run_one(step_id: str, check: Check, root: Path, commands: Commands, s
 
 def tail_bytes(text: str, limit: int) -> str:
     """The last ``limit`` bytes of ``text`` (UTF-8), cut at a character boundary, marked when cut."""
-    data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    return "[... output cut ...]\n" + data[-limit:].decode("utf-8", errors="ignore")
+    return clip_bytes(text, limit, note="[... output cut ...]\n")

@@ -26,6 +26,7 @@ from orchestrator.core.contracts import (
 )
 from orchestrator.core.events import CommandDecided, CommandExecuted, EventSink
 from orchestrator.core.services import CommandOutcome
+from orchestrator.core.text import clip, tail_lines
 from orchestrator.settings.schema import Settings
 
 __all__ = ["CommandOutcome", "CommandRunner", "PolicyFor", "PersistRule", "shell_argv"]
@@ -147,8 +148,7 @@ def _prefixes(verdict: GateVerdict, argv: Sequence[str]) -> list[tuple[str, ...]
 def _tail(output: str, count: int = 5) -> str:
     """The last ``count`` non-blank lines of a failed command's output, at most 2,000 characters (what the live
     view shows under the command; the model reads the whole bounded output)."""
-    lines = [line.rstrip() for line in output.splitlines() if line.strip()]
-    return "\n".join(lines[-count:])[-2000:]
+    return clip("\n".join(tail_lines(output, count, skip_blank=True)), 2000)
 
 
 def _unconfined(policy: SandboxPolicy) -> SandboxPolicy:

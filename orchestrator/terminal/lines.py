@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Sequence
 
 from orchestrator.core.events import Event
+from orchestrator.core.text import tail_lines
 
 __all__ = ["event_line", "command_text"]
 
@@ -67,7 +68,7 @@ def _tail(text: str | None) -> str:
 
     if not text:
         return ""
-    return "".join(f"\n    [dim]{escape(line)}[/]" for line in text.splitlines()[-5:])
+    return "".join(f"\n    [dim]{escape(line)}[/]" for line in tail_lines(text, 5))
 
 
 def _log_line(event: Event) -> str | None:

@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestrator.core.text import clip
+
 __all__ = ["Finished", "run_child", "tail"]
 
 _PR_SET_PDEATHSIG = 1
@@ -66,8 +68,4 @@ def run_child(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdin: 
 
 def tail(text: str, limit: int = 4000) -> str:
     """The last ``limit`` characters of ``text``, starting at a line boundary when one is near."""
-    if len(text) <= limit:
-        return text
-    cut = text[-limit:]
-    newline = cut.find("\n")
-    return cut[newline + 1 :] if 0 <= newline < 200 else cut
+    return clip(text, limit, keep="tail", snap=200)
