@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 
 from orchestrator.compose import usage_reporter
 from orchestrator.core.contracts import Message, ModelRequest
@@ -113,3 +114,26 @@ def test_no_context_variable_carries_state_sideways_in_the_packages() -> None:
              for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
              if re.search(r"\bContextVar\b", line)]
     assert found == []
+
+
+@pytest.mark.anyio
+async def test_a_stagings_notice_names_its_step(bank_repo: Path, orchestrate_home: Path) -> None:
+    """A path left out of a step's change is reported as a warning of that step (the executor hands each staging a
+    notify that names it; before, a context variable set in the step's task did)."""
+    from orchestrator.core.events import ListSink, WarningEvent
+    from tests.engine.test_orchestrator_flow import EditingSteps, _orchestrator, _plan, replace
+
+    def plant(root: Path) -> None:
+        replace("return x\n", "return abs(x)\n")(root)
+        (root / ".orchestrate").mkdir(exist_ok=True)
+        (root / ".orchestrate" / "config.toml").write_text("model = 'evil'\n")
+
+    sink = ListSink()
+    orch = _orchestrator(bank_repo, orchestrate_home, _plan(("s1", ())), EditingSteps({"s1": [plant]}), sink)
+    try:
+        result = await orch.run("validate amounts")
+    finally:
+        await orch.aclose()
+    assert result.status == "succeeded"
+    left_out = [e for e in sink.events if isinstance(e, WarningEvent) and "left out" in e.message]
+    assert left_out and all(e.step_id == "s1" for e in left_out)
