@@ -36,6 +36,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+try:  # run as a script (benchmarks/ is sys.path[0]) or imported as benchmarks.NAME (by a test)
+    from bench_repo import commit_files
+except ImportError:
+    from benchmarks.bench_repo import commit_files
+
 if TYPE_CHECKING:
     from orchestrator.models.gateway import ModelGateway
 
@@ -92,16 +97,7 @@ def load(args: argparse.Namespace) -> list[Exercise]:
 
 def make_repo(ex: Exercise, dest: Path) -> Path:
     """A fresh git repository holding the stub and the test file (one commit)."""
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    for name in (ex.solution, ex.test):
-        shutil.copy(ex.folder / name, dest / name)
-    (dest / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
-    for cmd in (["init", "-q", "-b", "main"], ["add", "-A"],
-                ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", "exercise"]):
-        subprocess.run(["git", *cmd], cwd=dest, check=True, capture_output=True)
-    return dest
+    return commit_files(dest, [ex.folder / ex.solution, ex.folder / ex.test], "exercise")
 
 
 def judge(ex: Exercise, repo: Path) -> tuple[bool, str]:

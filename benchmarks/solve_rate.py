@@ -31,6 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+try:  # run as a script (benchmarks/ is sys.path[0]) or imported as benchmarks.NAME (by a test)
+    from bench_repo import commit_files
+except ImportError:
+    from benchmarks.bench_repo import commit_files
+
 if TYPE_CHECKING:
     from orchestrator.models.gateway import ModelGateway
 
@@ -76,14 +81,7 @@ def load_tasks(limit: int | None) -> list[Task]:
 
 def make_repo(task: Task, dest: Path) -> Path:
     """A fresh git repository holding the task's module and visible tests (one commit)."""
-    dest.mkdir(parents=True)
-    for path in task.visible_files():
-        shutil.copy(path, dest / path.name)
-    (dest / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n")
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", "task"]):
-        subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
-    return dest
+    return commit_files(dest, task.visible_files(), "task")
 
 
 def hidden_check(task: Task, repo: Path) -> tuple[bool, str]:
