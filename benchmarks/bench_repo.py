@@ -1,7 +1,9 @@
-"""The fresh git repository a benchmark task starts from (shared by the solve-rate benchmarks)."""
+"""What the solve-rate benchmarks share: the fresh git repository a task starts from, and reading an
+`exec --json` event stream's usage."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -22,3 +24,21 @@ def commit_files(dest: Path, files: Iterable[Path], message: str) -> Path:
                  ["-c", "user.name=bench", "-c", "user.email=bench@localhost", "commit", "-qm", message]):
         subprocess.run(["git", *args], cwd=dest, check=True, capture_output=True)
     return dest
+
+
+def session_usage(stdout: str) -> tuple[int, str]:
+    """Total tokens and status from an ``exec --json`` event stream: the session's total when it completed, else the
+    usage events seen before it was killed (status "")."""
+    tokens, status = 0, ""
+    for line in stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("type") == "usage":
+            tokens += int(event.get("prompt_tokens", 0)) + int(event.get("completion_tokens", 0))
+        elif event.get("type") == "session.completed":
+            usage = event.get("usage") or {}
+            tokens = int(usage.get("prompt_tokens", 0)) + int(usage.get("completion_tokens", 0))
+            status = str(event.get("status", ""))
+    return tokens, status

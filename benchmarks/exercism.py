@@ -37,9 +37,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 try:  # run as a script (benchmarks/ is sys.path[0]) or imported as benchmarks.NAME (by a test)
-    from bench_repo import commit_files
+    from bench_repo import commit_files, session_usage
 except ImportError:
-    from benchmarks.bench_repo import commit_files
+    from benchmarks.bench_repo import commit_files, session_usage
 
 if TYPE_CHECKING:
     from orchestrator.models.gateway import ModelGateway
@@ -199,25 +199,9 @@ def run_exec(ex: Exercise, work: Path, cap: float, model: str, overrides: list[s
             proc.wait()
             note = f"capped at {cap:.0f} s"
     seconds = time.perf_counter() - started
-    tokens = _session_tokens(events.read_text(errors="replace"))
+    tokens, _ = session_usage(events.read_text(errors="replace"))
     solved, output = judge(ex, repo)
     return Result("exec", ex.slug, solved, seconds, tokens, note or ("" if solved else _last(output)))
-
-
-def _session_tokens(stdout: str) -> int:
-    """Tokens from the event stream: the session's total, or the usage events seen so far when it was killed."""
-    summed, total = 0, None
-    for line in stdout.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if event.get("type") == "usage":
-            summed += int(event.get("prompt_tokens", 0)) + int(event.get("completion_tokens", 0))
-        elif event.get("type") == "session.completed":
-            usage = event.get("usage") or {}
-            total = int(usage.get("prompt_tokens", 0)) + int(usage.get("completion_tokens", 0))
-    return total if total is not None else summed
 
 
 def _last(output: str) -> str:

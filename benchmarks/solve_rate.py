@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import shutil
@@ -32,9 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 try:  # run as a script (benchmarks/ is sys.path[0]) or imported as benchmarks.NAME (by a test)
-    from bench_repo import commit_files
+    from bench_repo import commit_files, session_usage
 except ImportError:
-    from benchmarks.bench_repo import commit_files
+    from benchmarks.bench_repo import commit_files, session_usage
 
 if TYPE_CHECKING:
     from orchestrator.models.gateway import ModelGateway
@@ -148,28 +147,11 @@ def run_exec(task: Task, model: str, candidates: int, work: Path) -> Result:
     except subprocess.TimeoutExpired:
         return Result(False, 0, time.perf_counter() - started, f"exec timed out after {EXEC_TIMEOUT_S}s")
     seconds = time.perf_counter() - started
-    tokens, status = _session_usage(proc.stdout)
+    tokens, status = session_usage(proc.stdout)
     passed, note = hidden_check(task, repo)
     if not note and proc.returncode != 0:
         note = f"exec exit {proc.returncode} ({status or proc.stderr.strip()[-120:]})"
     return Result(passed, tokens, seconds, note)
-
-
-def _session_usage(stdout: str) -> tuple[int, str]:
-    """Total tokens and status from the event stream (summed usage events when the session did not complete)."""
-    tokens, status = 0, ""
-    for line in stdout.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        if event.get("type") == "usage":
-            tokens += int(event.get("prompt_tokens", 0)) + int(event.get("completion_tokens", 0))
-        elif event.get("type") == "session.completed":
-            usage = event.get("usage", {})
-            tokens = int(usage.get("prompt_tokens", 0)) + int(usage.get("completion_tokens", 0))
-            status = str(event.get("status", ""))
-    return tokens, status
 
 
 def _line(kind: str, task: Task, result: Result) -> None:

@@ -21,8 +21,10 @@ A reply is a ``str`` (the content), a pydantic model (its JSON), a ``ModelRespon
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from orchestrator.core.contracts import ROLES, ChatModel, DiffDecision, FailureDecision, Role, StepFailure
@@ -31,7 +33,7 @@ from orchestrator.models.gateway import CallCallback, ModelGateway, UsageCallbac
 from orchestrator.settings.schema import RoleConfig, Settings
 
 __all__ = ["Reply", "ScriptedModel", "FunctionModel", "gateway_for", "model_from_string", "to_response",
-           "ScriptedDiffReviewer", "ScriptedFailureHandler"]
+           "ScriptedDiffReviewer", "ScriptedFailureHandler", "scripted_role_args"]
 
 
 class ScriptedDiffReviewer:
@@ -89,3 +91,14 @@ def gateway_for(
         return resolve_model(model_name, config, settings=configured, environ=gw_env)
 
     return ModelGateway(configured, environ=gw_env, resolve=resolve, on_usage=on_usage, on_call=on_call)
+
+
+def scripted_role_args(directory: Path, replies: Mapping[str, Sequence[Any]]) -> list[str]:
+    """CLI options giving each role its scripted replies: writes ``directory/ROLE.json`` for each role of ``replies``
+    and returns ``["--role-model", "ROLE=scripted:PATH", ...]`` (for a test or a demo that runs ``orchestrate``)."""
+    args: list[str] = []
+    for role, script in replies.items():
+        path = directory / f"{role}.json"
+        path.write_text(json.dumps(list(script)), encoding="utf-8")
+        args += ["--role-model", f"{role}=scripted:{path}"]
+    return args

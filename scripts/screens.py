@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from orchestrator.testing import scripted_role_args  # noqa: E402 (the repository root goes on the path first)
 from tests.terminal.pty_screen import PtyScreen  # noqa: E402 (the repository root goes on the path first)
 
 APPROVE = {"checklist": [{"requirement": "make made.txt", "done": True}], "comments": [], "verdict": "approve"}
@@ -60,11 +61,7 @@ def _scripted(tmp: Path) -> list[str]:
         "reviewer": [json.dumps(APPROVE)] * 3,
         "validator": [json.dumps(APPROVE)],  # not called (no checks): named so the header lists no fallback model
     }
-    args = []
-    for role, script in replies.items():
-        (tmp / f"{role}.json").write_text(json.dumps(script))
-        args += ["--role-model", f"{role}=scripted:{tmp / f'{role}.json'}"]
-    return args
+    return scripted_role_args(tmp, replies)
 
 
 def _clean(text: str) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.core.events import parse_event
+from orchestrator.testing import scripted_role_args
 from tests.support import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,12 +32,7 @@ def scripts(tmp: Path) -> list[str]:
     # ONE coder reply: a second coder round would find no reply and fail differently.
     replies = {"planner": [json.dumps(PLAN)], "coder": [f"bank.py\n```python\n{VALIDATED}```"],
                "reviewer": [json.dumps(APPROVE)] * 3, "validator": []}
-    args = []
-    for role, texts in replies.items():
-        path = tmp / f"{role}.json"
-        path.write_text(json.dumps(texts))
-        args += ["--role-model", f"{role}=scripted:{path}"]
-    return args
+    return scripted_role_args(tmp, replies)
 
 
 def run(repo: Path, home: Path, tmp: Path, *extra: str) -> subprocess.CompletedProcess[str]:

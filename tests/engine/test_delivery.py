@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
 from memory import build_memory
 from orchestrator.api import Orchestrator, SessionEvents
 from orchestrator.cli.main import cli
+from orchestrator.core.contracts import StepOutcome
 from orchestrator.core.errors import InputError
 from orchestrator.core.events import GitInfo, ListSink, SessionCompleted
 from orchestrator.core.plan import Plan, Step
@@ -35,15 +35,6 @@ pytestmark = pytest.mark.anyio
 Edit = Callable[[Path], None]
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: Literal["succeeded", "failed"]
-    summary: str = ""
-    reason: str = ""
-    diff: str = ""
-    files: tuple[str, ...] = ()
-
-
 class EditingSteps:
     """A step function: applies ``edits[step_id]`` to the staging root; the steps in ``failing`` then fail."""
 
@@ -51,12 +42,12 @@ class EditingSteps:
         self.edits, self.failing = edits, failing
 
     async def __call__(self, step: Step, *, task: str, plan: Plan, staging: Staging, deps: Any,
-                       checkpoint: Any = None) -> Outcome:
+                       checkpoint: Any = None) -> StepOutcome:
         if step.id in self.edits:
             self.edits[step.id](staging.root)
         if step.id in self.failing:
-            return Outcome(status="failed", reason="checks still fail")
-        return Outcome(status="succeeded", summary=f"{step.id} done", diff=staging.diff())
+            return StepOutcome(status="failed", reason="checks still fail")
+        return StepOutcome(status="succeeded", summary=f"{step.id} done", diff=staging.diff())
 
 
 def replace(old: str, new: str, name: str = "bank.py") -> Edit:
@@ -90,7 +81,7 @@ def _orchestrator(repo: Path, home: Path, steps: EditingSteps, sink: ListSink, *
 
     return Orchestrator(settings=settings, cwd=repo, home=Home(home), gateway=gateway_for(settings, ScriptedModel([])),
                         memory=build_memory(settings, Home(home)), planner=planner,
-                        run_step=steps,  # type: ignore[arg-type]  # its Outcome is a StepOutcome look-alike
+                        run_step=steps,
                         events=SessionEvents(sink))
 
 

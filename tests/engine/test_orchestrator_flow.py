@@ -7,16 +7,15 @@ these tests pin the engine's own behaviour: stagings, approval, apply, conflicts
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import anyio
 import pytest
 
 from memory import build_memory
 from orchestrator.api import Orchestrator, SessionEvents
-from orchestrator.core.contracts import MemoryContext
+from orchestrator.core.contracts import MemoryContext, StepOutcome
 from orchestrator.core.errors import InputError, TaskFailedError
 from orchestrator.core.events import ListSink
 from orchestrator.core.plan import Plan, Step
@@ -28,15 +27,6 @@ from orchestrator.testing import ScriptedModel, gateway_for
 from orchestrator.workspace.staging import Staging
 
 pytestmark = pytest.mark.anyio
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: Literal["succeeded", "failed"]
-    summary: str = ""
-    reason: str = ""
-    diff: str = ""
-    files: tuple[str, ...] = ()
 
 
 Edit = Callable[[Path], None]
@@ -51,7 +41,7 @@ class EditingSteps:
         self.on_start = on_start
 
     async def __call__(self, step: Step, *, task: str, plan: Plan, staging: Staging, deps: Any,
-                       checkpoint: StoreCheckpoint | None = None) -> Outcome:
+                       checkpoint: StoreCheckpoint | None = None) -> StepOutcome:
         self.calls.append(step.id)
         if self.on_start is not None:
             await self.on_start(step, staging)
@@ -59,7 +49,7 @@ class EditingSteps:
         edits = self.edits.get(step.id, [])
         if edits:
             edits[min(attempt, len(edits) - 1)](staging.root)
-        return Outcome(status="succeeded", summary=f"{step.id} done", diff=staging.diff())
+        return StepOutcome(status="succeeded", summary=f"{step.id} done", diff=staging.diff())
 
 
 def fixed_planner(plan: Plan) -> Any:

@@ -22,6 +22,7 @@ from orchestrator.core.plan import Plan, Step
 from orchestrator.engine.scheduler import Scheduler
 from orchestrator.settings.home import Home
 from orchestrator.store.sessions import Store
+from orchestrator.testing import scripted_role_args
 from tests.support import make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,11 +50,7 @@ def _exec(repo: Path, home: Path, tmp: Path) -> list[Any]:
                   _act("done", summary="validated deposits")],
         "reviewer": [json.dumps(APPROVE)] * 2,
     }
-    args = []
-    for role, replies in scripts.items():
-        path = tmp / f"{role}.json"
-        path.write_text(json.dumps(replies))
-        args += ["--role-model", f"{role}=scripted:{path}"]
+    args = scripted_role_args(tmp, scripts)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "ORCHESTRATE_HOME": str(home),
            "ORCHESTRATE_FORBID_MODEL_REQUESTS": "1"}
     proc = subprocess.run([sys.executable, "-m", "orchestrator", "exec", "--json", "--full-auto", *args,

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from orchestrator.testing import scripted_role_args
 from tests.integrations.conftest import REPO_ROOT
 from tests.support import converse, make_repo
 
@@ -26,12 +27,7 @@ def _scripts(tmp: Path) -> list[str]:
         "coder": [f"bank.py\n```python\n{VALIDATED}```"],  # one round only
         "reviewer": [json.dumps(APPROVE)] * 3,
     }
-    args = []
-    for role, script in replies.items():
-        path = tmp / f"{role}.json"
-        path.write_text(json.dumps(script))
-        args += ["--role-model", f"{role}=scripted:{path}"]
-    return args
+    return scripted_role_args(tmp, replies)
 
 
 def test_the_user_replaces_a_check_that_cannot_start(tmp_path: Path, orchestrate_home: Path) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from orchestrator.testing import scripted_role_args
 from tests.integrations.conftest import REPO_ROOT
 from tests.support import make_repo
 
@@ -25,12 +26,7 @@ def _scripts(tmp: Path) -> list[str]:
                   json.dumps({"action": "done", "summary": "made made.txt"})] * 4,
         "reviewer": [json.dumps(APPROVE)] * 6,
     }
-    args = []
-    for role, script in replies.items():
-        path = tmp / f"{role}.json"
-        path.write_text(json.dumps(script))
-        args += ["--role-model", f"{role}=scripted:{path}"]
-    return args
+    return scripted_role_args(tmp, replies)
 
 
 def test_a_failed_check_shows_its_output_and_a_skipped_step_names_its_failed_dependency(

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from orchestrator.testing import scripted_role_args
 from tests.integrations.conftest import ECHO_SERVER, REPO_ROOT
 from tests.integrations.wiring_models import PING
 from tests.support import converse, make_repo
@@ -27,12 +28,7 @@ def _scripts(tmp: Path) -> list[str]:
                   json.dumps({"action": "done", "summary": "made made.txt"})],
         "reviewer": [json.dumps(APPROVE)] * 3,
     }
-    args = []
-    for role, script in replies.items():
-        path = tmp / f"{role}.json"
-        path.write_text(json.dumps(script))
-        args += ["--role-model", f"{role}=scripted:{path}"]
-    return args
+    return scripted_role_args(tmp, replies)
 
 
 def test_always_allow_writes_the_rule_into_the_run_projects_rules(tmp_path: Path, orchestrate_home: Path) -> None:
