@@ -16,7 +16,7 @@ from rich.console import Console
 from memory import build_memory
 from orchestrator.api import Orchestrator, SessionEvents
 from orchestrator.compose import usage_reporter
-from orchestrator.core.contracts import Approver, Message
+from orchestrator.core.contracts import Approver, Message, StepOutcome
 from orchestrator.core.errors import BudgetExceededError
 from orchestrator.core.events import ListSink
 from orchestrator.core.plan import Plan, Step
@@ -32,7 +32,7 @@ from policies.amend import append_allow_rule
 from policies.approval import NonInteractiveApprover
 from policies.gate import build_gate
 from policies.sandbox import build_sandbox, policy_for
-from tests.engine.test_orchestrator_flow import Outcome, _plan, fixed_planner
+from tests.engine.test_orchestrator_flow import _plan, fixed_planner
 
 pytestmark = pytest.mark.anyio
 
@@ -49,12 +49,12 @@ class Steps:
         self.parts: Any = None
 
     async def __call__(self, step: Step, *, task: str, plan: Plan, staging: Staging, deps: Any,
-                       checkpoint: Any = None) -> Outcome:
+                       checkpoint: Any = None) -> StepOutcome:
         if step.id == "b" and self.hang_b:
             self.in_b.set()
             await anyio.sleep_forever()
         await self.body(step, staging, deps)
-        return Outcome(status="succeeded", summary=step.id)
+        return StepOutcome(status="succeeded", summary=step.id)
 
 
 def _build(repo: Path, home: Path, settings: Settings, steps: Steps, approver: Approver, *,
