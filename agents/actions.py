@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, TypeAdapter, ValidationError
 
+from agents import prompts
 from orchestrator.core.contracts import ToolSpec
 
 __all__ = [
@@ -233,12 +234,12 @@ def _validate(data: object) -> Action:
 def _explain(exc: ValidationError, data: object) -> str:
     name = data.get("action") if isinstance(data, dict) else None
     if name not in (*ACTION_NAMES, "mcp"):
-        return f"'action' must be one of: {', '.join(ACTION_NAMES)} (got {name!r})"
+        return prompts.render("action_errors#unknown_action", names=", ".join(ACTION_NAMES), got=repr(name))
     problems = []
     for error in exc.errors()[:5]:
         where = ".".join(str(p) for p in error["loc"][1:]) or "reply"
         problems.append(f"{where}: {error['msg']}")
-    return f"invalid {name} action: " + "; ".join(problems)
+    return prompts.render("action_errors#invalid_action", name=name, problems="; ".join(problems))
 
 
 def parse_tool_call(name: str, arguments: Mapping[str, Any]) -> Action:
@@ -274,7 +275,4 @@ def parse_action_text(text: str) -> Action:
             if isinstance(data, dict) and "action" not in data and isinstance(data.get("arguments"), dict):
                 return parse_tool_call(str(data.get("name", "")), data["arguments"])
             return _validate(data)
-    raise ActionFormatError(
-        "your reply must be one JSON object with an \"action\" key, e.g. "
-        '{"thought": "...", "action": "read_file", "path": "README.md"}'
-    )
+    raise ActionFormatError(prompts.load("action_errors#no_json"))

@@ -13,14 +13,12 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from agents import prompts
+
 __all__ = ["EditError", "EditResult", "apply_edit", "detect_newline", "to_newline"]
 
 _NEAR_CONTEXT_LINES = 12
 _DEFINITION = re.compile(r"(async\s+def|def|class)\s")
-_UNCHANGED = (
-    "this edit changes nothing (the replacement is the same as the file's text); "
-    "make a different change, or reply with done if the goal is reached"
-)
 
 
 class EditError(Exception):
@@ -53,9 +51,9 @@ def apply_edit(original: str, search: str, replace: str) -> EditResult:
     search = search.replace("\r\n", "\n")
     replace = replace.replace("\r\n", "\n")
     if not search.strip():
-        raise EditError("the search block is empty; quote the exact lines to change (use write_file for a new file)")
+        raise EditError(_say("empty_search"))
     if search == replace:
-        raise EditError(_UNCHANGED)
+        raise EditError(_say("unchanged"))
     count = text.count(search)
     if count == 1:
         index = text.index(search)
@@ -64,23 +62,17 @@ def apply_edit(original: str, search: str, replace: str) -> EditResult:
         return EditResult(to_newline(new, newline), text.count("\n", 0, index) + 1, tolerant=False)
     if count > 1:
         lines = _occurrence_lines(text, search)
-        raise EditError(
-            f"the search block matches {count} times (at lines {', '.join(map(str, lines))}); "
-            "include more surrounding lines so it matches exactly once"
-        )
+        raise EditError(_say("ambiguous", count=count, lines=", ".join(map(str, lines))))
     tolerant = _tolerant_replace(text, search, replace)
     if tolerant is not None:
         new, first = tolerant
         _refuse_header_only(text, first - 1, search, replace)
         if new == text:
-            raise EditError(_UNCHANGED)
+            raise EditError(_say("unchanged"))
         return EditResult(to_newline(new, newline), first, tolerant=True)
     if replace.strip() and replace in text:
         line = text.count("\n", 0, text.index(replace)) + 1
-        raise EditError(
-            f"this edit is already applied: the file already has the replacement text (at line {line}). "
-            "Do not repeat it; make the next change, or reply with done if the goal is reached"
-        )
+        raise EditError(_say("already_applied", line=line))
     raise EditError(_not_found_message(text, search))
 
 
@@ -108,11 +100,7 @@ def _refuse_header_only(text: str, start: int, search: str, replace: str) -> Non
     if end == start + 1:
         return  # a definition without a body below it (e.g. a one-liner): nothing would be left behind
     body = "\n".join(lines[start:end])
-    raise EditError(
-        f"the search block is only the line `{header}`, so the old body (lines {start + 2}-{end}) would stay below "
-        f"your replacement. To replace the definition, put all of it in \"search\", exactly as in the file "
-        f"(lines {start + 1}-{end}):\n{body}\nor rewrite the whole file with write_file"
-    )
+    raise EditError(_say("header_only", header=header, body_start=start + 2, start=start + 1, end=end, body=body))
 
 
 def _occurrence_lines(text: str, search: str) -> list[int]:
@@ -195,12 +183,15 @@ def _not_found_message(text: str, search: str) -> str:
     wanted = _block_lines(search)
     lines = text.split("\n")
     near = _nearest_window(lines, wanted)
-    message = "the search block was not found in the file (it must match the file's lines exactly)"
     if near is None:
-        return message + "; read the file again and copy the lines to change"
+        return _say("not_found_nothing_near")
     start, end = near
-    shown = "\n".join(lines[start:end])
-    return f"{message}. The most similar lines in the file are {start + 1}-{end}:\n{shown}\nCopy them exactly."
+    return _say("not_found_near", start=start + 1, end=end, lines="\n".join(lines[start:end]))
+
+
+def _say(name: str, /, **values: object) -> str:
+    """Message ``name`` of agents/prompts/edit_errors.md, filled with ``values``."""
+    return prompts.render(f"edit_errors#{name}", **values)
 
 
 def _nearest_window(lines: list[str], wanted: list[str]) -> tuple[int, int] | None:

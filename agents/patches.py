@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from agents import prompts
+
 __all__ = ["PatchError", "FilePatch", "Hunk", "parse_patch", "apply_hunks"]
 
 _HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@")
@@ -74,7 +76,7 @@ def parse_patch(diff: str) -> list[FilePatch]:
             continue
         if line.startswith("@@"):
             if current is None:
-                raise PatchError("a hunk (@@ ... @@) comes before any '--- a/FILE' and '+++ b/FILE' header lines")
+                raise PatchError(prompts.load("patch_errors#hunk_before_header"))
             match = _HUNK_HEADER.match(line)
             hunk = Hunk(int(match.group(1)) if match else 0)
             current.hunks.append(hunk)
@@ -86,10 +88,10 @@ def parse_patch(diff: str) -> list[FilePatch]:
             hunk = None  # git's "diff --git"/"index" lines and prose end the hunk
         index += 1
     if not patches:
-        raise PatchError("no file headers found; a unified diff needs '--- a/FILE' and '+++ b/FILE' lines")
+        raise PatchError(prompts.load("patch_errors#no_headers"))
     for patch in patches:
         if not patch.hunks and patch.old_path is not None and patch.new_path is not None:
-            raise PatchError(f"the diff for {patch.path} has no hunks ('@@ -N,M +N,M @@' followed by lines)")
+            raise PatchError(prompts.render("patch_errors#no_hunks", path=patch.path))
     return patches
 
 
@@ -149,8 +151,5 @@ def _rstrip(line: str) -> str:
 def _hunk_failure(path: str, number: int, old: list[str], lines: list[str], hint: int) -> str:
     expected = "\n".join(old[:8])
     around = "\n".join(lines[max(0, hint - 2) : hint + 6])
-    return (
-        f"hunk {number} of {path} does not apply: its context and '-' lines were not found in the file.\n"
-        f"The hunk expects:\n{expected}\nThe file has near line {hint + 1}:\n{around}\n"
-        "Read the file again, or use the edit action with an exact search block."
-    )
+    return prompts.render("patch_errors#hunk_not_found", number=number, path=path, expected=expected, line=hint + 1,
+                          around=around)

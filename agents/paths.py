@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from agents import prompts
+
 __all__ = ["PathRefused", "resolve_inside", "relative_to_root", "iter_files", "read_text", "write_text", "IGNORED_DIRS"]
 
 # Directories no agent needs to list or search: VCS metadata, caches, virtualenvs, dependency trees.
@@ -33,16 +35,16 @@ def resolve_inside(root: Path, name: str) -> Path:
     """
     text = name.strip()
     if not text:
-        raise PathRefused("the path is empty; give a path relative to the project root, e.g. src/app.py")
+        raise PathRefused(prompts.load("path_errors#empty"))
     if text.startswith("~") or PurePosixPath(text).is_absolute() or Path(text).is_absolute():
-        raise PathRefused(f"{text!r} is absolute; give a path relative to the project root")
+        raise PathRefused(prompts.render("path_errors#absolute", path=repr(text)))
     real_root = root.resolve()
     target = (real_root / text).resolve()
     if target != real_root and not target.is_relative_to(real_root):
-        raise PathRefused(f"{text!r} is outside the project; only files under the project root can be used")
+        raise PathRefused(prompts.render("path_errors#outside", path=repr(text)))
     rel = target.relative_to(real_root)
     if rel.parts and rel.parts[0] in _PROTECTED_TOP:
-        raise PathRefused(f"{text!r} is inside {rel.parts[0]}/, which agents may not touch")
+        raise PathRefused(prompts.render("path_errors#protected", path=repr(text), top=rel.parts[0]))
     return target
 
 
@@ -83,10 +85,10 @@ def read_text(path: Path, *, max_bytes: int = 2_000_000) -> str:
     """The text of a file, newlines as stored (CRLF kept). Raises ValueError for binary or oversized files."""
     size = path.stat().st_size
     if size > max_bytes:
-        raise ValueError(f"it is {size} bytes, larger than the {max_bytes}-byte limit for text files")
+        raise ValueError(prompts.render("path_errors#too_large", size=size, limit=max_bytes))
     data = path.read_bytes()
     if b"\0" in data[:8192]:
-        raise ValueError("it is a binary file")
+        raise ValueError(prompts.load("path_errors#binary"))
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         return handle.read()
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agents import prompts
 from agents.actions import (
     Action,
     ApplyPatchAction,
@@ -127,13 +128,13 @@ class ToolBox:
     def _read(self, action: ReadFileAction) -> str:
         path = resolve_inside(self.root, action.path)
         if path.is_dir():
-            return f"ERROR: {action.path} is a directory; use list_files to see what it contains"
+            return _say("read_directory", path=action.path)
         if not path.exists():
-            return f"ERROR: {action.path} does not exist; use list_files or search to find the right path"
+            return _say("read_missing", path=action.path)
         try:
             lines = read_text(path).replace("\r\n", "\n").split("\n")
         except ValueError as exc:
-            return f"ERROR: cannot show {action.path}: {exc}"
+            return _say("read_unreadable", path=action.path, problem=exc)
         if lines and lines[-1] == "":
             lines.pop()
         total = len(lines)
@@ -144,34 +145,35 @@ class ToolBox:
         header = f"{rel} (lines {first}-{last} of {total})" if total else f"{rel} (empty file)"
         note = ""
         if last < min(action.end_line or total, total):  # cut by the limit, not by the range asked for
-            note = f"\n[{total - last} more lines: read_file with start_line {last + 1} to see them]"
+            note = "\n" + _say("read_more", count=total - last, next=last + 1)
         return f"{header}\n{body}{note}{self._touch(rel)}"
 
     def _list(self, action: ListFilesAction) -> str:
         start = resolve_inside(self.root, action.path or ".")
         if not start.exists():
-            return f"ERROR: {action.path} does not exist"
+            return _say("missing", path=action.path)
         files: list[str] = []
         for rel in iter_files(self.root, start, action.glob):
             files.append(rel)
             if len(files) > self.limits.list_entries:
                 break
         if not files:
-            return f"no files under {action.path}" + (f" matching {action.glob}" if action.glob else "")
+            return _say("no_files_matching", path=action.path, glob=action.glob) if action.glob else \
+                _say("no_files", path=action.path)
         note = ""
         if len(files) > self.limits.list_entries:
             files = files[: self.limits.list_entries]
-            note = "\n[more files not shown: narrow with path or glob]"
+            note = "\n" + _say("list_more")
         return "\n".join(files) + note
 
     def _search(self, action: SearchAction) -> str:
         try:
             regex = re.compile(action.pattern)
         except re.error as exc:
-            return f"ERROR: invalid regular expression {action.pattern!r}: {exc}"
+            return _say("bad_regex", pattern=repr(action.pattern), problem=exc)
         start = resolve_inside(self.root, action.path or ".")
         if not start.exists():
-            return f"ERROR: {action.path} does not exist"
+            return _say("missing", path=action.path)
         hits: list[str] = []
         for rel in iter_files(self.root, start, action.glob):
             try:
@@ -182,30 +184,30 @@ class ToolBox:
                 if regex.search(line):
                     hits.append(f"{rel}:{number}: {truncate_line(line.strip(), self.limits.line_chars)}")
                     if len(hits) > self.limits.search_matches:
-                        return "\n".join(hits[:-1]) + "\n[more matches not shown: narrow the pattern, path or glob]"
-        return "\n".join(hits) if hits else f"no matches for {action.pattern!r}"
+                        return "\n".join(hits[:-1]) + "\n" + _say("search_more")
+        return "\n".join(hits) if hits else _say("no_matches", pattern=repr(action.pattern))
 
     def _edit(self, action: EditAction) -> str:
         path = resolve_inside(self.root, action.path)
         if not path.is_file():
-            return f"ERROR: {action.path} does not exist; use write_file to create a new file"
+            return _say("edit_missing", path=action.path)
         rel = relative_to_root(self.root, path)
         try:
             before = read_text(path)
             result = apply_edit(before, action.search, action.replace)
         except (EditError, ValueError) as exc:
-            return f"ERROR: edit of {action.path} failed: {exc}"
+            return _say("edit_failed", path=action.path, problem=exc)
         refused = self._refusal(rel, before, result.text)
         if refused:
             return refused
         write_text(path, result.text)
-        how = " (matched after ignoring whitespace differences; check the indentation)" if result.tolerant else ""
-        return f"edited {rel} at line {result.first_line}{how}{self._touch(rel, changed=True)}"
+        how = _say("edit_tolerant") if result.tolerant else ""
+        return _say("edited", path=rel, line=result.first_line, how=how) + self._touch(rel, changed=True)
 
     def _write(self, action: WriteFileAction) -> str:
         path = resolve_inside(self.root, action.path)
         if path.is_dir():
-            return f"ERROR: {action.path} is a directory"
+            return _say("write_directory", path=action.path)
         content = action.content
         existed = path.exists()
         dropped: list[str] = []
@@ -222,21 +224,20 @@ class ToolBox:
         write_text(path, content)
         verb = "overwrote" if existed else "created"
         # A small model rewriting a module whole often leaves out the functions it was not asked about.
-        note = (f"\nNote: the file no longer defines {', '.join(dropped)}. If the goal did not ask to remove "
-                "them, write the file again with them.") if dropped else ""
+        note = "\n" + _say("dropped_definitions", names=", ".join(dropped)) if dropped else ""
         return f"{verb} {rel} ({len(content.splitlines())} lines){note}{self._touch(rel, changed=True)}"
 
     def _patch(self, action: ApplyPatchAction) -> str:
         try:
             staged = self._stage_patch(action.diff)
         except (PatchError, ValueError) as exc:
-            return f"ERROR: the patch was not applied: {exc}"
+            return _say("patch_failed", problem=exc)
         for path, text in staged:
             rel = relative_to_root(self.root, path)
             before = read_text(path) if path.is_file() else None
             refused = self._refusal(rel, before, text or "")
             if refused:
-                return refused.replace("ERROR:", "ERROR: the patch was not applied:", 1)
+                return _say("patch_failed", problem=refused.removeprefix("ERROR: "))
         notes: list[str] = []
         for path, text in staged:
             rel = relative_to_root(self.root, path)
@@ -256,13 +257,13 @@ class ToolBox:
             path = resolve_inside(self.root, patch.path)
             if patch.new_path is None:
                 if not path.is_file():
-                    raise PatchError(f"cannot delete {patch.path}: it does not exist")
+                    raise PatchError(prompts.render("patch_errors#cannot_delete", path=patch.path))
                 staged.append((path, None))
                 continue
             if patch.old_path is None and path.exists():
-                raise PatchError(f"cannot create {patch.path}: it already exists")
+                raise PatchError(prompts.render("patch_errors#cannot_create", path=patch.path))
             if patch.old_path is not None and not path.is_file():
-                raise PatchError(f"cannot patch {patch.path}: it does not exist")
+                raise PatchError(prompts.render("patch_errors#cannot_patch", path=patch.path))
             original = read_text(path) if path.exists() else ""
             newline = detect_newline(original)
             text = apply_hunks(patch.path, original.replace("\r\n", "\n"), patch.hunks)
@@ -272,21 +273,19 @@ class ToolBox:
     def _refusal(self, rel: str, before: str | None, after: str) -> str | None:
         """Why a change of ``rel`` from ``before`` to ``after`` may not be written (:mod:`agents.guards`), or None."""
         if rel in self.protected:
-            return (f"ERROR: {rel} was not changed: it holds the tests that define success for this task, and they "
-                    "may not be edited. Change the code under test so that they pass.")
+            return _say("protected_test", path=rel)
         problem = syntax_problem(rel, before, after)
         if problem:
-            return (f"ERROR: {rel} was not changed: the result would not parse ({problem}). Fix the change (check "
-                    "line breaks and indentation) and send it again.")
+            return _say("unparsable", path=rel, problem=problem)
         return None
 
     # --------------------------------------------------------------------------------------------------- commands
 
     async def _run(self, action: RunAction) -> str:
         if self.commands is None:
-            return "ERROR: running commands is not available in this role"
+            return _say("no_commands")
         if not action.command.strip():
-            return "ERROR: the command is empty"
+            return _say("empty_command")
         outcome = await self.commands.run(
             self.step_id, action.command, cwd=self.root, workspace=self.root, timeout_s=self.command_timeout_s
         )
@@ -301,9 +300,14 @@ class ToolBox:
 
     async def _mcp(self, action: McpAction) -> str:
         if self.mcp is None:
-            return "ERROR: no MCP servers are configured; use the other actions"
+            return _say("no_mcp")
         text = await self.mcp.call(self.step_id, action.qualified_name, action.arguments)
         return truncate(text, self.limits.output_chars, what="MCP output")
+
+
+def _say(name: str, /, **values: object) -> str:
+    """Observation ``name`` of agents/prompts/tool_observations.md, filled with ``values``."""
+    return prompts.render(f"tool_observations#{name}", **values)
 
 
 _TOP_LEVEL_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)", re.MULTILINE)

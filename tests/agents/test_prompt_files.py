@@ -59,3 +59,35 @@ def test_every_prompt_renders_with_its_placeholders(name: str) -> None:
 def test_missing_placeholder_is_an_error() -> None:
     with pytest.raises(KeyError):
         prompts.render("coder_goal_part", task="t")
+
+
+SECTIONED = sorted(p.name[:-3] for p in resources.files("agents.prompts").iterdir()
+                   if p.name.endswith(".md") and prompts.sections(p.name[:-3]))
+
+
+@pytest.mark.parametrize("name", [f"{file}#{section}" for file in SECTIONED for section in prompts.sections(file)])
+def test_every_section_renders_with_its_placeholders(name: str) -> None:
+    text = prompts.load(name)
+    names = set(PLACEHOLDER.findall(text))
+    rendered = prompts.render(name, **{key: f"<{key}>" for key in names})
+    assert text.strip() and "<!--" not in text and "${" not in rendered
+
+
+def test_sections_keep_a_leading_space_and_drop_the_blank_lines_between_them() -> None:
+    text = "# title, ignored\n\n<!-- a -->\n (a suffix)\n\n<!-- b_2 -->\nline one\n${x} two\n\n\n"
+    assert dict(prompts.split_sections(text)) == {"a": " (a suffix)", "b_2": "line one\n${x} two"}
+    assert prompts.render("tool_observations#edit_tolerant").startswith(" (matched")
+
+
+def test_a_section_name_used_twice_is_an_error() -> None:
+    with pytest.raises(ValueError, match="'a' appears twice"):
+        prompts.split_sections("<!-- a -->\nx\n<!-- a -->\ny\n")
+
+
+def test_an_unknown_section_names_the_file() -> None:
+    with pytest.raises(KeyError, match=r"tool_observations\.md"):
+        prompts.load("tool_observations#no_such_message")
+
+
+def test_a_placeholder_may_be_called_name() -> None:
+    assert prompts.render("action_errors#invalid_action", name="edit", problems="p") == "invalid edit action: p"
