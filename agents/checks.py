@@ -34,6 +34,7 @@ from agents.paths import iter_files
 from agents.pyenv import Interpreter, can_import, find_interpreter
 from orchestrator.core.errors import ConfigError
 from orchestrator.core.events import CheckInfo
+from orchestrator.core.ports import CheckFixer  # re-exported (it lived here)
 
 if TYPE_CHECKING:
     from orchestrator.settings.schema import Settings
@@ -63,14 +64,6 @@ class Check(BaseModel):
 
     def info(self) -> CheckInfo:
         return CheckInfo(command=self.command, reason=self.reason)
-
-
-class CheckFixer(Protocol):
-    """Asks the user for another command when a check cannot start (interactive runs)."""
-
-    async def fix_check(self, command: str, reason: str) -> str:
-        """The command to run instead; empty: run no checks for the rest of the session."""
-        ...
 
 
 class CheckFinder:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -31,6 +32,7 @@ from orchestrator.core.events import (
     SessionStarted,
 )
 from orchestrator.core.plan import Plan, PlanInvalid, validate_plan
+from orchestrator.core.ports import UiPorts
 from orchestrator.engine.answers import StepAnswers
 from orchestrator.engine.delivery import SessionDelivery, with_delivery
 from orchestrator.engine.emitter import CheckSource, GatewayLike, SessionEvents
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
     from orchestrator.settings.home import Home
     from orchestrator.settings.schema import Settings
 
-__all__ = ["Orchestrator", "GatewayLike", "SessionEvents", "DriftConfirm"]
+__all__ = ["Orchestrator", "GatewayLike", "SessionEvents", "DriftConfirm", "UiPorts"]
 
 # Asked when a resumed session's repository changed outside it: True continues on the changed tree.
 DriftConfirm = Callable[[Drift], bool]
@@ -118,20 +120,30 @@ class Orchestrator:
     def from_config(cls, loaded: LoadedConfig, *, interactive: bool, console: Console | None = None,
                     events: EventSink | None = None, cwd: Path | None = None,
                     environ: Mapping[str, str] | None = None,
-                    session_options: Mapping[str, Any] | None = None) -> Orchestrator:
+                    session_options: Mapping[str, Any] | None = None, ports: UiPorts | None = None) -> Orchestrator:
         """The real object graph for ``loaded`` (see :mod:`orchestrator.compose`).
 
+        ``ports``: who answers the run's questions (:class:`~orchestrator.core.ports.UiPorts`, what the CLI passes;
+        ``ports.events`` gets every event too). Without them ``interactive=True`` asks on ``console``
+        (:func:`orchestrator.terminal.ports.terminal_ports`) and ``interactive=False`` asks nobody (``exec``).
         ``session_options`` are stored with each new session (the CLI keeps its model choices there for resume).
         The gate's start-up notices are in :attr:`notices`. The configured MCP servers belong to this object: they
         start on first use and stop in :meth:`aclose` (the one place they are stopped; atexit is only a safety net).
         """
         from orchestrator.compose import SessionExtras, build_collaborators
+        from orchestrator.settings.home import Home
 
-        session_events = SessionEvents(events, budget=BudgetGuard(loaded.settings.budget_usd))
+        environ = environ or os.environ
+        if ports is None and interactive:  # the terminal's, asking on the live view among ``events`` (if any)
+            from orchestrator.terminal.ports import find_live_view, terminal_ports
+
+            ports = replace(terminal_ports(console, home=Home.from_env(environ), project_root=loaded.project_root,
+                                           view=find_live_view(events)), events=None)  # it has the events already
+        session_events = SessionEvents(ports.joined(events) if ports else events,
+                                       budget=BudgetGuard(loaded.settings.budget_usd))
         extras = SessionExtras()
-        parts = build_collaborators(loaded, cwd=(cwd or Path.cwd()).resolve(), interactive=interactive,
-                                    console=console, events=session_events, environ=environ or os.environ,
-                                    extras=extras)
+        parts = build_collaborators(loaded, cwd=(cwd or Path.cwd()).resolve(), ports=ports, events=session_events,
+                                    environ=environ, extras=extras)
         orch = cls(events=session_events, session_options=session_options, **parts)
         orch.notices = extras.notices
         if extras.mcp is not None:

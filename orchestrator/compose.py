@@ -1,8 +1,12 @@
 """Composition in one place: the real object graph of a run, built from the loaded configuration.
 
-Model gateway, policy gate, approver, sandbox, memory, command runner, planner and step pipeline are created here and
-nowhere else; everything else receives them through constructors. The other packages are imported lazily, inside
+Model gateway, policy gate, sandbox, memory, command runner, planner and step pipeline are created here and nowhere
+else; everything else receives them through constructors. The other packages are imported lazily, inside
 :func:`build_collaborators`, so importing the engine stays cheap.
+
+The user interface is not built here: the front end passes its ports in (:class:`~orchestrator.core.ports.UiPorts`:
+approver, plan and diff reviewers, failed-step handler, check fixer), and whatever it does not offer gets the
+non-interactive default. So compose imports neither the terminal nor rich (an import-linter contract says so).
 """
 
 from __future__ import annotations
@@ -10,15 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, cast
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
-from orchestrator.core.events import EventSink, FanoutSink, UsageReported
+from orchestrator.core.events import EventSink, UsageReported
+from orchestrator.core.ports import UiPorts
 from orchestrator.settings.home import Home
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
-    from orchestrator.core.contracts import Memory, StepFailureHandler
+    from orchestrator.core.contracts import Approver, Memory, StepFailureHandler
     from orchestrator.engine.emitter import CheckSource, GatewayLike
     from orchestrator.engine.resume import SessionApprovals
     from orchestrator.engine.session import DiffReviewer, PlanFn, PlanReviewer, StepFn
@@ -27,7 +30,6 @@ if TYPE_CHECKING:
     from orchestrator.settings.config import CliOverrides, LoadedConfig
     from orchestrator.settings.schema import Settings
     from orchestrator.store.sessions import Store
-    from orchestrator.terminal.screen import LiveView
 
 __all__ = [
     "load_config", "open_store", "Collaborators", "build_collaborators", "usage_reporter", "SessionExtras",
@@ -115,19 +117,21 @@ def _planner(make_plan: Any, *, root: Path, limits: Any) -> PlanFn:
     return planner
 
 
-def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, console: Console | None,
-                        events: EventSink, environ: Mapping[str, str],
-                        extras: SessionExtras | None = None) -> Collaborators:
+def build_collaborators(loaded: LoadedConfig, *, cwd: Path, events: EventSink, environ: Mapping[str, str],
+                        ports: UiPorts | None = None, extras: SessionExtras | None = None) -> Collaborators:
     """Keyword arguments for :class:`orchestrator.api.Orchestrator` (all but ``events``), built from ``loaded``.
 
-    With ``extras``, the gate's start-up notices and the session's MCP servers (not started) are filled in there; the
-    MCP servers are built only then, because that caller owns their lifetime."""
+    ``ports``: who answers the run's questions (:class:`~orchestrator.core.ports.UiPorts`); each port not given gets
+    the non-interactive default (commands needing approval are denied, plans and diffs are not asked about, a failed
+    step just fails). With ``extras``, the gate's start-up notices and the session's MCP servers (not started) are
+    filled in there; the MCP servers are built only then, because that caller owns their lifetime."""
     from agents.checks import CheckFinder
     from agents.pipeline import StepDeps, run_step
     from agents.planner import make_plan
     from memory import build_memory
     from orchestrator.engine.commands import CommandRunner
     from orchestrator.engine.replay import replaying_resolver
+    from orchestrator.engine.resume import SessionApprovals
     from orchestrator.models.gateway import ModelGateway
     from orchestrator.workspace.gitrun import committed_files
     from policies.amend import append_allow_rule
@@ -135,18 +139,16 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
     from policies.sandbox import build_sandbox, policy_for
 
     settings = loaded.settings
+    ports = ports or UiPorts()
     home = Home.from_env(environ)
     gateway = ModelGateway(settings, environ=environ, on_call=usage_reporter(events),
                            resolve=replaying_resolver(settings, environ, events))  # a paid call is never paid twice
     memory = build_memory(settings, home)
-    from orchestrator.engine.resume import SessionApprovals
-
     # The gate as the session sees it: "allow for this session" is stored in the session and restored on resume.
     policy_gate = build_gate(settings, home=home, cwd=cwd, project_root=loaded.project_root,
                              trusted=loaded.trust_level == "trusted", committed=committed_files)
     gate = SessionApprovals(policy_gate)
-    approver = _approver(interactive, console, home=home, project_root=loaded.project_root,
-                         screen=_live_view(getattr(events, "user", None)))  # questions take turns on one screen
+    approver = _approver(ports)
     commands = CommandRunner(gate=gate, approver=approver, sandbox=build_sandbox(settings),
                              settings=settings, events=events, policy_for=policy_for,
                              persist_rule=append_allow_rule)
@@ -156,7 +158,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
         extras.notices = tuple(policy_gate.notices)
         extras.mcp = McpSession.from_settings(settings, home=home, cwd=cwd, environ=environ, approver=approver,
                                               events=events)
-    checks = CheckFinder(cwd, settings, environ=environ)
+    checks = CheckFinder(cwd, settings, environ=environ, fixer=ports.check_fixer)
     deps = StepDeps(settings=settings, gateway=gateway, commands=commands, memory=memory, events=events, cwd=cwd,
                     checks=checks, mcp=extras.mcp if extras is not None else None)
     parts: Collaborators = {
@@ -164,37 +166,24 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, interactive: bool, c
         "planner": _planner(make_plan, root=cwd, limits=settings.planner), "run_step": run_step, "deps": deps,
         "approvals": gate, "checks": checks,
     }
-    if interactive and console is not None:
-        from orchestrator.terminal.questions import ConsoleReviewer
-
-        reviewer = ConsoleReviewer(console, _live_view(getattr(events, "user", None)))
-        parts["plan_reviewer"] = reviewer
-        checks.fixer = reviewer  # a check that cannot start: the user may name another command
-        if settings.review.user_approves_diff and settings.approval_policy != "never":
-            parts["diff_reviewer"] = reviewer
-        if callable(getattr(reviewer, "on_step_failed", None)):  # retry / skip / stop at a failed step
-            parts["failure_handler"] = cast("StepFailureHandler", reviewer)
+    _add_reviewers(parts, ports, settings)
     return parts
 
 
-def _live_view(sink: object) -> LiveView | None:
-    """The live view among the caller's sinks (the plan and diff reviews pause its redraws while they ask)."""
-    from orchestrator.terminal.screen import LiveView
+def _add_reviewers(parts: Collaborators, ports: UiPorts, settings: Settings) -> None:
+    """The ports that answer for the engine, as the Orchestrator's collaborators. The diff is asked about only when
+    ``review.user_approves_diff`` is on and the approval policy is not ``never`` (which means "never ask")."""
+    if ports.plan_reviewer is not None:
+        parts["plan_reviewer"] = ports.plan_reviewer
+    if ports.diff_reviewer is not None and settings.review.user_approves_diff and settings.approval_policy != "never":
+        parts["diff_reviewer"] = ports.diff_reviewer
+    if ports.failure_handler is not None:
+        parts["failure_handler"] = ports.failure_handler
 
-    if isinstance(sink, LiveView):
-        return sink
-    if isinstance(sink, FanoutSink):
-        return next((view for view in map(_live_view, sink.sinks) if view is not None), None)
-    return None
 
-
-def _approver(interactive: bool, console: Console | None, *, home: Home, project_root: Path,
-              screen: LiveView | None = None) -> Any:
-    """Who answers approval prompts. "Always allow" appends to the user's or *this project's* rules file, so the
-    console approver needs the project root the config was loaded for (not the process cwd)."""
-    from orchestrator.terminal.approver import ConsoleApprover
+def _approver(ports: UiPorts) -> Approver:
+    """Who answers approval prompts (commands and MCP tool calls): the front end's approver, else the non-interactive
+    one (``exec``: a command that needs approval is denied, with a message telling the agent so)."""
     from policies.approval import NonInteractiveApprover
 
-    if interactive:
-        return ConsoleApprover(console, home=home, project_root=project_root, screen=screen)
-    return NonInteractiveApprover()
+    return ports.approver if ports.approver is not None else NonInteractiveApprover()

@@ -18,6 +18,13 @@ instance, or a callable taking a ``ModelRequest``) select them: ``orchestrate ex
 A reply is a ``str`` (the content), a pydantic model (its JSON), a ``ModelResponse``, or a dict
 ``{"content": "...", "tool_calls": [{"name": ..., "arguments": {...}}]}``. A function may also raise
 ``orchestrator.models.gateway.TransientModelError`` to exercise retries.
+
+Scripted UI ports answer a run's questions the way a person at the terminal would, and record what they were asked
+(:class:`ScriptedApprover`, :class:`ScriptedPlanReviewer`, :class:`ScriptedDiffReviewer`,
+:class:`ScriptedFailureHandler`, :class:`ScriptedCheckFixer`)::
+
+    ports = UiPorts(approver=ScriptedApprover(["allow_once"]), diff_reviewer=ScriptedDiffReviewer([True]))
+    orch = Orchestrator.from_config(loaded, interactive=True, ports=ports)
 """
 from __future__ import annotations
 
@@ -27,13 +34,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from orchestrator.core.contracts import ROLES, ChatModel, DiffDecision, FailureDecision, Role, StepFailure
+from orchestrator.core.contracts import (
+    ROLES,
+    ApprovalRequest,
+    ApprovalResponse,
+    ChatModel,
+    DiffDecision,
+    FailureDecision,
+    Role,
+    StepFailure,
+)
+from orchestrator.core.ports import PlanDecision
 from orchestrator.models.fakes import FunctionModel, Reply, ScriptedModel, model_from_string, to_response
 from orchestrator.models.gateway import CallCallback, ModelGateway, UsageCallback
 from orchestrator.settings.schema import RoleConfig, Settings
 
 __all__ = ["Reply", "ScriptedModel", "FunctionModel", "gateway_for", "model_from_string", "to_response",
-           "ScriptedDiffReviewer", "ScriptedFailureHandler", "scripted_role_args"]
+           "ScriptedDiffReviewer", "ScriptedFailureHandler", "ScriptedApprover", "ScriptedPlanReviewer",
+           "ScriptedCheckFixer", "scripted_role_args"]
 
 
 class ScriptedDiffReviewer:
@@ -60,6 +78,46 @@ class ScriptedFailureHandler:
     async def on_step_failed(self, failure: StepFailure) -> FailureDecision:
         self.failures.append(failure)
         return self.answers.pop(0) if self.answers else FailureDecision(kind="skip")
+
+
+class ScriptedApprover:
+    """An ``Approver`` answering each request with the next of ``answers`` (an ``ApprovalResponse`` or its choice,
+    e.g. ``"allow_once"``), then ``deny``; ``requests`` records what it was asked."""
+
+    def __init__(self, answers: Sequence[ApprovalResponse | str] = ()) -> None:
+        self.answers = list(answers)
+        self.requests: list[ApprovalRequest] = []
+
+    async def ask(self, request: ApprovalRequest) -> ApprovalResponse:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if self.answers else "deny"
+        return answer if isinstance(answer, ApprovalResponse) else ApprovalResponse.model_validate({"choice": answer})
+
+
+class ScriptedPlanReviewer:
+    """A ``PlanReviewer`` answering each plan with the next of ``answers``, then ``accept``; ``plans`` records the
+    (plan, task) pairs it was shown."""
+
+    def __init__(self, answers: Sequence[PlanDecision] = ()) -> None:
+        self.answers = list(answers)
+        self.plans: list[tuple[Any, str]] = []
+
+    async def review_plan(self, plan: Any, task: str) -> PlanDecision:
+        self.plans.append((plan, task))
+        return self.answers.pop(0) if self.answers else PlanDecision("accept")
+
+
+class ScriptedCheckFixer:
+    """A ``CheckFixer`` answering each check that cannot start with the next of ``answers``, then "" (no checks);
+    ``asked`` records the (command, reason) pairs."""
+
+    def __init__(self, answers: Sequence[str] = ()) -> None:
+        self.answers = list(answers)
+        self.asked: list[tuple[str, str]] = []
+
+    async def fix_check(self, command: str, reason: str) -> str:
+        self.asked.append((command, reason))
+        return self.answers.pop(0) if self.answers else ""
 
 def gateway_for(
     settings: Settings,

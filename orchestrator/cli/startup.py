@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from orchestrator.api import Orchestrator
     from orchestrator.cli.context import CliContext
     from orchestrator.core.events import EventSink
+    from orchestrator.core.ports import UiPorts
     from orchestrator.settings.config import LoadedConfig
 
 __all__ = ["load_run_config", "expand_prompt", "open_orchestrator", "startup_notes"]
@@ -56,15 +57,17 @@ def expand_prompt(task: str, loaded: LoadedConfig, ctx: CliContext) -> str:
 
 def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, interactive: bool, human: Console,
                       json_out: bool = False, session_options: Mapping[str, Any] | None = None) -> Orchestrator:
-    """The run's Orchestrator: events to ``human`` (live view) or JSONL on stdout; start-up lines printed once."""
+    """The run's Orchestrator: events to ``human`` (live view) or JSONL on stdout; start-up lines printed once.
+
+    The CLI passes its UI ports in (:func:`_ui_ports`); compose builds none."""
     from orchestrator.api import Orchestrator
     from orchestrator.core.events import JsonlSink
     from orchestrator.models.gateway import describe_default
-    from orchestrator.terminal.screen import LiveView
 
-    user: EventSink = JsonlSink(ctx.out.file) if json_out else LiveView(human)
-    orch = Orchestrator.from_config(loaded, interactive=interactive, console=human if interactive else None,
-                                    events=user, cwd=cwd, environ=ctx.environ, session_options=session_options)
+    jsonl: EventSink | None = JsonlSink(ctx.out.file) if json_out else None
+    ports = _ui_ports(loaded, ctx, interactive=interactive, human=human, view=not json_out)
+    orch = Orchestrator.from_config(loaded, interactive=interactive, events=jsonl, cwd=cwd, environ=ctx.environ,
+                                    session_options=session_options, ports=ports)
     from rich.markup import escape
 
     for note in startup_notes(loaded, orch.notices, cwd=cwd):
@@ -78,6 +81,19 @@ def open_orchestrator(loaded: LoadedConfig, ctx: CliContext, *, cwd: Path, inter
         human.print(f"[dim]{escape(describe(orch.checks.infos(), loaded.settings))}[/]", highlight=False,
                     soft_wrap=True)
     return orch
+
+
+def _ui_ports(loaded: LoadedConfig, ctx: CliContext, *, interactive: bool, human: Console, view: bool) -> UiPorts:
+    """The terminal's ports for an interactive run (the person answers, on the live view); otherwise only the live
+    view (``view``: not under ``--json``), and nobody to ask: ``exec``'s non-interactive defaults."""
+    from orchestrator.core.ports import UiPorts
+    from orchestrator.terminal.ports import terminal_ports
+    from orchestrator.terminal.screen import LiveView
+
+    live = LiveView(human) if view else None
+    if not interactive:
+        return UiPorts(events=live)
+    return terminal_ports(human, home=ctx.home, project_root=loaded.project_root, view=live)
 
 
 def startup_notes(loaded: LoadedConfig, gate_notices: Sequence[str], *, cwd: Path) -> list[str]:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
 
-from orchestrator.core.contracts import DiffDecision, MemoryContext, Message, StepOutcome
+from orchestrator.core.contracts import MemoryContext, Message, StepOutcome
 from orchestrator.core.events import EditApplied, EventSink, StepPhase, WarningEvent
 from orchestrator.core.plan import Plan, Step, ancestors, build_dag
+from orchestrator.core.ports import DiffReviewer, PlanDecision, PlanReviewer  # re-exported (they lived here)
 from orchestrator.engine.answers import StepAnswers
 from orchestrator.engine.followup import step_task
 from orchestrator.engine.outcome import SessionResult
@@ -68,24 +68,6 @@ class PlanFn(Protocol):
     async def __call__(self, task: str, *, gateway: Any, memory: MemoryContext, repo_summary: str) -> Plan: ...
 
     # It may also take ``history: str`` (a follow-up: the session so far); it is passed only for a follow-up.
-
-
-class DiffReviewer(Protocol):
-    """The user's last word on a step's change before it reaches the working tree (interactive runs): a
-    :class:`~orchestrator.core.contracts.DiffDecision` (apply / reject / change with guidance), or a bool (True =
-    apply, False = reject) for reviewers written before the "change it" answer."""
-
-    async def review_diff(self, step: Step, diff: str) -> bool | DiffDecision: ...
-
-
-@dataclass(frozen=True)
-class PlanDecision:
-    action: Literal["accept", "edit", "quit"]
-    task: str = ""  # the edited task, with "edit"
-
-
-class PlanReviewer(Protocol):
-    async def review_plan(self, plan: Plan, task: str) -> PlanDecision: ...
 
 
 def applied_journal(session: SessionStore, events: EventSink) -> Callable[[JournalEntry], None]:

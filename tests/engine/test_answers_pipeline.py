@@ -33,7 +33,7 @@ async def test_change_it_continues_the_coders_conversation_and_applies_its_new_d
     loaded = load_config(cwd=repo, cli=cli, home=Home(orchestrate_home), environ=env)
     sink = ListSink()
     events = SessionEvents(sink)
-    parts = build_collaborators(loaded, cwd=repo, interactive=False, console=None, events=events, environ=env)
+    parts = build_collaborators(loaded, cwd=repo, events=events, environ=env)
     reviewer = ScriptedDiffReviewer([DiffDecision(kind="change", guidance="make it lowercase"), True, True])
     parts["diff_reviewer"] = reviewer  # what an interactive run's ConsoleReviewer is
     orch = Orchestrator(events=events, **parts)
