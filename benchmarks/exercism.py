@@ -229,6 +229,7 @@ def _record(out: Path, result: Result) -> None:
 
 
 async def run_all(exercises: list[Exercise], args: argparse.Namespace, work: Path) -> dict[tuple[str, str], Result]:
+    from agents import prompts
     from orchestrator.models.gateway import ModelGateway
     from orchestrator.settings.schema import Settings
 
@@ -237,7 +238,8 @@ async def run_all(exercises: list[Exercise], args: argparse.Namespace, work: Pat
     if args.fresh and args.out.exists():
         args.out.unlink()
     model_arms = arms & {"direct", "naive"}
-    gateway = ModelGateway(Settings.model_validate({"model": args.model})) if model_arms else None
+    gateway = ModelGateway(Settings.model_validate({"model": args.model}), reask=prompts.load("structured_reask")) \
+        if model_arms else None
     try:
         for ex in exercises:
             todo = {arm for arm in model_arms if (arm, ex.slug) not in results}

@@ -176,10 +176,11 @@ async def run_all(tasks: list[Task], args: argparse.Namespace, work: Path) -> tu
     """Task by task: the direct call, then exec (the direct phase's embedded server idles meanwhile)."""
     import anyio.to_thread
 
+    from agents import prompts
     from orchestrator.models.gateway import ModelGateway
     from orchestrator.settings.schema import Settings
 
-    gateway = ModelGateway(Settings.model_validate({"model": args.model}))
+    gateway = ModelGateway(Settings.model_validate({"model": args.model}), reask=prompts.load("structured_reask"))
     direct: dict[str, Result] = {}
     orchestrated: dict[str, Result] = {}
     try:

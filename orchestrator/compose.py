@@ -125,6 +125,7 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, events: EventSink, e
     the non-interactive default (commands needing approval are denied, plans and diffs are not asked about, a failed
     step just fails). With ``extras``, the gate's start-up notices and the session's MCP servers (not started) are
     filled in there; the MCP servers are built only then, because that caller owns their lifetime."""
+    from agents import prompts
     from agents.checks import CheckFinder
     from agents.pipeline import StepDeps, run_step
     from agents.planner import make_plan
@@ -141,7 +142,8 @@ def build_collaborators(loaded: LoadedConfig, *, cwd: Path, events: EventSink, e
     settings = loaded.settings
     ports = ports or UiPorts()
     home = Home.from_env(environ)
-    gateway = ModelGateway(settings, environ=environ, on_call=usage_reporter(events),
+    gateway = ModelGateway(settings, reask=prompts.load("structured_reask"), environ=environ,
+                           on_call=usage_reporter(events),
                            resolve=replaying_resolver(settings, environ, events))  # a paid call is never paid twice
     memory = build_memory(settings, home)
     # The gate as the session sees it: "allow for this session" is stored in the session and restored on resume.

@@ -148,7 +148,10 @@ def gateway_for(
 
         return resolve_model(model_name, config, settings=configured, environ=gw_env)
 
-    return ModelGateway(configured, environ=gw_env, resolve=resolve, on_usage=on_usage, on_call=on_call)
+    from agents import prompts  # the product's own re-ask words (testing sits above agents in the layers)
+
+    return ModelGateway(configured, reask=prompts.load("structured_reask"), environ=gw_env, resolve=resolve,
+                        on_usage=on_usage, on_call=on_call)
 
 
 def scripted_role_args(directory: Path, replies: Mapping[str, Sequence[Any]]) -> list[str]:

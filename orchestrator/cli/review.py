@@ -93,6 +93,7 @@ def _bounded_replies(settings: Settings) -> Settings:
 
 
 async def _review(loaded: LoadedConfig, diff: ReviewDiff, environ: dict[str, str]) -> ReviewReport:
+    from agents import prompts
     from agents.diff_chunks import pack, split_files
     from agents.diff_review import review_chunks
     from memory import build_memory, render_instructions
@@ -102,7 +103,7 @@ async def _review(loaded: LoadedConfig, diff: ReviewDiff, environ: dict[str, str
 
     settings = _bounded_replies(loaded.settings)
     instructions = render_instructions(build_memory(settings, Home.from_env(environ)).load(diff.root), diff.root)
-    gateway = ModelGateway(settings, environ=environ)
+    gateway = ModelGateway(settings, reask=prompts.load("structured_reask"), environ=environ)
     try:
         budget = chunk_budget(loaded, gateway.model_for("reviewer"), instructions)
         packed = pack(split_files(diff.text), budget, settings.review.max_requests)

@@ -4,16 +4,18 @@ It routes each role to its configured model (``Settings.role``), retries transie
 falls back to the configured fallback models when a model keeps failing, counts tokens and cost per role, enforces
 ``budget_usd``, turns tool calls written as JSON text into tool calls, and produces validated structured output
 (JSON-schema ``response_format`` where the backend takes it; pydantic validation always; re-asks with the validation
-error). Model strings are resolved by :mod:`orchestrator.models.routing` (litellm strings, ``local``, and the fakes'
-``scripted:``/``function:``).
+error, in the words of the ``reask`` template its builder passes: ``agents/prompts/structured_reask.md``, since no
+model-facing sentence lives in this package). Model strings are resolved by :mod:`orchestrator.models.routing`
+(litellm strings, ``local``, and the fakes' ``scripted:``/``function:``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from string import Template
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import anyio
 from pydantic import BaseModel, ValidationError
@@ -46,7 +48,7 @@ __all__ = [
 T = TypeVar("T", bound=BaseModel)
 ModelResolver = Callable[[str, RoleConfig], ChatModel]
 UsageCallback = Callable[[Role, str, Usage], None]
-
+REASK_PLACEHOLDERS = frozenset({"name", "error", "schema"})
 
 
 def describe_default(settings: Settings, environ: Mapping[str, str]) -> str | None:
@@ -74,6 +76,9 @@ class ModelGateway:
     ``resolve`` turns a model string into a :class:`ChatModel` (default:
     :func:`orchestrator.models.routing.resolve_model`, which refuses real network models while
     ``ORCHESTRATE_FORBID_MODEL_REQUESTS=1``); each distinct model string and api_base is resolved once per gateway.
+    ``reask`` is the message sent after structured output that does not validate, a :class:`string.Template` that may
+    use ``${name}`` (the schema's name), ``${error}`` (what is wrong) and ``${schema}`` (the JSON schema, compact); a
+    template with any other placeholder raises ``ValueError`` here, not at the first re-ask.
     ``on_usage(role, model, usage)`` is called after every successful call, and ``on_call(ModelCall)`` too (the same,
     plus the step the call was made for and the replay note). :meth:`for_step` is the view a plan step uses: its calls
     carry the step (there is no ambient "current step").
@@ -83,6 +88,7 @@ class ModelGateway:
         self,
         settings: Settings,
         *,
+        reask: str,
         environ: Mapping[str, str] | None = None,
         resolve: ModelResolver | None = None,
         on_usage: UsageCallback | None = None,
@@ -93,6 +99,7 @@ class ModelGateway:
         from orchestrator.models.routing import default_model
 
         self._settings = settings
+        self._reask = _reask_template(reask)
         self._environ = dict(os.environ if environ is None else environ)
         self._resolve = resolve or self._default_resolve
         self._on_usage = on_usage
@@ -203,7 +210,8 @@ class ModelGateway:
                 last_error = describe_validation_error(exc)
             history += [
                 Message(role="assistant", content=response.content),
-                Message(role="user", content=_reask(schema.__name__, json_schema, last_error)),
+                Message(role="user", content=self._reask.substitute(
+                    name=schema.__name__, error=last_error, schema=json.dumps(json_schema, separators=(",", ":")))),
             ]
         raise ModelOutputError(
             f"the {role} model ({config.model}) gave no valid {schema.__name__} in {attempts} attempts: {last_error}"
@@ -271,11 +279,15 @@ class ModelGateway:
                 await close()
 
 
-def _reask(name: str, json_schema: Mapping[str, Any], error: str) -> str:
-    return (
-        f"Your reply is not a valid {name}: {error}. Reply again with only one JSON object matching this JSON schema "
-        f"(no prose, no code fence): {json.dumps(json_schema, separators=(',', ':'))}"
-    )
+def _reask_template(text: str) -> Template:
+    """``text`` as the re-ask template; ``ValueError`` when it is malformed or uses a placeholder the gateway does not
+    fill (a programming error in the caller: the template ships with the package)."""
+    template = Template(text)
+    unknown = set(template.get_identifiers()) - REASK_PLACEHOLDERS
+    if not template.is_valid() or unknown:
+        raise ValueError(f"the gateway's re-ask template is malformed or uses unknown placeholders {sorted(unknown)}; "
+                         f"it may use ${{name}}, ${{error}} and ${{schema}}")
+    return template
 
 
 def _exhausted(chain: Sequence[RoleConfig], failures: Sequence[ModelError]) -> ModelError:

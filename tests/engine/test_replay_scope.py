@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
+from agents import prompts
 from orchestrator.compose import usage_reporter
 from orchestrator.core.contracts import Message, ModelRequest
 from orchestrator.core.events import Event, UsageReported
@@ -54,7 +55,8 @@ def _gateway(model: Any, kept: Kept, events: SessionEvents) -> ModelGateway:
     def resolve(name: str, config: RoleConfig) -> ReplayingModel:
         return ReplayingModel(model, kept)
 
-    return ModelGateway(settings, resolve=resolve, on_call=usage_reporter(events))
+    return ModelGateway(settings, reask=prompts.load("structured_reask"),
+                        resolve=resolve, on_call=usage_reporter(events))
 
 
 def test_a_replay_key_is_the_one_recorded_before_the_scope_travelled_on_the_request() -> None:

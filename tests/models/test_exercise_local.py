@@ -70,12 +70,13 @@ def passes(repo: Path) -> bool:
 
 async def direct_call(repo: Path) -> None:
     """One call, as benchmarks/exercism.py makes it: instructions and stub in, the whole file out."""
+    from agents import prompts
     from benchmarks.exercism import SYSTEM, extract_code
     from orchestrator.core.contracts import Message
     from orchestrator.models.gateway import ModelGateway
     from orchestrator.settings.schema import Settings
 
-    gateway = ModelGateway(Settings.model_validate({"model": "local"}))
+    gateway = ModelGateway(Settings.model_validate({"model": "local"}), reask=prompts.load("structured_reask"))
     prompt = (f"{INSTRUCTIONS}\nFile parcels.py:\n```python\n{STUB}```\n\n"
               "Reply with the complete content of parcels.py in one ```python code block.")
     try:

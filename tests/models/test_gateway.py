@@ -9,6 +9,7 @@ import anyio
 import pytest
 from pydantic import BaseModel
 
+from agents import prompts
 from orchestrator.core.contracts import ChatModel, Message, ModelRequest, Role, ToolSpec, Usage
 from orchestrator.core.errors import BudgetExceededError, ModelError, ModelOutputError, ModelUnavailableError
 from orchestrator.models.gateway import ModelGateway, TransientModelError, describe_default
@@ -64,7 +65,7 @@ def test_role_settings_route_model_strings_and_parameters(tmp_path: Any) -> None
         roles={"reviewer": {"model": "function:tests.models.model_functions:echo", "temperature": 0.3,
                             "max_tokens": 99}},
     )
-    gateway = ModelGateway(config)
+    gateway = ModelGateway(config, reask=prompts.load("structured_reask"))
 
     assert anyio.run(gateway.complete, "planner", USER).content == "from file"
     assert anyio.run(gateway.complete, "coder", USER).content == "second"  # same string: one shared scripted model
@@ -88,7 +89,8 @@ def test_role_temperature_and_max_tokens_reach_the_model() -> None:
      ({"OPENAI_API_KEY": "sk", "ANTHROPIC_API_KEY": "x"}, "openai/gpt-4.1")],
 )
 def test_empty_model_defaults_from_the_environment(environ: dict[str, str], expected: str) -> None:
-    gateway = ModelGateway(settings(roles={"coder": {"model": "ollama/qwen2.5-coder"}}), environ=environ)
+    gateway = ModelGateway(settings(roles={"coder": {"model": "ollama/qwen2.5-coder"}}),
+                           reask=prompts.load("structured_reask"), environ=environ)
     assert gateway.model_for("planner") == expected
     assert gateway.model_for("coder") == "ollama/qwen2.5-coder"
     line = describe_default(settings(), environ)
@@ -102,7 +104,8 @@ def test_describe_default_is_silent_when_every_role_has_a_model() -> None:
 
 
 def test_real_network_models_are_refused_while_forbidden() -> None:
-    gateway = ModelGateway(settings(model="openai/gpt-4.1"), environ={"ORCHESTRATE_FORBID_MODEL_REQUESTS": "1"})
+    gateway = ModelGateway(settings(model="openai/gpt-4.1"), reask=prompts.load("structured_reask"),
+                           environ={"ORCHESTRATE_FORBID_MODEL_REQUESTS": "1"})
     with pytest.raises(ModelUnavailableError, match="ORCHESTRATE_FORBID_MODEL_REQUESTS"):
         anyio.run(gateway.complete, "coder", USER)
 
@@ -140,7 +143,8 @@ def test_fallbacks_take_over_when_the_primary_keeps_failing() -> None:
     primary, backup = flaky(100), ScriptedModel(["from backup"], name="backup")
     config = settings(model="primary", models={"max_retries": 2, "fallbacks": ["backup"]})
     usage: list[tuple[Role, str, Usage]] = []
-    gateway = ModelGateway(config, resolve=resolver({"primary": primary, "backup": backup}),
+    gateway = ModelGateway(config, reask=prompts.load("structured_reask"),
+                           resolve=resolver({"primary": primary, "backup": backup}),
                            on_usage=lambda *a: usage.append(a))
 
     response = anyio.run(gateway.complete, "coder", USER)
@@ -158,7 +162,7 @@ def test_role_fallbacks_also_cover_unavailable_models() -> None:
             return backup
         raise ModelUnavailableError(f"{name}: no key")
 
-    gateway = ModelGateway(config, resolve=resolve)
+    gateway = ModelGateway(config, reask=prompts.load("structured_reask"), resolve=resolve)
     assert anyio.run(gateway.complete, "coder", USER).content == "fine"
     with pytest.raises(ModelUnavailableError, match="no key"):
         anyio.run(gateway.complete, "planner", USER)
@@ -166,7 +170,8 @@ def test_role_fallbacks_also_cover_unavailable_models() -> None:
 
 def test_every_model_failing_names_them_all() -> None:
     config = settings(model="a", models={"max_retries": 0, "fallbacks": ["b"]})
-    gateway = ModelGateway(config, resolve=resolver({"a": flaky(9), "b": flaky(9)}))
+    gateway = ModelGateway(config, reask=prompts.load("structured_reask"),
+                           resolve=resolver({"a": flaky(9), "b": flaky(9)}))
     with pytest.raises(ModelUnavailableError, match=r"every model failed \(a, b\)"):
         anyio.run(gateway.complete, "coder", USER)
 
@@ -191,6 +196,29 @@ def test_structured_output_reasks_with_the_validation_error() -> None:
     assert second[-2] == Message(role="assistant", content="I think it is fine")
     assert "no JSON object found" in second[-1].content and '"verdict"' in second[-1].content
     assert "verdict: Field required" in third[-1].content
+
+
+def test_structured_output_reasks_in_the_words_of_the_template_it_was_given() -> None:
+    fake = ScriptedModel(["nope", Verdict(verdict="approve")], name="m")
+    gateway = ModelGateway(settings(model="m"), reask="bad ${name} ($error); schema $schema",
+                           resolve=resolver({"m": fake}))
+    anyio.run(gateway.structured, "reviewer", USER, Verdict)
+    schema = '{"properties":{"verdict"'
+    said = fake.requests[1].messages[-1].content
+    assert said.startswith(f"bad Verdict (no JSON object found in the reply; reply with one JSON object only); schema "
+                           f"{schema}")
+
+
+def test_the_shipped_reask_is_the_sentence_recorded_sessions_were_keyed_with() -> None:
+    rendered = prompts.render("structured_reask", name="Plan", error="E", schema="{}")
+    assert rendered == ("Your reply is not a valid Plan: E. Reply again with only one JSON object matching this JSON "
+                        "schema (no prose, no code fence): {}")
+
+
+@pytest.mark.parametrize("template", ["${names} wrong", "a lone $ sign"])
+def test_a_reask_template_the_gateway_cannot_fill_is_refused_when_built(template: str) -> None:
+    with pytest.raises(ValueError, match="re-ask template"):
+        ModelGateway(settings(), reask=template)
 
 
 def test_structured_output_gives_up_with_model_output_error() -> None:

@@ -9,6 +9,7 @@ import pytest
 from openai_stub_server import StubServer, completion, error, stub_server
 from pydantic import BaseModel
 
+from agents import prompts
 from orchestrator.core.contracts import Message, ModelRequest, ToolCall, ToolSpec
 from orchestrator.core.errors import ModelError, ModelUnavailableError
 from orchestrator.models.gateway import ModelGateway, TransientModelError
@@ -95,7 +96,7 @@ def test_unreachable_server_is_transient() -> None:
 def test_gateway_retries_a_real_server_and_validates_structured_output(server: StubServer) -> None:
     server.replies.extend([error(503, "loading"), completion("The answer: {\"answer\": 7}")])
     settings = Settings.model_validate({"model": "openai/x", "models": {"retry_backoff_s": 0}})
-    gateway = ModelGateway(settings, resolve=lambda name, cfg: model(server))
+    gateway = ModelGateway(settings, reask=prompts.load("structured_reask"), resolve=lambda name, cfg: model(server))
     assert anyio.run(gateway.structured, "planner", USER, Answer) == Answer(answer=7)
     assert len(server.requests) == 2
     assert gateway.usage["planner"].prompt_tokens == 7

@@ -10,6 +10,7 @@ import anyio
 import pytest
 from openai_stub_server import StubServer, error, stub_server
 
+from agents import prompts
 from orchestrator.cli.main import cli
 from orchestrator.core.contracts import Message, ModelRequest, ModelResponse
 from orchestrator.core.errors import ModelUnavailableError
@@ -40,7 +41,8 @@ class Counted:
 
 
 def _gateway(model: Counted) -> ModelGateway:
-    return ModelGateway(Settings.model_validate(RETRYING), resolve=lambda name, cfg: model)
+    return ModelGateway(Settings.model_validate(RETRYING), reask=prompts.load("structured_reask"),
+                        resolve=lambda name, cfg: model)
 
 
 def test_a_401_is_asked_once_and_names_the_key_variable(server: StubServer) -> None:

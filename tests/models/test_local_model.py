@@ -15,6 +15,7 @@ import anyio
 import pytest
 from pydantic import BaseModel
 
+from agents import prompts
 from orchestrator.core.contracts import Message, ToolSpec
 from orchestrator.models.gateway import ModelGateway
 from orchestrator.models.local_model import (
@@ -69,7 +70,7 @@ def test_server_answers_chat_schema_and_tools_through_the_gateway() -> None:
     ensure_weights(weights_cache_dir())
     settings = Settings.model_validate({"model": "local", "local": {"n_ctx": 4096}, "models": {"max_retries": 0}})
     local = LocalModel(settings.local)
-    gateway = ModelGateway(settings, resolve=lambda name, config: local)
+    gateway = ModelGateway(settings, reask=prompts.load("structured_reask"), resolve=lambda name, config: local)
 
     async def scenario() -> tuple[str, Sum, tuple[str, ...], str]:
         chat = await gateway.complete("coder", [Message(role="user", content="Reply with the single word: pong")])

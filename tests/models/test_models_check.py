@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from agents import prompts
 from orchestrator.cli.context import CliContext
 from orchestrator.cli.main import cli
 from orchestrator.core.errors import ModelUnavailableError
@@ -65,7 +66,7 @@ def test_check_of_an_unusable_model_reports_it_and_exits_2(environ: dict[str, st
 
 def test_gateway_tool_mode_auto_uses_the_cache(environ: dict[str, str]) -> None:
     settings = Settings.model_validate({"model": TEXT_TOOLS})
-    gateway = ModelGateway(settings, environ=environ)
+    gateway = ModelGateway(settings, reask=prompts.load("structured_reask"), environ=environ)
     assert gateway.supports_native_tools("coder") is False
     CapabilityCache.for_environ(environ).put(TEXT_TOOLS, Capabilities(chat=True, native_tools=True))
     assert gateway.supports_native_tools("coder") is True
