@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -118,29 +117,25 @@ class Orchestrator:
 
     @classmethod
     def from_config(cls, loaded: LoadedConfig, *, interactive: bool, console: Console | None = None,
-                    events: EventSink | None = None, cwd: Path | None = None,
-                    environ: Mapping[str, str] | None = None,
+                    events: EventSink | None = None, cwd: Path | None = None, environ: Mapping[str, str] | None = None,
                     session_options: Mapping[str, Any] | None = None, ports: UiPorts | None = None) -> Orchestrator:
         """The real object graph for ``loaded`` (see :mod:`orchestrator.compose`).
 
-        ``ports``: who answers the run's questions (:class:`~orchestrator.core.ports.UiPorts`, what the CLI passes;
-        ``ports.events`` gets every event too). Without them ``interactive=True`` asks on ``console``
-        (:func:`orchestrator.terminal.ports.terminal_ports`) and ``interactive=False`` asks nobody (``exec``).
+        ``ports`` answer the run's questions (:class:`~orchestrator.core.ports.UiPorts`); without them
+        ``interactive=True`` asks on ``console`` (:mod:`orchestrator.terminal.ports`), ``interactive=False`` nobody.
         ``session_options`` are stored with each new session (the CLI keeps its model choices there for resume).
         The gate's start-up notices are in :attr:`notices`. The configured MCP servers belong to this object: they
         start on first use and stop in :meth:`aclose` (the one place they are stopped; atexit is only a safety net).
         """
         from orchestrator.compose import SessionExtras, build_collaborators
-        from orchestrator.settings.home import Home
 
         environ = environ or os.environ
-        if ports is None and interactive:  # the terminal's, asking on the live view among ``events`` (if any)
-            from orchestrator.terminal.ports import find_live_view, terminal_ports
+        if ports is None and interactive:
+            from orchestrator.terminal.ports import caller_ports
 
-            ports = replace(terminal_ports(console, home=Home.from_env(environ), project_root=loaded.project_root,
-                                           view=find_live_view(events)), events=None)  # it has the events already
-        session_events = SessionEvents(ports.joined(events) if ports else events,
-                                       budget=BudgetGuard(loaded.settings.budget_usd))
+            ports = caller_ports(console, events, environ=environ, project_root=loaded.project_root)
+        ports = ports or UiPorts()
+        session_events = SessionEvents(ports.joined(events), budget=BudgetGuard(loaded.settings.budget_usd))
         extras = SessionExtras()
         parts = build_collaborators(loaded, cwd=(cwd or Path.cwd()).resolve(), ports=ports, events=session_events,
                                     environ=environ, extras=extras)

@@ -7,6 +7,8 @@ an interactive run, and what ``from_config`` builds itself for a Python caller t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from orchestrator.settings.home import Home
     from orchestrator.terminal.screen import LiveView
 
-__all__ = ["terminal_ports", "find_live_view"]
+__all__ = ["terminal_ports", "caller_ports", "find_live_view"]
 
 
 def terminal_ports(console: Console | None, *, home: Home, project_root: Path,
@@ -41,6 +43,18 @@ def terminal_ports(console: Console | None, *, home: Home, project_root: Path,
     reviewer = ConsoleReviewer(console, view)
     return UiPorts(approver=approver, plan_reviewer=reviewer, diff_reviewer=reviewer, failure_handler=reviewer,
                    check_fixer=reviewer, events=view)
+
+
+def caller_ports(console: Console | None, events: EventSink | None, *, environ: Mapping[str, str],
+                 project_root: Path) -> UiPorts:
+    """:func:`terminal_ports` for a Python caller's interactive run without ports (``from_config(interactive=True,
+    console=...)``): asking on the live view among the caller's ``events``, which already gets every event; the home
+    is ``environ``'s."""
+    from orchestrator.settings.home import Home as HomeType
+
+    ports = terminal_ports(console, home=HomeType.from_env(environ), project_root=project_root,
+                           view=find_live_view(events))
+    return replace(ports, events=None)
 
 
 def find_live_view(sink: EventSink | None) -> LiveView | None:
