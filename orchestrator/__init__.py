@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     )
     from orchestrator.core.events import Event, EventSink, JsonlSink, ListSink
     from orchestrator.core.plan import Plan, Step
+    from orchestrator.core.ports import UiPorts
     from orchestrator.engine.session import SessionResult
     from orchestrator.settings.config import LoadedConfig
 
@@ -44,6 +45,7 @@ __all__ = [
     "Step",
     "load_config",
     "LoadedConfig",
+    "UiPorts",
     "events",
     "Event",
     "EventSink",
@@ -68,6 +70,7 @@ _WHERE: dict[str, str] = {
     "Step": "orchestrator.core.plan",
     "load_config": "orchestrator.compose",
     "LoadedConfig": "orchestrator.settings.config",
+    "UiPorts": "orchestrator.core.ports",
     "Event": "orchestrator.core.events",
     "EventSink": "orchestrator.core.events",
     "JsonlSink": "orchestrator.core.events",
