@@ -280,13 +280,12 @@ class ModelGateway:
 
 
 def _reask_template(text: str) -> Template:
-    """``text`` as the re-ask template; ``ValueError`` when it is malformed or uses a placeholder the gateway does not
-    fill (a programming error in the caller: the template ships with the package)."""
+    """``text`` as the re-ask template; ``ValueError`` (the caller's bug) when it is malformed or uses a placeholder
+    the gateway does not fill."""
     template = Template(text)
-    unknown = set(template.get_identifiers()) - REASK_PLACEHOLDERS
-    if not template.is_valid() or unknown:
-        raise ValueError(f"the gateway's re-ask template is malformed or uses unknown placeholders {sorted(unknown)}; "
-                         f"it may use ${{name}}, ${{error}} and ${{schema}}")
+    if not template.is_valid() or set(template.get_identifiers()) - REASK_PLACEHOLDERS:
+        raise ValueError(f"the gateway's re-ask template is malformed or uses a placeholder other than {{name, error, "
+                         f"schema}}: {text[:80]!r}")
     return template
 
 
