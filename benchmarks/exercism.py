@@ -291,6 +291,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("exercism-results.jsonl"), help="results, JSON lines")
     parser.add_argument("--fresh", action="store_true", help="discard --out's earlier results")
     parser.add_argument("-c", dest="config", action="append", default=[], help="config override for the exec arm")
+    parser.add_argument("--keep", type=Path, help="keep the repositories and exec event logs in this folder")
     args = parser.parse_args()
     arms = [a for a in ARMS if a in args.arms.split(",")]
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -299,8 +300,12 @@ def main() -> int:
     exercises = load(args)
     print(f"exercism: {len(exercises)} exercises ({', '.join(e.slug for e in exercises)}), arms {','.join(arms)}, "
           f"cap {args.cap:.0f} s, model {args.model}, results {args.out}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="exercism-") as tmp:
-        results = asyncio.run(run_all(exercises, args, Path(tmp)))
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        results = asyncio.run(run_all(exercises, args, args.keep.resolve()))
+    else:
+        with tempfile.TemporaryDirectory(prefix="exercism-") as tmp:
+            results = asyncio.run(run_all(exercises, args, Path(tmp)))
     totals = report(exercises, results, arms)
     summary = {"exercises": [e.slug for e in exercises], "cap_s": args.cap, "config": args.config, "totals": totals}
     args.out.with_suffix(".summary.json").write_text(json.dumps(summary, indent=2))
