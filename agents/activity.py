@@ -86,8 +86,9 @@ class ReportedCommands:
         self._events = events
 
     async def run(self, step_id: str, command: str, *, cwd: Path, workspace: Path,
-                  timeout_s: float) -> CommandOutcome:
-        outcome = await self._inner.run(step_id, command, cwd=cwd, workspace=workspace, timeout_s=timeout_s)
+                  timeout_s: float, idle_timeout_s: float | None = None) -> CommandOutcome:
+        outcome = await self._inner.run(step_id, command, cwd=cwd, workspace=workspace, timeout_s=timeout_s,
+                                        idle_timeout_s=idle_timeout_s)
         if outcome.refused:
             by = "policy" if outcome.decision == "forbidden" else "user"
             self._events.emit(CommandRefused(step_id=step_id, argv=outcome.argv, by=by, reason=outcome.reason))

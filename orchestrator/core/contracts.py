@@ -228,24 +228,19 @@ class ExecResult(_Frozen):
     output: str  # stdout and stderr interleaved, bounded
     denied: bool = False  # the sandbox, not the command, refused (EROFS/EACCES/ENETUNREACH, seccomp, bwrap)
     denial_reason: str | None = None
-    timed_out: bool = False
+    timed_out: bool = False  # stopped by a time bound (wall time or, with ``hung``, silence)
+    hung: bool = False  # stopped because it wrote nothing for ``idle_timeout_s`` (``timed_out`` is set too)
     duration_s: float = 0.0
     sandbox: str = ""  # mechanism used: "bwrap", "landlock", "none"
 
 
 class Sandbox(Protocol):
-    """Runs one command confined by a :class:`SandboxPolicy`. Fails closed: raises ``SandboxUnavailableError``."""
+    """Runs one command confined by a :class:`SandboxPolicy`. Fails closed: raises ``SandboxUnavailableError``.
+    ``idle_timeout_s``: the command is taken as hung after writing nothing that long (None: never)."""
 
-    async def run(
-        self,
-        argv: Sequence[str],
-        *,
-        policy: SandboxPolicy,
-        cwd: Path,
-        env: Mapping[str, str] | None = None,
-        timeout_s: float | None = None,
-        stdin: bytes | None = None,
-    ) -> ExecResult: ...
+    async def run(self, argv: Sequence[str], *, policy: SandboxPolicy, cwd: Path, env: Mapping[str, str] | None = None,
+                  timeout_s: float | None = None, stdin: bytes | None = None,
+                  idle_timeout_s: float | None = None) -> ExecResult: ...
 
 
 # ------------------------------------------------------------------------------------------------------- memory

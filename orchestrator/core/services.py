@@ -57,6 +57,7 @@ class CommandOutcome(BaseModel):
     denied: bool = False  # the sandbox blocked it (and it was not re-run unconfined)
     reason: str = ""  # why it was refused or blocked
     timed_out: bool = False
+    hung: bool = False  # stopped for writing nothing for its idle_timeout_s (timed_out is set too)
     sandbox: str = ""  # the mechanism it ran under ("bwrap", "landlock", "none")
 
     @property
@@ -73,7 +74,7 @@ class CommandOutcome(BaseModel):
         lines = [f"$ {self.command}"]
         if self.output:
             lines.append(self.output.rstrip("\n"))
-        if self.timed_out:
+        if self.timed_out and not self.hung:  # a hung command's own note (the sandbox's) says why it was stopped
             lines.append("[timed out: the command was stopped; run something quicker or narrower]")
         if self.denied:
             lines.append(
@@ -88,7 +89,9 @@ class Commands(Protocol):
     """Runs an agent's command through the gate, the approver and the sandbox. Never raises for a refusal."""
 
     async def run(self, step_id: str, command: str, *, cwd: Path, workspace: Path,
-                  timeout_s: float) -> CommandOutcome: ...
+                  timeout_s: float, idle_timeout_s: float | None = None) -> CommandOutcome:
+        """``idle_timeout_s``: stop the command once it wrote nothing that long (None: never); see ``Sandbox``."""
+        ...
 
 
 class StagingTree(Protocol):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from orchestrator.core.contracts import (
     ApprovalRequest,
@@ -69,8 +70,10 @@ class CommandRunner:
         self._policy_for = policy_for
         self._persist_rule = persist_rule
 
-    async def run(self, step_id: str, command: str, *, cwd: Path, workspace: Path, timeout_s: float) -> CommandOutcome:
-        """Decide, maybe ask, run and report ``command``. Never raises for a refusal or a failing command."""
+    async def run(self, step_id: str, command: str, *, cwd: Path, workspace: Path, timeout_s: float,
+                  idle_timeout_s: float | None = None) -> CommandOutcome:
+        """Decide, maybe ask, run and report ``command``. Never raises for a refusal or a failing command.
+        ``idle_timeout_s``: the sandbox stops it once it wrote nothing that long (None: never)."""
         argv = shell_argv(command)
         verdict = self._gate.evaluate(argv, cwd=cwd)
         self._events.emit(
@@ -90,13 +93,13 @@ class CommandRunner:
         bypass = verdict.bypass_sandbox and bool(self._settings.sandbox.unconfined_prefixes)
         if bypass:
             policy = _unconfined(policy)
-        result = await self._execute(step_id, argv, decision=verdict.decision, policy=policy, cwd=cwd,
-                                     timeout_s=timeout_s)
+        bounds = _Bounds(timeout_s, idle_timeout_s)
+        result = await self._execute(step_id, argv, decision=verdict.decision, policy=policy, cwd=cwd, bounds=bounds)
         if result.denied and not bypass and self._settings.approval_policy == "on-failure":
             answer = await self._ask(step_id, argv, cwd, verdict, retry_unsandboxed=True)
             if answer.choice != "deny":
                 result = await self._execute(step_id, argv, decision="prompt", policy=_unconfined(policy), cwd=cwd,
-                                             timeout_s=timeout_s)
+                                             bounds=bounds)
         return base.model_copy(
             update={
                 "exit_code": result.exit_code,
@@ -104,14 +107,16 @@ class CommandRunner:
                 "denied": result.denied,
                 "reason": result.denial_reason or "",
                 "timed_out": result.timed_out,
+                "hung": result.hung,
                 "sandbox": result.sandbox,
             }
         )
 
     async def _execute(
-        self, step_id: str, argv: list[str], *, decision: str, policy: SandboxPolicy, cwd: Path, timeout_s: float
+        self, step_id: str, argv: list[str], *, decision: str, policy: SandboxPolicy, cwd: Path, bounds: _Bounds
     ) -> ExecResult:
-        result = await self._sandbox.run(argv, policy=policy, cwd=cwd, timeout_s=timeout_s)
+        result = await self._sandbox.run(argv, policy=policy, cwd=cwd, timeout_s=bounds.timeout_s,
+                                         idle_timeout_s=bounds.idle_timeout_s)
         sandbox = result.sandbox or ("none" if policy.mode == "danger-full-access" else policy.mode)
         self._events.emit(
             CommandExecuted(step_id=step_id, argv=tuple(argv), decision=decision, sandbox=sandbox,
@@ -136,6 +141,11 @@ class CommandRunner:
 
     def _policy(self, workspace: Path) -> SandboxPolicy:
         return self._policy_for(self._settings, workspace)
+
+
+class _Bounds(NamedTuple):
+    timeout_s: float
+    idle_timeout_s: float | None
 
 
 def _prefixes(verdict: GateVerdict, argv: Sequence[str]) -> list[tuple[str, ...]]:

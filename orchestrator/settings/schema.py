@@ -66,6 +66,7 @@ class ValidateConfig(_Section):
     discover: bool = True
     max_rounds: int = Field(default=3, ge=1)
     timeout_s: float = Field(default=600.0, gt=0)
+    idle_timeout_s: float = Field(default=60.0, ge=0)  # a check silent this long is taken as hung; 0: off
     output_tail_bytes: int = Field(default=4000, ge=100)
 
 

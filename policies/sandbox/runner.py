@@ -10,10 +10,8 @@ command triggers a warning. A fallback from the preferred backend is announced o
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,13 +29,12 @@ from policies.sandbox.launch import Bounds, Launch, prepare_bwrap, prepare_landl
 from policies.sandbox.limits import Cgroup, LimitPlan, Limits, create_cgroup, plan_limits
 from policies.sandbox.mountns import can_confine_mounts
 from policies.sandbox.probe import BACKENDS, FIX_HINT, Probe, probe
-from policies.sandbox.reaper import kill_tree
+from policies.sandbox.watch import Stop, kill_group, wait_command
 
 __all__ = ["SandboxRunner", "Stdio"]
 
 Stdio = Literal["capture", "inherit"]
 _log = logging.getLogger("orchestrate.sandbox")
-_STRAGGLER_GRACE_S = 2.0  # after the command exits, how long background children may keep its output pipe open
 _TIMEOUT_EXIT = 124  # like timeout(1)
 
 
@@ -121,16 +118,22 @@ class SandboxRunner:
         timeout_s: float | None = None,
         stdin: bytes | None = None,
         stdio: Stdio = "capture",
+        idle_timeout_s: float | None = None,
     ) -> ExecResult:
         """Run ``argv`` in ``cwd`` confined by ``policy``. ``stdio="inherit"`` passes the caller's stdio through
-        (``output`` is then empty). Raises ``SandboxUnavailableError`` (fail closed) and ``InputError``."""
+        (``output`` is then empty). Raises ``SandboxUnavailableError`` (fail closed) and ``InputError``.
+
+        ``timeout_s`` bounds the wall time; ``idle_timeout_s`` (captured output only) the time without output, after
+        which the command is taken as hung. Either way it is interrupted (SIGINT), given a short grace to print where
+        it was, then killed (:mod:`policies.sandbox.watch`): ``timed_out`` (and for the idle bound ``hung``) is set and
+        the output ends with a note saying which bound fired."""
         if not argv:
             raise InputError("no command to run")
         job = await asyncio.to_thread(self._prepare, argv, policy, Path(cwd), env)
         for message in job.warnings:
             self._warn(message)
         try:
-            return await self._execute(job, timeout_s, stdin, stdio)
+            return await self._execute(job, _Bounds(timeout_s, idle_timeout_s), stdin, stdio)
         finally:
             job.launch.close()
             if job.cgroup is not None:
@@ -182,7 +185,7 @@ class SandboxRunner:
             notes.append(f"sandbox: Landlock cannot keep {', '.join(map(str, exposed))} read-only inside the "
                          "writable workspace (bubblewrap can: install it)")
 
-    async def _execute(self, job: _Job, timeout_s: float | None, stdin: bytes | None, stdio: Stdio) -> ExecResult:
+    async def _execute(self, job: _Job, bounds: _Bounds, stdin: bytes | None, stdio: Stdio) -> ExecResult:
         launch = job.launch
         capture = BoundedCapture(self._max_output)
         started = time.monotonic()
@@ -200,11 +203,12 @@ class SandboxRunner:
             return ExecResult(exit_code=126, output=f"{launch.argv[0]}: {exc.strerror}", sandbox=launch.backend)
         launch.spawned()
         try:
-            timed_out = await _wait(proc, capture, stdin, timeout_s)
+            stop = await wait_command(proc, capture, stdin, backend=launch.backend, timeout_s=bounds.timeout_s,
+                                      idle_timeout_s=bounds.idle_timeout_s or None)
         except BaseException:
-            _kill_group(proc.pid)
+            kill_group(proc.pid)
             raise
-        outcome = _Outcome(proc.returncode, capture.text(), timed_out, timeout_s, time.monotonic() - started)
+        outcome = _Outcome(proc.returncode, capture.text(), stop, bounds, time.monotonic() - started)
         return _result(job, outcome, inherited=not piped)
 
 
@@ -219,11 +223,17 @@ class _Job:
 
 
 @dataclass(frozen=True)
+class _Bounds:
+    timeout_s: float | None
+    idle_timeout_s: float | None
+
+
+@dataclass(frozen=True)
 class _Outcome:
     returncode: int | None
     output: str
-    timed_out: bool
-    timeout_s: float | None
+    stop: Stop
+    bounds: _Bounds
     duration_s: float
 
 
@@ -245,60 +255,15 @@ def _prepare(backend: str, argv: Sequence[str], policy: SandboxPolicy, cwd: Path
     return prepare_unconfined(argv)
 
 
-def _kill_group(pgid: int) -> None:
-    """The command's whole tree: its descendants first (``setsid`` takes them out of the group; stopped first so
-    that none forks meanwhile), then the group."""
-    kill_tree(pgid)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)
-
-
-async def _feed(proc: asyncio.subprocess.Process, data: bytes) -> None:
-    assert proc.stdin is not None
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        proc.stdin.write(data)
-        await proc.stdin.drain()
-    proc.stdin.close()
-
-
-async def _pump(stream: asyncio.StreamReader, capture: BoundedCapture) -> None:
-    while chunk := await stream.read(65536):
-        capture.feed(chunk)
-
-
-async def _wait(proc: asyncio.subprocess.Process, capture: BoundedCapture, stdin: bytes | None,
-                timeout_s: float | None) -> bool:
-    """Wait for the command (killing its process group on timeout) and drain its output; ``True`` if it timed out."""
-    tasks = [asyncio.create_task(_pump(proc.stdout, capture))] if proc.stdout is not None else []
-    if stdin is not None and proc.stdin is not None:
-        tasks.append(asyncio.create_task(_feed(proc, stdin)))
-    timed_out = False
-    try:
-        await asyncio.wait_for(proc.wait(), timeout_s)
-    except TimeoutError:
-        timed_out = True
-        _kill_group(proc.pid)
-        await proc.wait()
-    if tasks:
-        _done, pending = await asyncio.wait(tasks, timeout=_STRAGGLER_GRACE_S)
-        if pending:  # background processes still hold the pipe: they belong to the command, end them
-            _kill_group(proc.pid)
-            _done, pending = await asyncio.wait(pending, timeout=_STRAGGLER_GRACE_S)
-            for task in pending:
-                task.cancel()
-    _kill_group(proc.pid)  # what the command left running in the background ends with it (as under bubblewrap)
-    return timed_out
-
-
 def _result(job: _Job, outcome: _Outcome, *, inherited: bool) -> ExecResult:
     backend = job.launch.backend
     report = job.launch.report()
     output, rc = outcome.output, outcome.returncode
     code = rc if rc is not None and rc >= 0 else 128 - (rc or 0)
-    if outcome.timed_out:
-        note = f"[orchestrate: timed out after {outcome.timeout_s:g}s; the command's process group was killed]"
+    if outcome.stop:
+        note = _stop_note(outcome)
         return ExecResult(exit_code=_TIMEOUT_EXIT, output=f"{output}\n{note}".lstrip("\n"), timed_out=True,
-                          duration_s=outcome.duration_s, sandbox=backend)
+                          hung=outcome.stop == "idle", duration_s=outcome.duration_s, sandbox=backend)
     if report.setup_error is not None and not inherited:  # inherited stdio: the user already saw the backend's words
         if backend == "bwrap" and "bwrap: execvp" in output:
             code = 127  # the sandbox was fine; the command does not exist
@@ -308,6 +273,14 @@ def _result(job: _Job, outcome: _Outcome, *, inherited: bool) -> ExecResult:
     reason = detect_denial(backend, code, output, network=job.policy.network)
     return ExecResult(exit_code=code, output=output, denied=reason is not None, denial_reason=reason,
                       duration_s=outcome.duration_s, sandbox=backend)
+
+
+def _stop_note(outcome: _Outcome) -> str:
+    """The line appended to a stopped command's output: which bound fired, and how it was stopped."""
+    how = "interrupted (SIGINT), then killed"
+    if outcome.stop == "idle":
+        return f"[orchestrate: no output for {outcome.bounds.idle_timeout_s:g}s: taken as hung; {how}]"
+    return f"[orchestrate: timed out after {outcome.bounds.timeout_s:g}s; {how}]"
 
 
 if TYPE_CHECKING:
