@@ -1,8 +1,9 @@
 """The sandbox runner: :class:`SandboxRunner` implements ``orchestrator.core.contracts.Sandbox``.
 
 One call runs one command under the policy's mode with the first working backend of its preference list, with a
-scrubbed environment, bounded output capture (stdout and stderr interleaved, head and tail kept), and a timeout that
-kills the command's whole process group. It fails closed: when no backend works for a confining mode it raises
+scrubbed environment, bounded output capture (stdout and stderr interleaved, head and tail kept), and two time bounds
+(wall time, and silence: a hung command) past which the command is interrupted, then its whole tree killed
+(:mod:`policies.sandbox.watch`). It fails closed: when no backend works for a confining mode it raises
 ``SandboxUnavailableError`` saying how to fix it, unless the policy opts in to running unconfined, and then every
 command triggers a warning. A fallback from the preferred backend is announced once, never silent.
 """
@@ -133,7 +134,7 @@ class SandboxRunner:
         for message in job.warnings:
             self._warn(message)
         try:
-            return await self._execute(job, _Bounds(timeout_s, idle_timeout_s), stdin, stdio)
+            return await self._execute(job, _Deadlines(timeout_s, idle_timeout_s), stdin, stdio)
         finally:
             job.launch.close()
             if job.cgroup is not None:
@@ -185,7 +186,7 @@ class SandboxRunner:
             notes.append(f"sandbox: Landlock cannot keep {', '.join(map(str, exposed))} read-only inside the "
                          "writable workspace (bubblewrap can: install it)")
 
-    async def _execute(self, job: _Job, bounds: _Bounds, stdin: bytes | None, stdio: Stdio) -> ExecResult:
+    async def _execute(self, job: _Job, bounds: _Deadlines, stdin: bytes | None, stdio: Stdio) -> ExecResult:
         launch = job.launch
         capture = BoundedCapture(self._max_output)
         started = time.monotonic()
@@ -223,7 +224,7 @@ class _Job:
 
 
 @dataclass(frozen=True)
-class _Bounds:
+class _Deadlines:
     timeout_s: float | None
     idle_timeout_s: float | None
 
@@ -233,7 +234,7 @@ class _Outcome:
     returncode: int | None
     output: str
     stop: Stop
-    bounds: _Bounds
+    bounds: _Deadlines
     duration_s: float
 
 
