@@ -32,7 +32,8 @@ __all__ = ["SAMPLING_TEMPERATURE", "Attempt", "MakeCoder", "attempt_temperature"
 
 SAMPLING_TEMPERATURE = 0.7
 
-MakeCoder = Callable[[float | None], "tuple[Coder, ToolBox]"]  # temperature (None: the role's) → a fresh coder
+# (temperature (None: the role's), seed (None: unseeded)) → a fresh coder
+MakeCoder = Callable[[float | None, int | None], "tuple[Coder, ToolBox]"]
 RunChecks = Callable[[], Awaitable["ValidationResult"]]
 
 
@@ -88,7 +89,10 @@ async def sample(
     """
     best: Attempt | None = None
     for index in range(count):
-        attempt = await _attempt(index, staging, make_coder(attempt_temperature(temperature, index)), run_checks)
+        # A seed of its own for each sampled attempt: their first messages are the same, and without it the second
+        # sample's calls were answered with the first one's kept replies (engine.replay), the same candidate again.
+        made = make_coder(attempt_temperature(temperature, index), index or None)
+        attempt = await _attempt(index, staging, made, run_checks)
         if attempt.passed or attempt.blocked:
             return attempt
         if best is None or attempt.rank() < best.rank():

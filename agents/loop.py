@@ -105,6 +105,7 @@ class AgentLoop:
     native_tools: bool = False
     context_chars: int = 18000
     temperature: float | None = None  # None: the role's configured temperature (sampled candidates set one)
+    seed: int | None = None  # a sampled candidate's own seed (its calls differ from another's, and in the replay key)
     read_enough_nudge: bool = True  # agents.strategy: tell a model that re-reads what it was shown to start
     rewrite_limit: int = _REWRITE_LIMIT  # agents.strategy: whole-file writes of one path that end a round (0: none)
     turns: int = field(default=0, init=False)  # turns taken in the current run
@@ -174,12 +175,13 @@ class AgentLoop:
         if not self.native_tools:
             schema = McpActionReply if self.mcp_tools else ActionReply
             try:
-                reply = await self.gateway.structured(self.role, window, schema, temperature=self.temperature)
+                reply = await self.gateway.structured(self.role, window, schema, temperature=self.temperature,
+                                                      seed=self.seed)
             except ModelOutputError as exc:
                 raise _InvalidReply(exc.message, Message(role="assistant", content="(no valid action)")) from None
             return _Turn(reply.root, Message(role="assistant", content=reply.root.to_json()))
         response = await self.gateway.complete(
-            self.role, window, tools=(*tool_specs(), *self.mcp_tools), temperature=self.temperature
+            self.role, window, tools=(*tool_specs(), *self.mcp_tools), temperature=self.temperature, seed=self.seed
         )
         if response.tool_calls:
             call = response.tool_calls[0]  # one action per turn: further calls are dropped, unanswered

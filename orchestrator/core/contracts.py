@@ -120,6 +120,8 @@ class ModelRequest(_Frozen):
     # had it run again twice. Not part of what is asked: excluded from dumps, so a call's replay key (a hash of the
     # dump) is the same as before this field existed.
     reply_scope: str | None = Field(default=None, exclude=True)
+    # A sampled call's seed: candidates asked with the same messages differ, and are told apart in the replay key.
+    seed: int | None = Field(default=None, exclude=True)
 
 
 class KeptReply(_Frozen):

@@ -40,7 +40,10 @@ class ReplySource(Protocol):
 def reply_key(step_id: str | None, model: str, request: ModelRequest) -> str:
     """The identity of a call: the step (reply scope) it is made for, the model, and the whole request (whose dump
     leaves the scope out: sessions recorded before it travelled on the request keep their keys)."""
-    payload = json.dumps([step_id, model, request.model_dump(mode="json")], sort_keys=True)
+    parts: list[object] = [step_id, model, request.model_dump(mode="json")]
+    if request.seed is not None:  # a seeded sample is its own call (unseeded keys are as before seeds existed)
+        parts.append({"seed": request.seed})
+    payload = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

@@ -70,12 +70,14 @@ class StepGateway:
         return self.gateway.for_step(step_id, reply_scope)
 
     async def complete(self, role: Role, messages: Sequence[Message], *, tools: Sequence[ToolSpec] | None = None,
-                       temperature: float | None = None) -> ModelResponse:
-        return await self.gateway.complete(role, messages, tools=tools, temperature=temperature, scope=self.scope)
+                       temperature: float | None = None, seed: int | None = None) -> ModelResponse:
+        return await self.gateway.complete(role, messages, tools=tools, temperature=temperature, seed=seed,
+                                           scope=self.scope)
 
     async def structured(self, role: Role, messages: Sequence[Message], schema: type[T], *,
-                         temperature: float | None = None) -> T:
-        return await self.gateway.structured(role, messages, schema, temperature=temperature, scope=self.scope)
+                         temperature: float | None = None, seed: int | None = None) -> T:
+        return await self.gateway.structured(role, messages, schema, temperature=temperature, seed=seed,
+                                             scope=self.scope)
 
     @property
     def usage(self) -> Mapping[Role, Usage]:

@@ -161,10 +161,11 @@ class ModelGateway:
         *,
         tools: Sequence[ToolSpec] | None = None,
         temperature: float | None = None,
+        seed: int | None = None,
         scope: CallScope | None = None,
     ) -> ModelResponse:
         """One chat completion for ``role`` (made for ``scope``'s step, if any). With ``tools``, calls written as JSON
-        text come back as ``tool_calls``."""
+        text come back as ``tool_calls``. ``seed``: a sampled call's (same messages, another candidate)."""
         config = self.role_config(role)
         request = ModelRequest(
             messages=tuple(messages),
@@ -172,6 +173,7 @@ class ModelGateway:
             temperature=temperature if temperature is not None else config.temperature,
             max_tokens=config.max_tokens,
             reply_scope=scope.reply_scope if scope is not None else None,
+            seed=seed,
         )
         response = await self._call(role, config, request, scope)
         if tools and not response.tool_calls:
@@ -182,7 +184,7 @@ class ModelGateway:
 
     async def structured(
         self, role: Role, messages: Sequence[Message], schema: type[T], *, temperature: float | None = None,
-        scope: CallScope | None = None,
+        seed: int | None = None, scope: CallScope | None = None,
     ) -> T:
         """A validated ``schema`` instance from ``role``'s model.
 
@@ -202,6 +204,7 @@ class ModelGateway:
                 temperature=temperature if temperature is not None else config.temperature,
                 max_tokens=config.max_tokens,
                 reply_scope=scope.reply_scope if scope is not None else None,
+                seed=seed,
             )
             response = await self._call(role, config, request, scope)
             try:

@@ -125,6 +125,8 @@ class LiteLLMModel:
             kwargs["temperature"] = request.temperature
         if request.max_tokens is not None:
             kwargs["max_tokens"] = request.max_tokens
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
         if request.tools:
             kwargs["tools"] = [
                 {

@@ -97,6 +97,9 @@ async def test_first_passing_candidate_wins_and_the_failed_ones_leave_nothing_be
     assert run.reviews() == ["approve"]
     temperatures = [r.temperature for r in run.coder.requests]
     assert temperatures[:3] == [None] * 3 and temperatures[3:] == [SAMPLING_TEMPERATURE] * 2
+    # A sampled attempt's calls carry its own seed: attempts start from the same messages, and without a seed the
+    # next one's calls were answered with this one's kept replies (engine.replay): the same candidate again.
+    assert [r.seed for r in run.coder.requests] == [None] * 3 + [1] * 2
     second = run.coder.requests[3].messages  # a fresh conversation: the first attempt is not in it
     assert not any("a * b" in m.content for m in second)
     assert (repo / "calc.py").read_text() == BUGGY

@@ -139,3 +139,13 @@ async def test_a_stagings_notice_names_its_step(bank_repo: Path, orchestrate_hom
     assert result.status == "succeeded"
     left_out = [e for e in sink.events if isinstance(e, WarningEvent) and "left out" in e.message]
     assert left_out and all(e.step_id == "s1" for e in left_out)
+
+
+def test_a_seeded_sample_is_its_own_call_and_an_unseeded_key_is_unchanged() -> None:
+    """Sampled candidates ask the same messages: without their seed in the key, the second took the first one's kept
+    reply (the same candidate again, no model call), and a search of ten drafts checked three (exercism octal)."""
+    request = ModelRequest(messages=(Message(role="user", content="hi"),), temperature=0.7)
+    first, second = request.model_copy(update={"seed": 1}), request.model_copy(update={"seed": 2})
+    assert len({reply_key("s1", "m", r) for r in (request, first, second)}) == 3
+    assert reply_key("s1", "m", request) == reply_key("s1", "m", request.model_copy(update={"seed": None}))
+    assert "seed" not in request.model_dump()
