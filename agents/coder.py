@@ -3,7 +3,8 @@
 A :class:`Coder` owns one step's conversation: the system prompt (actions, one per turn, with examples), the
 AGENTS.md instructions, and the step's goal with the project's file tree. :meth:`Coder.run` runs the loop until the
 model is done (or raises :class:`~agents.loop.TurnLimit`); :meth:`Coder.revise` appends feedback for the next round.
-A resumed step continues from its checkpointed conversation. ``temperature`` (sampled candidates) overrides the role's.
+A resumed step continues from its checkpointed conversation. ``temperature`` (sampled candidates) overrides the role's;
+``seed`` tells a sampled candidate's calls from another's (the same first messages, another answer).
 The ``strategy`` (:mod:`agents.strategy`) says which model-specific aids it uses: a first whole-file draft, feedback
 answered by a redraft (sampled when the same failure comes back), the tests shown up front.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from orchestrator.core.services import Gateway
     from orchestrator.settings.schema import Settings
 
-__all__ = ["Coder", "file_contents", "goal_text", "initial_messages", "related_tests", "shown_contents"]
+__all__ = ["Coder", "DraftInputs", "file_contents", "goal_text", "initial_messages", "related_tests", "shown_contents"]
 
 FILE_CHARS = 6000  # a file longer than this is not shown up front
 TOTAL_CHARS = 12000  # all shown files together (the embedded model has an 8k-token window)
@@ -64,10 +66,11 @@ def goal_text(step: Step, task: str, guidance: str = "") -> str:
     return prompts.render("coder_goal_part", task=task, step_id=step.id, goal=step.goal) + told
 
 
-def shown_contents(root: Path, step: Step, protected: Sequence[str] = ()) -> str:
+def shown_contents(root: Path, step: Step, protected: Sequence[str] = (), *, clip_tests: bool = False) -> str:
     """The step's short files, their modules' tests and the check's ``protected`` tests, as shown up front (see
-    :func:`file_contents`)."""
-    return file_contents(root, [*step.files, *related_tests(root, step.files), *protected])
+    :func:`file_contents`); ``clip_tests``: a test file too long to show whole is shown from its start."""
+    tests = [*related_tests(root, step.files), *protected]
+    return file_contents(root, [*step.files, *tests], clip=tests if clip_tests else ())
 
 
 def related_tests(root: Path, files: Sequence[str]) -> list[str]:
@@ -97,12 +100,15 @@ def _test_places(module: Path) -> list[Path]:
 
 
 def file_contents(
-    root: Path, files: Sequence[str], *, max_chars: int = FILE_CHARS, total_chars: int = TOTAL_CHARS
+    root: Path, files: Sequence[str], *, max_chars: int = FILE_CHARS, total_chars: int = TOTAL_CHARS,
+    clip: Sequence[str] = (),
 ) -> str:
     """The current text of the step's files that exist (bounded), for the coder's first message; "" when none.
 
     Showing them up front saves a small model its read turns and lets it rewrite a short file whole, the way a single
-    direct call does (the benchmark's direct calls solved small tasks that the read/edit loop fumbled).
+    direct call does (the benchmark's direct calls solved small tasks that the read/edit loop fumbled). A file named
+    in ``clip`` that is too long is shown from its start, cut at a line (a long test file's first cases still hold the
+    names and messages expected; 13 of the 95 Exercism test files are over 6,000 characters).
     """
     shown: list[str] = []
     budget = total_chars
@@ -115,13 +121,28 @@ def file_contents(
             continue
         text = read_text(path)
         if len(text) > min(max_chars, budget):
-            continue  # a long file is read in parts by the model itself
+            if name not in clip or budget < max_chars // 4:
+                continue  # a long file is read in parts by the model itself
+            text = _head(text, min(max_chars, budget))
         budget -= len(text)
         ending = "" if text.endswith("\n") or not text else "\n"
         shown.append(f"{name}:\n```\n{text}{ending}```")
     if not shown:
         return ""
     return prompts.render("coder_file_contents", files="\n\n".join(shown))
+
+
+def _head(text: str, limit: int) -> str:
+    """The start of ``text`` within ``limit`` characters, cut after a line, with a note of what is left out."""
+    cut = text[:limit].rsplit("\n", 1)[0] + "\n"
+    return cut + prompts.render("coder_file_cut", chars=len(text) - len(cut))
+
+
+@dataclass(frozen=True)
+class DraftInputs:
+    goal: str
+    contents: str  # the files shown (the step's, their tests, the protected tests)
+    files: tuple[str, ...]  # the files a draft may write
 
 
 class Coder:
@@ -140,6 +161,7 @@ class Coder:
         temperature: float | None = None,
         guidance: str = "",
         strategy: CoderStrategy | None = None,
+        seed: int | None = None,
     ) -> None:
         native = gateway.supports_native_tools("coder")
         saved = checkpoint.load() if checkpoint is not None else None
@@ -157,7 +179,7 @@ class Coder:
         self._failures: list[str] = []  # the failing outputs so far, to see one come back
         self.loop = AgentLoop(
             gateway=gateway, role="coder", tools=tools, messages=messages, max_turns=settings.coder.max_turns,
-            checkpoint=checkpoint, native_tools=native, temperature=temperature,
+            checkpoint=checkpoint, native_tools=native, temperature=temperature, seed=seed,
             read_enough_nudge=self.strategy.read_enough_nudge, rewrite_limit=self.strategy.rewrite_limit,
         )
         if not saved and checkpoint is not None:
@@ -203,18 +225,27 @@ class Coder:
             drafted = await self._draft(feedback, sampled)
         return drafted
 
-    async def _draft(self, feedback: str = "", temperature: float | None = None) -> list[str]:
-        """A whole-file draft (agents.draft) of the step's files, the protected tests left out; the files it wrote."""
+    def draft_inputs(self, *, clip_tests: bool = False) -> DraftInputs | None:
+        """What a draft of this step is given: the goal, the files shown, the files it may write (the protected
+        tests left out); ``None`` when no file of the step can be drafted."""
         files = draftable_files(self.tools.root, self.step.files, max_file=FILE_CHARS, max_total=TOTAL_CHARS)
         goal = goal_text(self.step, self.task, self.guidance)
         files = [name for name in named_files(files, goal) if name not in self.tools.protected]
         if not files:
-            return []
+            return None
         shown = sorted(self.tools.protected) if self.strategy.show_tests else []
-        draft = await write_draft(gateway=self.gateway, goal=goal,
-                                  contents=shown_contents(self.tools.root, self.step, shown), files=files,
+        contents = shown_contents(self.tools.root, self.step, shown, clip_tests=clip_tests)
+        return DraftInputs(goal=goal, contents=contents, files=tuple(files))
+
+    async def _draft(self, feedback: str = "", temperature: float | None = None) -> list[str]:
+        """A whole-file draft (agents.draft) of the step's files, the protected tests left out; the files it wrote."""
+        inputs = self.draft_inputs()
+        if inputs is None:
+            return []
+        goal, files = inputs.goal, list(inputs.files)
+        draft = await write_draft(gateway=self.gateway, goal=goal, contents=inputs.contents, files=files,
                                   tools=self.tools, instructions=self.instructions, feedback=feedback,
-                                  temperature=temperature if feedback else self.loop.temperature)
+                                  temperature=temperature if feedback else self.loop.temperature, seed=self.loop.seed)
         self.loop.extend(draft.turns)
         return draft.paths
 

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from agents.tools import ToolBox
     from orchestrator.core.services import Gateway
 
-__all__ = ["Draft", "DraftFile", "draftable_files", "named_files", "parse_draft", "write_draft"]
+__all__ = ["Draft", "DraftFile", "current_files", "draft_request", "draftable_files", "drafts_in", "named_files",
+           "parse_draft", "write_draft", "write_files"]
 
 _BLOCK = re.compile(r"^```[ \t]*([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 _PATH_DECORATION = re.compile(r"^(?:#+\s*|[-*]\s+|(?:file|path)\s*:\s*)", re.IGNORECASE)
@@ -126,19 +127,10 @@ def _path_in(line: str, allowed: Sequence[str]) -> str | None:
     return next((w for w in words if w in allowed), None)
 
 
-async def write_draft(
-    *, gateway: Gateway, goal: str, contents: str, files: Sequence[str], tools: ToolBox,
-    instructions: str | None = None, temperature: float | None = None, feedback: str = "",
-) -> Draft:
-    """Ask for the draft and write its usable files through ``tools``; ``goal`` is the text the model was given.
-
-    Usable: a file that changes, and that is new only if the goal names it (a small planner lists files nobody asked
-    for, a README among them). A Python file that loses top-level definitions the goal does not name is asked for
-    once more with the loss pointed out, then left out if it still loses them: a rewritten module without the
-    functions nobody asked about is the small model's typical slip. ``instructions`` are the AGENTS.md instructions
-    the coder sees (the draft follows them too). ``feedback`` (a failing check's output, review comments) makes it a
-    redraft: the files are shown as they are now, then what is wrong with them (``coder.strategy`` "draft").
-    """
+def draft_request(*, goal: str, contents: str, files: Sequence[str], instructions: str | None = None,
+                  feedback: str = "") -> list[Message]:
+    """The messages that ask for a draft of ``files``: system prompt, AGENTS.md ``instructions``, the goal with the
+    ``contents`` shown, and the ``feedback`` a redraft answers (see :func:`write_draft`)."""
     request = [Message(role="system", content=prompts.load("coder_draft_system"))]
     if instructions:
         request.append(Message(role="user", content=instructions))
@@ -147,18 +139,23 @@ async def write_draft(
     if feedback:
         request.append(Message(role="user", content=prompts.render("coder_draft_feedback", feedback=feedback,
                                                                    files=", ".join(files))))
-    reply = (await gateway.complete("coder", request, temperature=temperature)).content
-    before = {name: _current(tools.root, name) for name in files}  # read once: nothing is written until the end
+    return request
+
+
+def current_files(root: Path, files: Sequence[str]) -> dict[str, str | None]:
+    """The text of each of ``files`` now (``None``: it does not exist), read once before a draft is written."""
+    return {name: _current(root, name) for name in files}
+
+
+def drafts_in(reply: str, files: Sequence[str], before: Mapping[str, str | None], goal: str) -> list[DraftFile]:
+    """The reply's usable drafts (see :func:`write_draft`), completed by definition merging where that loses
+    nothing; a draft that still loses definitions the goal does not name is left out."""
     drafts = [_completed(d, before[d.path], goal) for d in _usable(parse_draft(reply, files), before, goal)]
-    lost = {d.path: names for d in drafts if (names := _lost(d, before[d.path], goal))}
-    if lost:
-        listing = "; ".join(f"{path} lost {', '.join(names)}" for path, names in lost.items())
-        request += [Message(role="assistant", content=reply),
-                    Message(role="user", content=prompts.render("coder_draft_lost", lost=listing))]
-        again = (await gateway.complete("coder", request, temperature=temperature)).content
-        redone = {d.path: _completed(d, before[d.path], goal) for d in _usable(parse_draft(again, files), before, goal)}
-        drafts = [redone.get(d.path, d) if d.path in lost else d for d in drafts]
-        drafts = [d for d in drafts if not _lost(d, before[d.path], goal)]
+    return [d for d in drafts if not _lost(d, before[d.path], goal)]
+
+
+async def write_files(drafts: Sequence[DraftFile], tools: ToolBox) -> Draft:
+    """Write ``drafts`` through the step's toolbox (its guards apply); the note for the conversation, the paths."""
     written = Draft()
     shown: list[str] = []
     for draft in drafts:
@@ -174,6 +171,35 @@ async def write_draft(
         written.turns.append(Message(role="user", content=prompts.render(
             "coder_draft_written", files=", ".join(written.paths), contents="\n\n".join(shown))))
     return written
+
+
+async def write_draft(
+    *, gateway: Gateway, goal: str, contents: str, files: Sequence[str], tools: ToolBox,
+    instructions: str | None = None, temperature: float | None = None, feedback: str = "", seed: int | None = None,
+) -> Draft:
+    """Ask for the draft and write its usable files through ``tools``; ``goal`` is the text the model was given.
+
+    Usable: a file that changes, and that is new only if the goal names it (a small planner lists files nobody asked
+    for, a README among them). A Python file that loses top-level definitions the goal does not name is asked for
+    once more with the loss pointed out, then left out if it still loses them: a rewritten module without the
+    functions nobody asked about is the small model's typical slip. ``instructions`` are the AGENTS.md instructions
+    the coder sees (the draft follows them too). ``feedback`` (a failing check's output, review comments) makes it a
+    redraft: the files are shown as they are now, then what is wrong with them (``coder.strategy`` "draft").
+    """
+    request = draft_request(goal=goal, contents=contents, files=files, instructions=instructions, feedback=feedback)
+    reply = (await gateway.complete("coder", request, temperature=temperature, seed=seed)).content
+    before = current_files(tools.root, files)  # read once: nothing is written until the end
+    drafts = [_completed(d, before[d.path], goal) for d in _usable(parse_draft(reply, files), before, goal)]
+    lost = {d.path: names for d in drafts if (names := _lost(d, before[d.path], goal))}
+    if lost:
+        listing = "; ".join(f"{path} lost {', '.join(names)}" for path, names in lost.items())
+        request += [Message(role="assistant", content=reply),
+                    Message(role="user", content=prompts.render("coder_draft_lost", lost=listing))]
+        again = (await gateway.complete("coder", request, temperature=temperature, seed=seed)).content
+        redone = {d.path: _completed(d, before[d.path], goal) for d in _usable(parse_draft(again, files), before, goal)}
+        drafts = [redone.get(d.path, d) if d.path in lost else d for d in drafts]
+        drafts = [d for d in drafts if not _lost(d, before[d.path], goal)]
+    return await write_files(drafts, tools)
 
 
 def _usable(drafts: list[DraftFile], before: Mapping[str, str | None], goal: str) -> list[DraftFile]:

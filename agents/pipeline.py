@@ -21,13 +21,14 @@ import anyio
 
 from agents import prompts
 from agents.activity import ReportedCommands, StepActivity
-from agents.candidates import sample
+from agents.candidates import SAMPLING_TEMPERATURE, sample
 from agents.checks import CheckFinder
 from agents.coder import Coder
 from agents.docs import StepDocs
 from agents.guards import protected_tests
 from agents.loop import Stalled, StepCheckpoint, TurnLimit
 from agents.reviewer import ReviewVerdict, review_change
+from agents.search import SearchBudget, search
 from agents.strategy import choose_strategy
 from agents.tools import ToolBox
 from agents.validator import ValidationResult, run_checks
@@ -95,13 +96,18 @@ class _CoderStep:
         # When the task's own tests judge the change (protected), the strategy says whether a reviewer sees it too.
         self.reviewing = self.strategy.review_when_checked or not self.protected
         # Sampled candidates (agents.candidates) only on a fresh step: a resumed one continues its saved conversation.
-        self.candidates = deps.settings.coder.candidates if not (checkpoint and checkpoint.load()) else 1
-        self.coder, self.tools = self._make_coder(None, checkpoint if self.candidates == 1 else None)
+        fresh = not (checkpoint and checkpoint.load())  # (read before the coder saves its first messages)
+        self.candidates = deps.settings.coder.candidates if fresh else 1
+        # The check-driven search (agents.search) when the task's own tests judge a fresh step of a drafting coder.
+        self.searching = (self.strategy.check_search and bool(self.protected) and not self.reviewing
+                          and self.candidates == 1 and fresh)
+        self.coder, self.tools = self._make_coder(None, None, checkpoint if self.candidates == 1 else None)
         self.reviews = 0
         self.validations = 0
         self.checked: str | None = None  # a diff known to pass the checks (the chosen candidate's)
 
-    def _make_coder(self, temperature: float | None, checkpoint: StepCheckpoint | None = None) -> tuple[Coder, ToolBox]:
+    def _make_coder(self, temperature: float | None, seed: int | None = None,
+                    checkpoint: StepCheckpoint | None = None) -> tuple[Coder, ToolBox]:
         settings = self.deps.settings
         tools = ToolBox(root=self.staging.root, step_id=self.step.id, commands=self.deps.commands,
                         command_timeout_s=settings.coder.command_timeout_s, on_touch=self.docs.on_touch,
@@ -110,7 +116,7 @@ class _CoderStep:
                         protected=self.protected, on_action=self.activity.acted)
         coder = Coder(self.step, task=self.task, gateway=self.deps.gateway, settings=settings, tools=tools,
                       instructions=self.docs.instructions(self.step.files), checkpoint=checkpoint,
-                      temperature=temperature, guidance=self.guidance, strategy=self.strategy)
+                      temperature=temperature, guidance=self.guidance, strategy=self.strategy, seed=seed)
         return coder, tools
 
     async def run(self) -> StepOutcome:
@@ -129,6 +135,11 @@ class _CoderStep:
             if isinstance(picked, StepOutcome):
                 return picked
             summary = picked
+        elif self.searching:
+            found = await self._search()
+            if isinstance(found, StepOutcome):
+                return found
+            summary = found
         approved: str | None = None
         while True:
             if summary is None:
@@ -188,6 +199,30 @@ class _CoderStep:
             return attempt.summary
         return self._after_failed_checks(attempt.checks)
 
+    async def _search(self) -> str | StepOutcome | None:
+        """The check-driven search: the summary of the candidate that passed (its change is left in the staging),
+        the step's failure (the best candidate left in the staging), or ``None`` when no file can be drafted."""
+        inputs = self.coder.draft_inputs(clip_tests=True)
+        if inputs is None:
+            return None
+        coder = self.deps.settings.coder
+        greedy = self.deps.settings.role("coder").temperature
+        budget = SearchBudget(most=coder.search_drafts, greedy=greedy,
+                              temperature=max(greedy or 0.0, SAMPLING_TEMPERATURE))
+        found = await search(
+            gateway=self.deps.gateway, tools=self.tools, goal=inputs.goal, contents=inputs.contents,
+            files=inputs.files, instructions=self.docs.instructions(self.step.files), run_checks=self._validate,
+            budget=budget, on_candidate=lambda n, most: self.activity.phase("drafting", f"candidate {n} of {most}"),
+            baseline=self._baseline)
+        best = found.best
+        if best is None:
+            return _failed(f"none of {found.tried} drafts changed {', '.join(inputs.files)}")
+        if found.passed:
+            self.checked = self.staging.diff()
+            return f"wrote {', '.join(best.files)} whole (candidate {best.index} of {found.tried} passed the checks)"
+        return _failed(f"checks still fail after {found.checked} candidates ({found.tried} drafts): "
+                       f"{', '.join(best.result.failing)}" + _last_lines(best.result.output_tail))
+
     def _after_failed_checks(self, result: ValidationResult) -> StepOutcome | None:
         """Count a failed validation; the step's failure, or ``None`` after sending the output back to the coder."""
         self.validations += 1
@@ -212,8 +247,13 @@ class _CoderStep:
                                               comments=tuple(verdict.comments)))
         return verdict
 
-    async def _validate(self) -> ValidationResult:
-        return await _checks(self.step, self.staging, self.deps)
+    async def _baseline(self) -> ValidationResult:
+        """The checks on the step's files as they are, for their time only (no validation event: nothing is judged)."""
+        return await run_checks(self.step.id, self.staging.root, commands=self.deps.commands,
+                                settings=self.deps.settings, finder=self.deps.checks)
+
+    async def _validate(self, timeout_s: float | None = None) -> ValidationResult:
+        return await _checks(self.step, self.staging, self.deps, timeout_s)
 
 
 class ChecksCannotStart(Exception):
@@ -224,13 +264,17 @@ class ChecksCannotStart(Exception):
         self.message = message
 
 
-async def _checks(step: Step, staging: StagingTree, deps: StepDeps) -> ValidationResult:
+async def _checks(step: Step, staging: StagingTree, deps: StepDeps,
+                  timeout_s: float | None = None) -> ValidationResult:
     """The checks' result (one validation.completed each run); raises :class:`ChecksCannotStart` for a check that
-    cannot start, unless the user (interactive) replaces or drops it, and then checks again."""
+    cannot start, unless the user (interactive) replaces or drops it, and then checks again. ``timeout_s``: a bound
+    on each check tighter than ``validate.timeout_s`` (None: that one)."""
+    if timeout_s is not None:
+        timeout_s = min(timeout_s, deps.settings.validate_.timeout_s)
     while True:
         StepActivity(deps.events, step.id).phase("checking")
         result = await run_checks(step.id, staging.root, commands=deps.commands, settings=deps.settings,
-                                  finder=deps.checks)
+                                  finder=deps.checks, timeout_s=timeout_s)
         deps.events.emit(ValidationCompleted(step_id=step.id, passed=result.passed, output_tail=result.output_tail))
         broken = result.cannot_start
         if broken is None:

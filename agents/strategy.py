@@ -19,6 +19,9 @@ The aids (each a field of the strategy; the guards of :mod:`agents.guards` apply
 - ``show_tests``: the coder's first message (and every draft) shows the test files of the step's modules (both
   ``test_x.py`` and ``x_test.py``) and the check's protected tests: they hold the exact names and messages that
   instructions leave out.
+- ``check_search``: when the task's own tests judge the step, the step is a search (:mod:`agents.search`): the first
+  draft, then candidates answering the best one's failing output (greedy, then sampled from the same cached
+  conversation), each judged by the checks, the first that passes taken. Measured on Exercism (docs/solve-rate.md).
 - ``review_when_checked``: whether a change that the task's own tests judge (the protected test files of
   :mod:`agents.guards`) goes to the reviewer model first. False for the draft strategy: with the tests as the judge, a
   small reviewer only adds a call per round (in the Exercism baseline it approved a draft that then failed the tests).
@@ -55,6 +58,9 @@ class CoderStrategy(Protocol):
     def show_tests(self) -> bool: ...
 
     @property
+    def check_search(self) -> bool: ...
+
+    @property
     def review_when_checked(self) -> bool: ...
 
     @property
@@ -76,6 +82,7 @@ class DraftStrategy:
     redraft_feedback: bool = True
     sample_on_repeat: bool = True
     show_tests: bool = True
+    check_search: bool = True
     review_when_checked: bool = False
     read_enough_nudge: bool = True
     rewrite_limit: int = 3
@@ -93,6 +100,7 @@ class ActionsStrategy:
     redraft_feedback: bool = False
     sample_on_repeat: bool = False
     show_tests: bool = True
+    check_search: bool = False
     review_when_checked: bool = True
     read_enough_nudge: bool = True
     rewrite_limit: int = 3  # 0: no limit

@@ -40,6 +40,7 @@ class CheckResult(BaseModel):
     output: str  # the check's observation: command, output, exit code
     blocked: bool = False  # it did not run (refused by policy or the user, blocked by the sandbox)
     environment: str = ""  # it could not start: what went wrong and the fix (one line), else ""
+    timed_out: bool = False  # stopped at its time bound, or as hung (silent for validate.idle_timeout_s)
 
 
 class ValidationResult(BaseModel):
@@ -52,6 +53,10 @@ class ValidationResult(BaseModel):
     @property
     def blocked(self) -> bool:
         return any(c.blocked for c in self.checks)
+
+    @property
+    def timed_out(self) -> bool:
+        return any(c.timed_out for c in self.checks)
 
     @property
     def cannot_start(self) -> CheckResult | None:
@@ -100,8 +105,11 @@ async def _run_one(step_id: str, check: Check, root: Path, commands: Commands, b
         output += f"\n[{environment}]"
     if outcome.hung:
         output += "\n" + prompts.render("check_hung", seconds=f"{bounds.idle_timeout_s or 0:g}")
+    elif outcome.timed_out:
+        output += "\n" + prompts.render("check_timed_out", seconds=f"{bounds.timeout_s:g}")
     return CheckResult(command=check.command, passed=passed and not environment, exit_code=outcome.exit_code,
-                       output=output, blocked=outcome.refused or outcome.denied, environment=environment)
+                       output=output, blocked=outcome.refused or outcome.denied, environment=environment,
+                       timed_out=outcome.timed_out)
 
 
 def tail_bytes(text: str, limit: int) -> str:

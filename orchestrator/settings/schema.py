@@ -83,6 +83,7 @@ class CoderConfig(_Section):
     draft: bool = True  # structured-output coders start with a whole-file draft (agents.draft)
     strategy: Literal["auto", "actions", "draft"] = "auto"  # agents.strategy; auto: by native tool calls
     step_timeout_s: float = Field(default=240.0, ge=0)  # a coder step's wall time; 0: unbounded
+    search_drafts: int = Field(default=8, ge=1)  # agents.search: model answers at most, the first draft included
 
 
 class SandboxConfig(_Section):

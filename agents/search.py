@@ -1,0 +1,206 @@
+"""Check-driven draft search: how the draft strategy works a step whose own tests judge it (:mod:`agents.strategy`).
+
+A greedy whole-file draft first. While the checks fail: one greedy answer to each new best candidate's failing
+output (its reply, then the output, in the conversation), else a fresh sample of the first request (temperature
+:data:`agents.candidates.SAMPLING_TEMPERATURE`, a seed of its own). Every candidate is judged by the checks; the first
+that passes is the step's change. When ``coder.search_drafts`` answers are spent, the candidate that passed the most
+tests (:mod:`agents.scores`) is left in the staging and the step fails with its output. AlphaCode-style filtering by
+tests, with the test output as feedback (issue 17).
+
+Why this shape, measured on this machine (embedded 1.5B model, llama.cpp, 2 cores):
+
+- Reading the prompt dominates: about 50-85 prompt tokens/s against about 25 generated tokens/s, so a 1,500-token
+  prompt (goal, stub, tests) costs about 20 s before the first token.
+- llama.cpp keeps the last prompt's cache: another answer to the same messages costs only its own tokens (about 6 s
+  for 150). Samples of the first request pay for reading it once. (The older redraft rebuilt the conversation with
+  the current files inside it, and every round read everything again.)
+- Answers to a failing draft's output mostly copy it: on one exercise nine sampled answers to the feedback
+  conversation were the same 51 tokens, while five samples of the first request were five different programs. So
+  feedback gets one greedy answer per new best candidate, and the other tries are samples of the first request.
+- Parallel server slots did not pay: 4 slots answering 4 samples took 70 s, against about 40 s for 3 in a row (each
+  slot reads the prompt itself; the 2 cores are the bound). Candidates run one after another.
+- A candidate identical to one already judged is not checked again.
+
+Bounds: at most ``coder.search_drafts`` model answers, within the step's own wall time (``coder.step_timeout_s``,
+enforced by the pipeline). The checks run on the unchanged files while the first draft is asked for (the baseline);
+every candidate's check run is bounded by ten times the slowest finished run (at least :data:`MIN_CHECK_BOUND_S`), so
+a candidate that loops forever costs seconds, not ``validate.idle_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import anyio
+
+from agents import prompts
+from agents.draft import current_files, draft_request, drafts_in, write_files
+from agents.scores import Score, score
+from agents.validator import ValidationResult, tail_bytes
+from orchestrator.core.contracts import Message
+
+if TYPE_CHECKING:
+    from agents.tools import ToolBox
+    from orchestrator.core.services import Gateway
+
+__all__ = ["Baseline", "Candidate", "MIN_CHECK_BOUND_S", "RunChecks", "SearchBudget", "SearchResult", "search"]
+
+MIN_CHECK_BOUND_S = 20.0
+CHECK_BOUND_FACTOR = 10.0
+# The failing output a round answers: its end, where pytest and unittest summarise what failed. Every byte is read
+# by the model before it answers (about 4 bytes a token, 50-85 tokens/s here); the full tail stays in the events.
+FEEDBACK_BYTES = 2500
+RunChecks = Callable[[float | None], Awaitable[ValidationResult]]  # a timeout bound (None: the configured one)
+OnCandidate = Callable[[int, int], None]  # (candidate number, most candidates): for the live view
+Baseline = Callable[[], Awaitable[object]]  # the checks on the files as they are (only their time is used)
+
+
+@dataclass(frozen=True)
+class SearchBudget:
+    most: int  # model answers asked for at most, the first draft included
+    temperature: float  # the samples' temperature
+    greedy: float | None = None  # the role's own temperature (None: the model's default)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    index: int
+    reply: str
+    files: Mapping[str, str]  # path → the content it wrote
+    result: ValidationResult
+
+    @property
+    def score(self) -> Score:
+        return score(self.result)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    best: Candidate | None  # the candidate left in the staging (None: no candidate changed anything)
+    tried: int  # model answers asked for
+    checked: int  # candidates judged by the checks
+
+    @property
+    def passed(self) -> bool:
+        return self.best is not None and self.best.result.passed
+
+
+async def search(
+    *, gateway: Gateway, tools: ToolBox, goal: str, contents: str, files: Sequence[str], instructions: str | None,
+    run_checks: RunChecks, budget: SearchBudget, on_candidate: OnCandidate | None = None,
+    baseline: Baseline | None = None,
+) -> SearchResult:
+    """Search for a change of ``files`` that passes the checks (see the module docstring); the best one is left in
+    ``tools.root``. Only ``files`` are written, through ``tools`` (its guards apply). ``baseline`` runs the checks on
+    the files as they are, timed while the first draft is asked for: it bounds the candidates' check runs."""
+    run = _Search(gateway, tools, goal, files, run_checks=run_checks, budget=budget, on_candidate=on_candidate)
+    base = draft_request(goal=goal, contents=contents, files=files, instructions=instructions)
+    await run.judge(await run.first(base, baseline))
+    answered: set[int] = set()  # the candidates whose failure had its greedy answer
+    while run.tried < budget.most and not run.passed:
+        best = run.best
+        if best is not None and best.index not in answered:
+            answered.add(best.index)
+            reply = await run.ask([*base, *_feedback(best, files)], budget.greedy)
+        else:
+            reply = await run.ask(base, budget.temperature)
+        await run.judge(reply)
+    run.restore_best()
+    return SearchResult(run.best, run.tried, run.checked)
+
+
+class _Search:
+    def __init__(self, gateway: Gateway, tools: ToolBox, goal: str, files: Sequence[str], *, run_checks: RunChecks,
+                 budget: SearchBudget, on_candidate: OnCandidate | None) -> None:
+        self.gateway, self.tools, self.goal, self.files = gateway, tools, goal, list(files)
+        self.run_checks, self.budget, self.on_candidate = run_checks, budget, on_candidate
+        self.base = current_files(tools.root, files)
+        self.best: Candidate | None = None
+        self.seen: set[str] = set()
+        self.tried = self.checked = 0
+        self.slowest = 0.0  # the slowest check run that finished (or the baseline's), seconds
+
+    @property
+    def passed(self) -> bool:
+        return self.best is not None and self.best.result.passed
+
+    async def first(self, messages: list[Message], baseline: Baseline | None) -> str:
+        """The first (greedy) draft, with the baseline checks timed meanwhile (stopped when the draft is ready:
+        the time they took so far is a floor)."""
+        if baseline is None:
+            return await self.ask(messages, self.budget.greedy)
+        started = time.monotonic()
+        async with anyio.create_task_group() as group:
+            async def measure() -> None:
+                await baseline()
+                self.slowest = time.monotonic() - started
+
+            group.start_soon(measure)
+            reply = await self.ask(messages, self.budget.greedy)
+            if not self.slowest:
+                self.slowest = time.monotonic() - started
+            group.cancel_scope.cancel()
+        return reply
+
+    async def ask(self, messages: list[Message], temperature: float | None) -> str:
+        self.tried += 1
+        if self.on_candidate is not None:
+            self.on_candidate(self.tried, self.budget.most)
+        # Each sample its own seed: samples of the same messages differ (and a resumed step asks the same again).
+        seed = self.tried if temperature else None
+        return (await self.gateway.complete("coder", messages, temperature=temperature, seed=seed)).content
+
+    async def judge(self, reply: str) -> None:
+        """Write the reply's drafts over the base and run the checks, unless nothing is usable or it was judged."""
+        drafts = drafts_in(reply, self.files, self.base, self.goal)
+        key = _digest({d.path: d.content for d in drafts})
+        if not drafts or key in self.seen:  # nothing usable, or a candidate judged already: not checked again
+            return
+        self.seen.add(key)
+        self._reset()
+        written = await write_files(drafts, self.tools)
+        if not written.paths:
+            return
+        started = time.monotonic()
+        bound = max(MIN_CHECK_BOUND_S, CHECK_BOUND_FACTOR * self.slowest) if self.slowest else None
+        result = await self.run_checks(bound)
+        if not result.timed_out:
+            self.slowest = max(self.slowest, time.monotonic() - started)
+        self.checked += 1
+        found = Candidate(self.tried, reply, {d.path: d.content for d in drafts if d.path in written.paths}, result)
+        # Strictly better only: a candidate failing as the best one did is not answered again (the same failure twice
+        # means its feedback did not help: sample instead).
+        if self.best is None or found.score > self.best.score:
+            self.best = found
+
+    def _reset(self) -> None:
+        """The files as they were before the search (a candidate starts from the base, not from the previous one)."""
+        for name, text in self.base.items():
+            path = self.tools.root / name
+            if text is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_text(text, encoding="utf-8")
+
+    def restore_best(self) -> None:
+        self._reset()
+        if self.best is not None:
+            for name, text in self.best.files.items():
+                (self.tools.root / name).write_text(text, encoding="utf-8")
+
+
+def _feedback(best: Candidate, files: Sequence[str]) -> list[Message]:
+    """The best candidate's reply and what its checks said, for the next round's candidates to answer."""
+    return [Message(role="assistant", content=best.reply),
+            Message(role="user", content=prompts.render(
+                "coder_search_feedback", output=tail_bytes(best.result.output_tail, FEEDBACK_BYTES),
+                files=", ".join(files)))]
+
+
+def _digest(files: Mapping[str, str]) -> str:
+    text = "\0".join(f"{path}\0{content}" for path, content in sorted(files.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
