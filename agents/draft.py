@@ -39,7 +39,6 @@ __all__ = ["Draft", "DraftFile", "current_files", "draft_request", "draftable_fi
 
 _BLOCK = re.compile(r"^```[ \t]*([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 _PATH_DECORATION = re.compile(r"^(?:#+\s*|[-*]\s+|(?:file|path)\s*:\s*)", re.IGNORECASE)
-_THOUGHT = "Write the file whole with the change."
 _REMOVAL = re.compile(r"\b(?:rename|remove|delete|drop|replace|change|move)", re.IGNORECASE)
 
 
@@ -159,7 +158,8 @@ async def write_files(drafts: Sequence[DraftFile], tools: ToolBox) -> Draft:
     written = Draft()
     shown: list[str] = []
     for draft in drafts:
-        action = WriteFileAction(action="write_file", thought=_THOUGHT, path=draft.path, content=draft.content)
+        action = WriteFileAction(action="write_file", thought=prompts.load("loop_notes#draft_thought"),
+                                 path=draft.path, content=draft.content)
         observation = await tools.execute(action)
         if observation.startswith("ERROR"):
             continue

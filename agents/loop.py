@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["StepCheckpoint", "LoopExit", "Done", "Stalled", "TurnLimit", "AgentLoop", "finished_summary"]
 
 _KEEP_RECENT = 6  # messages at the end of the history never elided (the last three turns)
-_ELIDED = "[older output elided to save context; repeat the action if you need it again]"
 _LONG_ASSISTANT = 1500
 _STALL_REPEATS = 3  # the same action with the same result this many times in a round ends the round
 # Whole-file writes of one path in a round that end it: a small model that has made its change keeps "improving" the
@@ -45,10 +44,6 @@ _STALL_REPEATS = 3  # the same action with the same result this many times in a 
 _REWRITE_LIMIT = 3
 _MCP_HEADING = "MCP tools (from the MCP servers"  # the first words of coder_mcp_tools.md: listed once per history
 _MCP_DESCRIPTION_CHARS = 300
-_HOW_TO_CALL_MCP = {
-    False: 'Call one with the mcp action: {"thought": "...", "action": "mcp", "tool": "NAME", "arguments": {...}}.',
-    True: "Call one as a tool, like the other actions.",
-}
 
 
 class StepCheckpoint(Protocol):
@@ -221,7 +216,8 @@ class AgentLoop:
         if _MCP_HEADING in system.content:
             return
         listing = prompts.render("coder_mcp_tools", tools="\n".join(_describe_tool(t) for t in self.mcp_tools),
-                                 how_to_call=_HOW_TO_CALL_MCP[self.native_tools])
+                                 how_to_call=prompts.load("loop_notes#mcp_call_native" if self.native_tools
+                                                                  else "loop_notes#mcp_call_structured"))
         self.messages[0] = system.model_copy(update={"content": f"{system.content}\n\n{listing}"})
         self._save()
 
@@ -277,8 +273,9 @@ def _describe_tool(tool: ToolSpec) -> str:
 
 
 def _shrink(message: Message) -> Message:
-    if message.role in ("user", "tool") and len(message.content) > len(_ELIDED):
-        return message.model_copy(update={"content": _ELIDED})
+    elided = prompts.load("loop_notes#elided")
+    if message.role in ("user", "tool") and len(message.content) > len(elided):
+        return message.model_copy(update={"content": elided})
     if message.role == "assistant" and len(message.content) > _LONG_ASSISTANT:
         return message.model_copy(update={"content": message.content[:_LONG_ASSISTANT] + " [cut]"})
     return message

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCANNED = [
     *(f"agents/{name}.py" for name in (
         "actions", "tools", "edits", "patches", "paths", "guards", "docs", "repo", "reviewer", "validator", "planner",
-        "diff_review", "diff_chunks", "activity", "pymerge")),
+        "diff_review", "diff_chunks", "activity", "pymerge", "loop", "draft", "search", "scores")),
     "orchestrator/models/gateway.py",
 ]
 # (module, the literal's start): why it stays in code.
@@ -33,6 +33,9 @@ STAYS = {
     ("agents/diff_review.py", "the reviewer requested changes without naming a problem"):
         "a finding in orchestrate review's report (user)",
     ("agents/diff_chunks.py", "a hunk too large for one request was cut"): "a left_out reason in the report (user)",
+    ("agents/loop.py", "MCP tools (from the MCP servers"):
+        "not said: the first words of coder_mcp_tools.md, matched to list the tools once per history",
+    ("agents/loop.py", "no done action after {} turns"): "TurnLimit's message: a failed step's reason (user)",
     ("orchestrator/models/gateway.py", "the gateway's re-ask template is malformed"):
         "a ValueError for the developer who builds a gateway",
 }
