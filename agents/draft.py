@@ -39,6 +39,9 @@ __all__ = ["Draft", "DraftFile", "current_files", "draft_request", "draftable_fi
 
 _BLOCK = re.compile(r"^```[ \t]*([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 _PATH_DECORATION = re.compile(r"^(?:#+\s*|[-*]\s+|(?:file|path)\s*:\s*)", re.IGNORECASE)
+# A path alone inside a fence, then the code without an opening fence of its own (the embedded model wrote three of
+# four drafts of one exercise so: "```", "leap.py:", "```", the code, "```").
+_FENCED_PATH = re.compile(r"^```[^\n`]*\n([^\n`]+)\n```[ \t]*\n(?!```)", re.MULTILINE)
 _REMOVAL = re.compile(r"\b(?:rename|remove|delete|drop|replace|change|move)", re.IGNORECASE)
 
 
@@ -95,6 +98,7 @@ def parse_draft(reply: str, allowed: Sequence[str]) -> list[DraftFile]:
     """The files in the model's reply: each code block whose path (on the line before it, in a code block of its own
     just before it, or as the fence's info string) is one of ``allowed``; a single block without a path when
     ``allowed`` has one file. Later blocks for the same path win."""
+    reply = _FENCED_PATH.sub(lambda m: _unfenced_path(m, allowed), reply)
     found: dict[str, str] = {}
     unnamed: list[str] = []
     previous_end = 0
@@ -116,6 +120,15 @@ def parse_draft(reply: str, allowed: Sequence[str]) -> list[DraftFile]:
     if not found and len(unnamed) == 1 and len(allowed) == 1:
         found[allowed[0]] = unnamed[0]
     return [DraftFile(path, content) for path, content in found.items()]
+
+
+def _unfenced_path(match: re.Match[str], allowed: Sequence[str]) -> str:
+    """A fenced path followed by code that a fence closes but none opened: the path on its own line, then an opening
+    fence (the code becomes that path's block). Otherwise the text as it was."""
+    fences_after = len(re.findall(r"^```", match.string[match.end():], re.MULTILINE))
+    if fences_after % 2 == 1 and _path_in(match.group(1), allowed):
+        return f"{match.group(1)}\n```\n"
+    return match.group(0)
 
 
 def _path_in(line: str, allowed: Sequence[str]) -> str | None:

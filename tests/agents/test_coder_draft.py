@@ -36,6 +36,17 @@ def test_a_path_in_a_block_of_its_own_names_the_next_block() -> None:
     assert parse_draft(reply, ["calc.py", "test_calc.py"]) == [DraftFile("calc.py", FIXED)]  # words in between
 
 
+def test_a_path_fenced_alone_and_then_the_code_without_an_opening_fence() -> None:
+    # The embedded model's reply, word for word, in three of four drafts of one exercise: the path inside a fence of
+    # its own, then the code closed by a fence it never opened. It used to be read as nothing at all.
+    reply = "```\nleap.py:\n```\ndef leap_year(year):\n    return year % 4 == 0\n```"
+    assert parse_draft(reply, ["leap.py"]) == [DraftFile("leap.py", "def leap_year(year):\n    return year % 4 == 0\n")]
+    other = "```\nnotes.txt:\n```\ndef f():\n    pass\n```"  # not a path it may write: not read as its code
+    assert DraftFile("leap.py", "def f():\n    pass\n") not in parse_draft(other, ["leap.py"])
+    fenced = "```\nleap.py\n```\n```python\nX = 1\n```\n"  # a fenced path, then a fenced block: as before
+    assert parse_draft(fenced, ["leap.py"]) == [DraftFile("leap.py", "X = 1\n")]
+
+
 def test_a_lone_unnamed_block_is_the_steps_only_file_and_otherwise_ignored() -> None:
     reply = f"```python\n{FIXED}```"
     assert parse_draft(reply, ["calc.py"]) == [DraftFile("calc.py", FIXED)]
