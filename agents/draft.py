@@ -107,8 +107,9 @@ def parse_draft(reply: str, allowed: Sequence[str]) -> list[DraftFile]:
         before = reply[previous_end : block.start()].strip().splitlines()
         previous_end = block.end()
         content = block.group(2)
-        if content.strip() in allowed and "\n" not in content.strip():
-            named_by_block = content.strip()
+        alone = content.strip()
+        if "\n" not in alone and (marked := _path_in(alone, allowed)) is not None:  # also "leap.py:" or "# leap.py"
+            named_by_block = marked
             continue
         path = (_path_in(block.group(1), allowed) or (_path_in(before[-1], allowed) if before else None)
                 or (named_by_block if not before else None))

@@ -43,8 +43,9 @@ def test_a_path_fenced_alone_and_then_the_code_without_an_opening_fence() -> Non
     assert parse_draft(reply, ["leap.py"]) == [DraftFile("leap.py", "def leap_year(year):\n    return year % 4 == 0\n")]
     other = "```\nnotes.txt:\n```\ndef f():\n    pass\n```"  # not a path it may write: not read as its code
     assert DraftFile("leap.py", "def f():\n    pass\n") not in parse_draft(other, ["leap.py"])
-    fenced = "```\nleap.py\n```\n```python\nX = 1\n```\n"  # a fenced path, then a fenced block: as before
-    assert parse_draft(fenced, ["leap.py"]) == [DraftFile("leap.py", "X = 1\n")]
+    for path in ("leap.py", "leap.py:"):  # a fenced path (with or without its colon), then a fenced block
+        fenced = f"```\n{path}\n```\n```python\nX = 1\n```\n"
+        assert parse_draft(fenced, ["leap.py", "other.py"]) == [DraftFile("leap.py", "X = 1\n")]
 
 
 def test_a_lone_unnamed_block_is_the_steps_only_file_and_otherwise_ignored() -> None:
