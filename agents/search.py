@@ -20,6 +20,9 @@ Why this shape, measured on this machine (embedded 1.5B model, llama.cpp, 2 core
 - Parallel server slots did not pay: 4 slots answering 4 samples took 70 s, against about 40 s for 3 in a row (each
   slot reads the prompt itself; the 2 cores are the bound). Candidates run one after another.
 - A candidate identical to one already judged is not checked again.
+- Two failing drafts often fail different tests (one gets ``encode`` right, the other ``decode``): after each failing
+  candidate, the best one with one definition of the other swapped in is checked too (:mod:`agents.crossover`), a
+  test run each instead of a model answer, at most :data:`MAX_RECOMBINED` a step.
 
 Bounds: at most ``coder.search_drafts`` model answers, within the step's own wall time (``coder.step_timeout_s``,
 enforced by the pipeline). The checks run on the unchanged files while the first draft is asked for (the baseline);
@@ -38,7 +41,8 @@ from typing import TYPE_CHECKING
 import anyio
 
 from agents import prompts
-from agents.draft import current_files, draft_request, drafts_in, write_files
+from agents.crossover import definition_swaps
+from agents.draft import DraftFile, current_files, draft_request, drafts_in, write_files
 from agents.scores import Score, score
 from agents.validator import ValidationResult, tail_bytes
 from orchestrator.core.contracts import Message
@@ -54,6 +58,7 @@ CHECK_BOUND_FACTOR = 10.0
 # The failing output a round answers: its end, where pytest and unittest summarise what failed. Every byte is read
 # by the model before it answers (about 4 bytes a token, 50-85 tokens/s here); the full tail stays in the events.
 FEEDBACK_BYTES = 2500
+MAX_RECOMBINED = 12  # recombined candidates checked in one step (agents.crossover): a test run each, no model answer
 RunChecks = Callable[[float | None], Awaitable[ValidationResult]]  # a timeout bound (None: the configured one)
 OnCandidate = Callable[[int, int], None]  # (candidate number, most candidates): for the live view
 Baseline = Callable[[], Awaitable[object]]  # the checks on the files as they are (only their time is used)
@@ -121,7 +126,7 @@ class _Search:
         self.base = current_files(tools.root, files)
         self.best: Candidate | None = None
         self.seen: set[str] = set()
-        self.tried = self.checked = 0
+        self.tried = self.checked = self.recombined = 0
         self.slowest = 0.0  # the slowest check run that finished (or the baseline's), seconds
 
     @property
@@ -155,27 +160,61 @@ class _Search:
         return (await self.gateway.complete("coder", messages, temperature=temperature, seed=seed)).content
 
     async def judge(self, reply: str) -> None:
-        """Write the reply's drafts over the base and run the checks, unless nothing is usable or it was judged."""
+        """Write the reply's drafts over the base and run the checks, unless nothing is usable or it was judged; a
+        failing candidate is then recombined with the best one (agents.crossover)."""
         drafts = drafts_in(reply, self.files, self.base, self.goal)
-        key = _digest({d.path: d.content for d in drafts})
-        if not drafts or key in self.seen:  # nothing usable, or a candidate judged already: not checked again
+        files = {d.path: d.content for d in drafts}
+        if not drafts or not self._new(files):  # nothing usable, or a candidate judged already: not checked again
             return
+        found = await self._check(files, reply)
+        if found is None:
+            return
+        previous = self._promote(found)
+        if not self.passed and previous is not None and self.best is not None:
+            await self._recombine(self.best, found if self.best is not found else previous)
+
+    async def _recombine(self, best: Candidate, donor: Candidate) -> None:
+        """The best candidate with one definition of the donor's at a time (:mod:`agents.crossover`), each checked
+        (at most :data:`MAX_RECOMBINED` a step), while none passes."""
+        for files in definition_swaps(best.files, donor.files):
+            if self.passed or self.recombined >= MAX_RECOMBINED:
+                return
+            if not self._new(files):
+                continue
+            self.recombined += 1
+            reply = "\n\n".join(f"{path}\n```\n{text}```" for path, text in files.items())
+            found = await self._check(files, reply)
+            if found is not None:
+                self._promote(found)
+
+    def _new(self, files: Mapping[str, str]) -> bool:
+        key = _digest(files)
+        if key in self.seen:
+            return False
         self.seen.add(key)
+        return True
+
+    async def _check(self, files: Mapping[str, str], reply: str) -> Candidate | None:
+        """``files`` written over the base and checked: a candidate (``None``: the toolbox refused every file)."""
         self._reset()
-        written = await write_files(drafts, self.tools)
+        written = await write_files([DraftFile(path, text) for path, text in files.items()], self.tools)
         if not written.paths:
-            return
+            return None
         started = time.monotonic()
         bound = max(MIN_CHECK_BOUND_S, CHECK_BOUND_FACTOR * self.slowest) if self.slowest else None
         result = await self.run_checks(bound)
         if not result.timed_out:
             self.slowest = max(self.slowest, time.monotonic() - started)
         self.checked += 1
-        found = Candidate(self.tried, reply, {d.path: d.content for d in drafts if d.path in written.paths}, result)
-        # Strictly better only: a candidate failing as the best one did is not answered again (the same failure twice
-        # means its feedback did not help: sample instead).
-        if self.best is None or found.score > self.best.score:
+        return Candidate(self.tried, reply, {path: files[path] for path in written.paths}, result)
+
+    def _promote(self, found: Candidate) -> Candidate | None:
+        """Make ``found`` the best when it is strictly better (a candidate failing as the best one did is not
+        answered again: its feedback did not help); the best before."""
+        previous = self.best
+        if previous is None or found.score > previous.score:
             self.best = found
+        return previous
 
     def _reset(self) -> None:
         """The files as they were before the search (a candidate starts from the base, not from the previous one)."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from agents.crossover import definition_swaps
 from agents.pipeline import run_step
 from agents.scores import Score, score
 from agents.search import MIN_CHECK_BOUND_S, SearchBudget, search
@@ -74,7 +75,8 @@ async def test_each_new_best_candidates_failure_gets_one_answer_then_the_first_r
     h = harness(repo, [worse, best, worst, draft("a + b", "a - b", "a * b")])
     outcome = await run(h)
     assert outcome.status == "succeeded" and "a * b" in outcome.diff
-    assert [e.passed for e in h.of(ValidationCompleted)] == [False, False, False, True]
+    # 3 drafts, the worst one's three definitions swapped into the best one (agents.crossover), then the sample
+    assert [e.passed for e in h.of(ValidationCompleted)] == [False] * 6 + [True]
     first, second, third, fourth = h.coder.requests
     assert second.messages[-2].content == worse and "FAILED (failures=2)" in second.messages[-1].content
     assert third.messages[-2].content == best  # the new best (2 of 3 passed) gets its answer, greedy
@@ -89,8 +91,9 @@ async def test_a_repeated_candidate_is_not_checked_again_and_the_budget_bounds_t
     h = harness(repo, [same, same, draft("a + b", "a - b", "0"), same, same], search_drafts=5)
     outcome = await run(h)
     assert outcome.status == "failed"
-    assert outcome.reason.startswith("checks still fail after 2 candidates (5 drafts)")
-    assert len(h.of(ValidationCompleted)) == 2  # the repeats were not checked
+    # 2 drafts checked (the repeats were not), and the best one with the other's sub and mul (agents.crossover)
+    assert outcome.reason.startswith("checks still fail after 4 candidates (5 drafts)")
+    assert len(h.of(ValidationCompleted)) == 4
     assert "return a - b" in (h.staging.root / "calc.py").read_text()  # the best candidate is left for the branch
 
 
@@ -145,3 +148,23 @@ def test_test_counts_are_read_from_the_runners_summary(output: str, passed: int,
                                                                 output=output),))
     assert score(result) == Score(False, passed, -failed)
     assert score(result) < Score(True, 0, 0)  # passing beats any count
+
+
+async def test_the_best_candidate_with_another_ones_definition_is_checked_too(repo: Path) -> None:
+    # Two drafts failing different tests: the first gets add and sub right, the second only mul. No third answer is
+    # needed: the first with the second's mul passes (agents.crossover), and the model is not asked again.
+    h = harness(repo, [draft("a + b", "a - b", "0"), draft("0", "0", "a * b"), draft("0", "0", "0")])
+    outcome = await run(h)
+    assert outcome.status == "succeeded"
+    assert "return a + b" in outcome.diff and "return a - b" in outcome.diff and "return a * b" in outcome.diff
+    assert len(h.coder.requests) == 2 and h.coder.remaining == 1
+    assert [e.passed for e in h.of(ValidationCompleted)][-1] is True
+
+
+def test_definition_swaps_take_one_definition_and_its_imports_at_a_time() -> None:
+    base = {"m.py": "def f():\n    return 1\n\n\ndef g():\n    return 2\n", "notes.txt": "x\n"}
+    donor = {"m.py": "import math\n\n\ndef f():\n    return math.floor(1.5)\n\n\ndef g():\n    return 2\n"}
+    (swapped,) = definition_swaps(base, donor)  # g is the same in both: one variant
+    assert swapped["m.py"].startswith("import math\n") and "math.floor(1.5)" in swapped["m.py"]
+    assert "return 2" in swapped["m.py"] and swapped["notes.txt"] == "x\n"
+    assert definition_swaps(base, {"m.py": "def f(:\n"}) == []  # a donor that does not parse
