@@ -176,6 +176,8 @@ class _Search:
     async def _recombine(self, best: Candidate, donor: Candidate) -> None:
         """The best candidate with one definition of the donor's at a time (:mod:`agents.crossover`), each checked
         (at most :data:`MAX_RECOMBINED` a step), while none passes."""
+        if donor.result.timed_out:  # its definitions may loop forever: each swap would cost a check's bound
+            return
         for files in definition_swaps(best.files, donor.files):
             if self.passed or self.recombined >= MAX_RECOMBINED:
                 return

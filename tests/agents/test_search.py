@@ -168,3 +168,20 @@ def test_definition_swaps_take_one_definition_and_its_imports_at_a_time() -> Non
     assert swapped["m.py"].startswith("import math\n") and "math.floor(1.5)" in swapped["m.py"]
     assert "return 2" in swapped["m.py"] and swapped["notes.txt"] == "x\n"
     assert definition_swaps(base, {"m.py": "def f(:\n"}) == []  # a donor that does not parse
+
+
+async def test_a_candidate_whose_checks_timed_out_gives_no_definitions(repo: Path) -> None:
+    slow = ValidationResult(passed=False, output_tail="timed out", checks=(CheckResult(
+        command="t", passed=False, exit_code=124, output="1 passed, 2 failed", timed_out=True),))
+    results = iter([ValidationResult(passed=False, output_tail="2 passed, 1 failed", checks=(CheckResult(
+        command="t", passed=False, exit_code=1, output="2 passed, 1 failed"),)), slow])
+
+    async def checks(bound: float | None) -> ValidationResult:
+        return next(results)  # a third check (a swap from the timed-out candidate) would raise StopIteration
+
+    model = ScriptedModel([draft("a + b", "a - b", "0"), draft("0", "0", "a * b")], name="coder")
+    tools = ToolBox(root=repo, step_id="s1", commands=None)  # type: ignore[arg-type]  # no command is run here
+    found = await search(gateway=gateway_for(Settings.model_validate({}), {"coder": model}), tools=tools, goal=TASK,
+                         contents="", files=["calc.py"], instructions=None, run_checks=checks,
+                         budget=SearchBudget(most=2, temperature=0.7))
+    assert found.checked == 2 and found.best is not None and found.best.index == 1
