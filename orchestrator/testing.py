@@ -51,7 +51,7 @@ from orchestrator.settings.schema import RoleConfig, Settings
 
 __all__ = ["Reply", "ScriptedModel", "FunctionModel", "gateway_for", "model_from_string", "to_response",
            "ScriptedDiffReviewer", "ScriptedFailureHandler", "ScriptedApprover", "ScriptedPlanReviewer",
-           "ScriptedCheckFixer", "scripted_role_args"]
+           "ScriptedCheckFixer", "command_step_replies", "scripted_role_args"]
 
 
 class ScriptedDiffReviewer:
@@ -163,3 +163,18 @@ def scripted_role_args(directory: Path, replies: Mapping[str, Sequence[Any]]) ->
         path.write_text(json.dumps(list(script)), encoding="utf-8")
         args += ["--role-model", f"{role}=scripted:{path}"]
     return args
+
+
+def command_step_replies(command: str, made: str, *, verdict: str = "approve") -> dict[str, list[str]]:
+    """Scripted replies for the smallest run that asks about a command: the planner plans one coder step "make
+    ``made``", whose first draft writes nothing, then runs ``command`` and is done; the reviewer gives ``verdict``
+    ("approve" or "request_changes") each time it is asked (for :func:`scripted_role_args`)."""
+    plan = {"summary": "make", "steps": [{"id": "make", "role": "coder", "goal": f"make {made}", "files": [made]}]}
+    review = {"checklist": [{"requirement": f"make {made}", "done": verdict == "approve"}], "comments": [],
+              "verdict": verdict}
+    return {
+        "planner": [json.dumps(plan)],
+        "coder": [f"No code to write: {made} is made by a command.", json.dumps({"action": "run", "command": command}),
+                  json.dumps({"action": "done", "summary": f"made {made}"})],
+        "reviewer": [json.dumps(review)] * 3,
+    }

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from orchestrator.testing import scripted_role_args  # noqa: E402 (the repository root goes on the path first)
+from orchestrator.testing import command_step_replies, scripted_role_args  # noqa: E402 (the repository root goes on the path first)
 from tests.terminal.pty_screen import PtyScreen  # noqa: E402 (the repository root goes on the path first)
 
 APPROVE = {"checklist": [{"requirement": "make made.txt", "done": True}], "comments": [], "verdict": "approve"}
@@ -52,13 +52,8 @@ def _env(home: Path, **extra: str) -> dict[str, str]:
 
 def _scripted(tmp: Path) -> list[str]:
     """The approval run's models: plan one step, run ``touch made.txt`` (asked for), done; the reviewer approves."""
-    replies = {
-        "planner": [json.dumps({"summary": "make", "steps": [
-            {"id": "make", "role": "coder", "goal": "make made.txt", "files": ["made.txt"]}]})],
-        "coder": ["No code to write: made.txt is made by a command.",
-                  json.dumps({"action": "run", "command": "touch made.txt"}),
-                  json.dumps({"action": "done", "summary": "made made.txt"})],
-        "reviewer": [json.dumps(APPROVE)] * 3,
+    replies: dict[str, list[str]] = {
+        **command_step_replies("touch made.txt", "made.txt"),
         "validator": [json.dumps(APPROVE)],  # not called (no checks): named so the header lists no fallback model
     }
     return scripted_role_args(tmp, replies)

@@ -4,7 +4,6 @@ wires each port where it belongs (a check that cannot start, the ``approval_poli
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -23,30 +22,17 @@ from orchestrator.testing import (
     ScriptedDiffReviewer,
     ScriptedFailureHandler,
     ScriptedPlanReviewer,
+    command_step_replies,
+    scripted_role_args,
 )
 from tests.support import make_repo
 
 pytestmark = pytest.mark.anyio
-APPROVE = {"checklist": [{"requirement": "make made.txt", "done": True}], "comments": [], "verdict": "approve"}
-REFUSE = {"checklist": [{"requirement": "make made.txt", "done": False}], "comments": [], "verdict": "request_changes"}
-
-
 def _loaded(tmp: Path, home: Path, repo: Path, *overrides: str,
-            verdict: dict[str, object] = APPROVE) -> tuple[LoadedConfig, dict[str, str]]:
+            verdict: str = "approve") -> tuple[LoadedConfig, dict[str, str]]:
     """A project whose one step makes made.txt by running ``touch`` (asked about under ``-a untrusted``), then is
     given ``verdict`` by the reviewer."""
-    replies = {
-        "planner": [json.dumps({"summary": "make", "steps": [
-            {"id": "make", "role": "coder", "goal": "make made.txt", "files": ["made.txt"]}]})],
-        "coder": ["No code to write: made.txt is made by a command.",
-                  json.dumps({"action": "run", "command": "touch made.txt"}),
-                  json.dumps({"action": "done", "summary": "made made.txt"})],
-        "reviewer": [json.dumps(verdict)] * 3,
-    }
-    roles = []
-    for role, script in replies.items():
-        (tmp / f"{role}.json").write_text(json.dumps(script))
-        roles.append(f"{role}=scripted:{tmp / f'{role}.json'}")
+    roles = scripted_role_args(tmp, command_step_replies("touch made.txt", "made.txt", verdict=verdict))[1::2]
     env = {**os.environ, "ORCHESTRATE_HOME": str(home)}
     cli = CliOverrides(role_models=tuple(roles), approval_policy="untrusted",
                        overrides=("validate.commands=[]", *overrides))
@@ -79,7 +65,7 @@ async def test_a_run_asks_the_ports_it_is_given(tmp_path: Path, orchestrate_home
 
 async def test_a_failed_step_goes_to_the_failure_handler_given(tmp_path: Path, orchestrate_home: Path) -> None:
     repo = make_repo(tmp_path / "repo", {"README.md": "demo\n"})
-    loaded, env = _loaded(tmp_path, orchestrate_home, repo, "review.max_rounds=1", verdict=REFUSE)
+    loaded, env = _loaded(tmp_path, orchestrate_home, repo, "review.max_rounds=1", verdict="request_changes")
     failures = ScriptedFailureHandler([])  # skip
     ports = UiPorts(approver=ScriptedApprover(["allow_once"]), failure_handler=failures)
     orch = Orchestrator.from_config(loaded, interactive=False, cwd=repo, environ=env, ports=ports)

@@ -10,24 +10,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestrator.testing import scripted_role_args
+from orchestrator.testing import command_step_replies, scripted_role_args
 from tests.integrations.conftest import ECHO_SERVER, REPO_ROOT
 from tests.integrations.wiring_models import PING
 from tests.support import converse, make_repo
 
-APPROVE = {"checklist": [{"requirement": "make made.txt", "done": True}], "comments": [], "verdict": "approve"}
-
 
 def _scripts(tmp: Path) -> list[str]:
-    replies = {
-        "planner": [json.dumps({"summary": "make", "steps": [
-            {"id": "make", "role": "coder", "goal": "make made.txt", "files": ["made.txt"]}]})],
-        # The coder's first draft (plain text) writes nothing here; then its actions.
-        "coder": ["No code to write: made.txt is made by a command.",
-                  json.dumps({"action": "run", "command": "touch made.txt"}),
-                  json.dumps({"action": "done", "summary": "made made.txt"})],
-        "reviewer": [json.dumps(APPROVE)] * 3,
-    }
+    # The coder's first draft (plain text) writes nothing here; then its actions.
+    replies = command_step_replies("touch made.txt", "made.txt")
     return scripted_role_args(tmp, replies)
 
 
