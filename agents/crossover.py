@@ -12,11 +12,9 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
-from agents.pymerge import merge_definitions
+from agents.pymerge import definition_sources, merge_definitions
 
 __all__ = ["definition_swaps"]
-
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 def definition_swaps(base: Mapping[str, str], donor: Mapping[str, str]) -> list[dict[str, str]]:
@@ -34,7 +32,7 @@ def definition_swaps(base: Mapping[str, str], donor: Mapping[str, str]) -> list[
 
 def _swaps(base: str, donor: str) -> list[str]:
     try:
-        ours, theirs = _definitions(base), _definitions(donor)
+        ours, theirs = definition_sources(base), definition_sources(donor)
         imports = "".join((ast.get_source_segment(donor, node) or "") + "\n"
                           for node in ast.parse(donor).body if isinstance(node, (ast.Import, ast.ImportFrom)))
     except SyntaxError:
@@ -45,15 +43,4 @@ def _swaps(base: str, donor: str) -> list[str]:
             merged = merge_definitions(base, imports + source)
             if merged is not None and merged != base:
                 found.append(merged)
-    return found
-
-
-def _definitions(text: str) -> dict[str, str]:
-    """Each top-level definition's source (decorators included), by name."""
-    lines = text.splitlines(keepends=True)
-    found = {}
-    for node in ast.parse(text).body:
-        if isinstance(node, _DEFINITIONS):
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
-            found[node.name] = "".join(lines[start : node.end_lineno])
     return found

@@ -163,8 +163,7 @@ def current_files(root: Path, files: Sequence[str]) -> dict[str, str | None]:
 def drafts_in(reply: str, files: Sequence[str], before: Mapping[str, str | None], goal: str) -> list[DraftFile]:
     """The reply's usable drafts (see :func:`write_draft`), completed by definition merging where that loses
     nothing; a draft that still loses definitions the goal does not name is left out."""
-    drafts = [_completed(d, before[d.path], goal) for d in _usable(parse_draft(reply, files), before, goal)]
-    return [d for d in drafts if not _lost(d, before[d.path], goal)]
+    return [d for d in _completed_drafts(reply, files, before, goal) if not _lost(d, before[d.path], goal)]
 
 
 async def write_files(drafts: Sequence[DraftFile], tools: ToolBox) -> Draft:
@@ -203,17 +202,23 @@ async def write_draft(
     request = draft_request(goal=goal, contents=contents, files=files, instructions=instructions, feedback=feedback)
     reply = (await gateway.complete("coder", request, temperature=temperature, seed=seed)).content
     before = current_files(tools.root, files)  # read once: nothing is written until the end
-    drafts = [_completed(d, before[d.path], goal) for d in _usable(parse_draft(reply, files), before, goal)]
+    drafts = _completed_drafts(reply, files, before, goal)
     lost = {d.path: names for d in drafts if (names := _lost(d, before[d.path], goal))}
     if lost:
         listing = "; ".join(f"{path} lost {', '.join(names)}" for path, names in lost.items())
         request += [Message(role="assistant", content=reply),
                     Message(role="user", content=prompts.render("coder_draft_lost", lost=listing))]
         again = (await gateway.complete("coder", request, temperature=temperature, seed=seed)).content
-        redone = {d.path: _completed(d, before[d.path], goal) for d in _usable(parse_draft(again, files), before, goal)}
+        redone = {d.path: d for d in _completed_drafts(again, files, before, goal)}
         drafts = [redone.get(d.path, d) if d.path in lost else d for d in drafts]
         drafts = [d for d in drafts if not _lost(d, before[d.path], goal)]
     return await write_files(drafts, tools)
+
+
+def _completed_drafts(reply: str, files: Sequence[str], before: Mapping[str, str | None],
+                      goal: str) -> list[DraftFile]:
+    """The reply's usable drafts, each completed by definition merging where that loses nothing."""
+    return [_completed(d, before[d.path], goal) for d in _usable(parse_draft(reply, files), before, goal)]
 
 
 def _usable(drafts: list[DraftFile], before: Mapping[str, str | None], goal: str) -> list[DraftFile]:

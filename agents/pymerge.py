@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-__all__ = ["merge_definitions", "module_docstring", "renamed_definitions"]
+__all__ = ["definition_sources", "merge_definitions", "module_docstring", "renamed_definitions"]
 
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _IMPORTS = (ast.Import, ast.ImportFrom)
@@ -52,6 +52,17 @@ def merge_definitions(module: str, reply: str) -> str | None:
     if imports:
         merged = _insert_imports(merged, imports)
     return merged
+
+
+def definition_sources(text: str) -> dict[str, str]:
+    """Each top-level ``def``/``class`` of ``text`` by name: its source, decorators included. Raises SyntaxError."""
+    lines = text.splitlines(keepends=True)
+    found = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, _DEFINITIONS):
+            start, end = _span(node)
+            found[node.name] = "".join(lines[start:end])
+    return found
 
 
 def _span(node: ast.stmt) -> tuple[int, int]:
