@@ -199,6 +199,21 @@ async def test_naming_a_definition_without_asking_to_remove_it_does_not_allow_dr
     assert (project / "calc.py").read_text() == MODULE + "\n\ndef mul(a, b):\n    return a * b\n"
 
 
+async def test_a_removal_asked_for_elsewhere_in_the_goal_does_not_allow_dropping_what_it_names(tmp_path: Path) -> None:
+    # Seen on an exercise: its text said an item "gets removed" in one place and named the exception class in another;
+    # the draft without the class was kept and failed every test on import.
+    project = _project(tmp_path)
+    (project / "calc.py").write_text(MODULE)
+    rewritten = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n"  # sub left out
+    model = ScriptedModel([f"calc.py\n```python\n{rewritten}```"])
+    goal = "Add mul(a, b) to calc.py. The last result gets removed on clear().\n\nsub must raise on None."
+    step = Step(id="s1", role="coder", goal=goal, files=("calc.py",))
+    coder = coder_for(project, model, settings(coder={"draft": True}), step=step)
+    await coder.run()
+    text = (project / "calc.py").read_text()
+    assert "def sub(a, b)" in text and "return a + b" in text and "def mul(a, b)" in text
+
+
 async def test_a_draft_without_the_modules_docstring_keeps_it(tmp_path: Path) -> None:
     # Seen on the README's demo: the draft of bank.py validated every method and left out the module docstring.
     project = _project(tmp_path)
