@@ -70,9 +70,10 @@ class StepGateway:
         return self.gateway.for_step(step_id, reply_scope)
 
     async def complete(self, role: Role, messages: Sequence[Message], *, tools: Sequence[ToolSpec] | None = None,
-                       temperature: float | None = None, seed: int | None = None) -> ModelResponse:
+                       temperature: float | None = None, seed: int | None = None,
+                       max_tokens: int | None = None) -> ModelResponse:
         return await self.gateway.complete(role, messages, tools=tools, temperature=temperature, seed=seed,
-                                           scope=self.scope)
+                                           scope=self.scope, max_tokens=max_tokens)
 
     async def structured(self, role: Role, messages: Sequence[Message], schema: type[T], *,
                          temperature: float | None = None, seed: int | None = None) -> T:

@@ -163,15 +163,18 @@ class ModelGateway:
         temperature: float | None = None,
         seed: int | None = None,
         scope: CallScope | None = None,
+        max_tokens: int | None = None,
     ) -> ModelResponse:
         """One chat completion for ``role`` (made for ``scope``'s step, if any). With ``tools``, calls written as JSON
-        text come back as ``tool_calls``. ``seed``: a sampled call's (same messages, another candidate)."""
+        text come back as ``tool_calls``. ``seed``: a sampled call's (same messages, another candidate).
+        ``max_tokens``: this call's bound, within the role's own ``max_tokens`` when that is set."""
         config = self.role_config(role)
+        bounds = [n for n in (config.max_tokens, max_tokens) if n is not None]
         request = ModelRequest(
             messages=tuple(messages),
             tools=tuple(tools) if tools else None,
             temperature=temperature if temperature is not None else config.temperature,
-            max_tokens=config.max_tokens,
+            max_tokens=min(bounds) if bounds else None,
             reply_scope=scope.reply_scope if scope is not None else None,
             seed=seed,
         )

@@ -82,6 +82,15 @@ def test_role_temperature_and_max_tokens_reach_the_model() -> None:
     assert [(r.temperature, r.max_tokens) for r in fake.requests] == [(0.7, 50), (0.0, 50)]
 
 
+def test_a_calls_max_tokens_stays_within_the_roles() -> None:
+    fake = ScriptedModel(["a", "b", "c"])
+    gateway = gateway_for(settings(roles={"coder": {"max_tokens": 50}}), fake)
+    anyio.run(lambda: gateway.complete("coder", USER, max_tokens=20))
+    anyio.run(lambda: gateway.complete("coder", USER, max_tokens=80))
+    anyio.run(lambda: gateway.complete("reviewer", USER, max_tokens=80))  # no bound of its own
+    assert [r.max_tokens for r in fake.requests] == [20, 50, 80]
+
+
 @pytest.mark.parametrize(
     ("environ", "expected"),
     [({}, "local"), ({"OPENAI_API_KEY": "sk"}, "openai/gpt-4.1"),
