@@ -207,7 +207,7 @@ class _CoderStep:
             return None
         coder = self.deps.settings.coder
         greedy = self.deps.settings.role("coder").temperature
-        budget = SearchBudget(most=coder.search_drafts, greedy=greedy,
+        budget = SearchBudget(most=coder.search_drafts, greedy=greedy, patience=coder.search_patience,
                               temperature=max(greedy or 0.0, SAMPLING_TEMPERATURE))
         found = await search(
             gateway=self.deps.gateway, tools=self.tools, goal=inputs.goal, contents=inputs.contents,

@@ -84,6 +84,7 @@ class CoderConfig(_Section):
     strategy: Literal["auto", "actions", "draft"] = "auto"  # agents.strategy; auto: by native tool calls
     step_timeout_s: float = Field(default=240.0, ge=0)  # a coder step's wall time; 0: unbounded
     search_drafts: int = Field(default=8, ge=1)  # agents.search: model answers at most, the first draft included
+    search_patience: int = Field(default=3, ge=0)  # agents.search: stop after N judged answers not bettering the best
 
 
 class SandboxConfig(_Section):

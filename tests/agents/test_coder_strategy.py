@@ -16,7 +16,7 @@ from agents.strategy import ActionsStrategy, DraftStrategy, choose_strategy
 from orchestrator.core.events import ReviewCompleted, ValidationCompleted
 from orchestrator.core.plan import Plan, Step
 from orchestrator.settings.schema import PlannerConfig
-from tests.agents.test_step_pipeline import BUGGY, Harness
+from tests.agents.test_step_pipeline import BUGGY, Harness, approve
 
 pytestmark = pytest.mark.anyio
 
@@ -56,7 +56,7 @@ def test_auto_chooses_by_native_tool_calls_and_the_older_draft_key() -> None:
     assert isinstance(choose_strategy("actions", native_tools=False), ActionsStrategy)
 
 
-async def test_a_failing_check_is_answered_by_a_redraft_and_the_tests_judge_without_a_reviewer(repo: Path) -> None:
+async def test_a_failing_check_is_answered_by_a_repair_and_the_tests_judge_without_a_reviewer(repo: Path) -> None:
     h = harness(repo, [draft("a * b"), draft("a + b")])
     outcome = await run(h)
     assert outcome.status == "succeeded" and outcome.files == ("calc.py",)
@@ -64,14 +64,19 @@ async def test_a_failing_check_is_answered_by_a_redraft_and_the_tests_judge_with
     assert h.of(ReviewCompleted) == [] and h.reviewer.requests == []  # the task's own tests were the judge
     first, redraft = h.coder.requests
     assert "calc_test.py:\n```\nfrom calc import add" in first.messages[-1].content  # the tests, shown up front
-    assert "add(2, 3) gave 6" in redraft.messages[-1].content and "def add(a, b):\n    return a * b" in \
-        redraft.messages[-2].content  # the failing output, after the files as they are now
-    assert redraft.temperature in (None, 0.0)  # a first redraft is greedy
+    # the search's repair (agents.search): the files as they are now, then the failing output, in one request
+    repair = redraft.messages[-1].content
+    assert repair.index("def add(a, b):\n    return a * b") < repair.index("add(2, 3) gave 6")
+    assert redraft.temperature is not None and redraft.temperature >= 0.7  # sampled: greedy repairs copied
 
 
 async def test_the_same_failure_twice_makes_the_next_redraft_a_sampled_one(repo: Path) -> None:
-    h = harness(repo, [draft("a * b"), draft("b * a"), draft("a + b")])
-    outcome = await run(h)
+    # Without the search (no test file is named by the check or by a task saying the tests define success): the
+    # draft strategy's redraft loop.
+    h = Harness(repo, [draft("a * b"), draft("b * a"), draft("a + b")], [approve()] * 3,
+                validate={"commands": ["python3 -c 'import calc_test'"], "max_rounds": 4}, coder={"draft": True})
+    task = "Fix add() in calc.py."
+    outcome = await run_step(STEP, task=task, plan=Plan(steps=(STEP,)), staging=h.staging, deps=h.deps)
     assert outcome.status == "succeeded"
     assert [e.passed for e in h.of(ValidationCompleted)] == [False, False, True]
     temperatures = [r.temperature for r in h.coder.requests]

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from agents.crossover import definition_swaps
@@ -20,7 +21,7 @@ from agents.validator import CheckResult, ValidationResult
 from orchestrator.core.events import ValidationCompleted
 from orchestrator.core.plan import Plan, Step
 from orchestrator.settings.schema import Settings
-from orchestrator.testing import ScriptedModel, gateway_for
+from orchestrator.testing import FunctionModel, ScriptedModel, gateway_for
 from tests.agents.test_step_pipeline import Harness
 
 pytestmark = pytest.mark.anyio
@@ -47,10 +48,14 @@ class CalcTest(unittest.TestCase):
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path, TESTS)
+
+
+def make_repo(tmp_path: Path, tests: str) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
     (root / "calc.py").write_text(STUB)
-    (root / "calc_test.py").write_text(TESTS)
+    (root / "calc_test.py").write_text(tests)
     for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"]):
         subprocess.run(["git", *args], cwd=root, check=True)
     return root
@@ -70,7 +75,7 @@ async def run(h: Harness) -> Any:
     return await run_step(STEP, task=TASK, plan=Plan(steps=(STEP,)), staging=h.staging, deps=h.deps)
 
 
-async def test_each_new_best_candidates_failure_gets_one_answer_then_the_first_request_is_sampled(repo: Path) -> None:
+async def test_each_new_best_candidate_gets_a_sampled_repair_then_the_first_request_is_sampled(repo: Path) -> None:
     worse, best, worst = draft("a + b", "a + b", "a + b"), draft("a + b", "a - b", "a + b"), draft("0", "0", "0")
     h = harness(repo, [worse, best, worst, draft("a + b", "a - b", "a * b")])
     outcome = await run(h)
@@ -78,12 +83,68 @@ async def test_each_new_best_candidates_failure_gets_one_answer_then_the_first_r
     # 3 drafts, the worst one's three definitions swapped into the best one (agents.crossover), then the sample
     assert [e.passed for e in h.of(ValidationCompleted)] == [False] * 6 + [True]
     first, second, third, fourth = h.coder.requests
-    assert second.messages[-2].content == worse and "FAILED (failures=2)" in second.messages[-1].content
-    assert third.messages[-2].content == best  # the new best (2 of 3 passed) gets its answer, greedy
-    assert second.temperature in (None, 0.0) and third.temperature in (None, 0.0)
+    # a repair is a request of its own (system prompt, then the goal, the files, the failing output), not a turn
+    assert [m.role for m in second.messages] == ["system", "user"] and second.messages[0] == first.messages[0]
+    repair = second.messages[-1].content
+    # it starts as the first request does (the server's prompt cache reuses that part)
+    assert repair.split("\n", 1)[0] == first.messages[-1].content.split("\n", 1)[0] and TASK in repair
+    assert "return a + b" in repair and "FAILED (failures=2)" in repair
+    assert "return a - b" in third.messages[-1].content  # the new best (2 of 3 passed) gets its repair
+    # sampled, each with its seed (greedy repairs copied the candidate they were asked to fix)
+    assert (second.temperature, second.seed, third.temperature, third.seed) == (0.7, 2, 0.7, 3)
     # the best stayed the same (the worst passed nothing): a fresh sample of the first request, with its own seed
     assert fourth.messages == first.messages and fourth.temperature is not None and fourth.temperature >= 0.7
     assert first.seed is None and fourth.seed == 4  # its own replay key too (engine.replay)
+
+
+async def test_the_feedback_shows_the_failing_tests_source(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, TESTS.replace("self.assertEqual(sub(2, 3), -1)",
+                                             "self.assertEqual(\n            sub(2, 3),\n            -1)"))
+    h = harness(repo, [draft("a + b", "a + b", "a * b"), draft("a + b", "a - b", "a * b")])
+    outcome = await run(h)
+    assert outcome.status == "succeeded"
+    feedback = h.coder.requests[1].messages[-1].content
+    # the test the runner reports, in full, with its file and line (its traceback shows only the first line of
+    # the failing call); the passing ones are left out
+    assert "calc_test.py:9\ndef test_sub(self):\n    self.assertEqual(\n        sub(2, 3),\n        -1)" in feedback
+    assert "def test_add" not in feedback and "def test_mul" not in feedback
+
+
+async def test_a_repair_that_gives_only_the_fixed_definition_is_merged_into_the_best_candidate(repo: Path) -> None:
+    fixed_mul = "calc.py\n```python\ndef mul(a, b):\n    return a * b\n```\n"
+    h = harness(repo, [draft("a + b", "a - b", "0"), fixed_mul])
+    outcome = await run(h)
+    assert outcome.status == "succeeded" and len(h.coder.requests) == 2
+    text = (h.staging.root / "calc.py").read_text()
+    assert "return a - b" in text and "return a * b" in text
+
+
+async def test_a_repair_that_only_explains_is_asked_for_its_code_within_the_same_try(repo: Path) -> None:
+    explained = "mul multiplies nothing: it returns 0 instead of the product."
+    h = harness(repo, [draft("a + b", "a - b", "0"), explained, draft("a + b", "a - b", "a * b")], search_drafts=2)
+    outcome = await run(h)
+    assert outcome.status == "succeeded" and "(candidate 2 of 2 passed" in outcome.summary
+    more = h.coder.requests[2].messages
+    assert more[-2].content == explained and more[-1].role == "user" and "calc.py" in more[-1].content
+
+
+async def test_a_repair_cut_off_in_its_code_is_not_continued(repo: Path) -> None:
+    cut = "mul returns 0.\n\ncalc.py\n```python\ndef add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n"
+    h = harness(repo, [draft("a + b", "a - b", "0"), cut, draft("a + b", "a - b", "a * b")], search_drafts=3)
+    assert (await run(h)).status == "succeeded"
+    assert all(len(r.messages) == 2 for r in h.coder.requests)  # no request continues a conversation
+
+
+async def test_answers_after_the_first_are_bounded_by_its_length(repo: Path) -> None:
+    from agents.search import ANSWER_TOKENS_FACTOR, MIN_ANSWER_TOKENS
+
+    h = Harness(repo, [draft("a + b", "0", "0"), draft("a + b", "a - b", "a * b")], [],
+                validate={"commands": ["python3 -m unittest -q calc_test"]}, coder={"draft": True},
+                roles={"coder": {"max_tokens": 4096}})
+    assert (await run(h)).status == "succeeded"
+    first, second = h.coder.requests
+    assert first.max_tokens == 4096  # the role's own bound
+    assert second.max_tokens == max(MIN_ANSWER_TOKENS, ANSWER_TOKENS_FACTOR * len(draft("a + b", "0", "0").split()))
 
 
 async def test_a_repeated_candidate_is_not_checked_again_and_the_budget_bounds_the_step(repo: Path) -> None:
@@ -95,6 +156,18 @@ async def test_a_repeated_candidate_is_not_checked_again_and_the_budget_bounds_t
     assert outcome.reason.startswith("checks still fail after 4 candidates (5 drafts)")
     assert len(h.of(ValidationCompleted)) == 4
     assert "return a - b" in (h.staging.root / "calc.py").read_text()  # the best candidate is left for the branch
+
+
+@pytest.mark.parametrize(("patience", "status", "asked"), [(2, "failed", 6), (0, "succeeded", 7)])
+async def test_the_search_stops_when_answers_stop_improving_the_best_candidate(
+        repo: Path, patience: int, status: str, asked: int) -> None:
+    one, two = draft("a + b", "0", "0"), draft("a + b", "a - b", "0")
+    worse, worst = draft("0", "a - b", "0"), draft("0", "0", "a - b")
+    # answer 2 improves on answer 1; answers 3 and 4 do not (nor do their recombinations), and the repeats between
+    # them are not counted: with patience 2 the passing answer is never asked for
+    h = harness(repo, [one, two, two, worse, one, worst, draft("a + b", "a - b", "a * b")], search_patience=patience)
+    assert (await run(h)).status == status
+    assert len(h.coder.requests) == asked
 
 
 async def test_a_reply_without_a_usable_draft_is_skipped_and_the_next_one_sampled(repo: Path) -> None:
@@ -133,6 +206,30 @@ async def test_checks_after_the_first_are_bounded_by_its_time(repo: Path) -> Non
                  budget=SearchBudget(most=2, temperature=0.7))
     assert baselines == [before]  # the files as they were, while the first draft was asked for
     assert all(b is not None and b >= MIN_CHECK_BOUND_S for b in bounds)  # the first candidate is bounded too
+
+
+async def test_a_baseline_slowed_by_the_model_drafting_beside_it_does_not_loosen_the_bound(repo: Path) -> None:
+    bounds: list[float | None] = []
+
+    async def checks(bound: float | None) -> ValidationResult:
+        bounds.append(bound)
+        return ValidationResult(passed=True, checks=(CheckResult(command="t", passed=True, exit_code=0, output=""),),
+                                output_tail="")
+
+    async def baseline() -> None:
+        await anyio.sleep(1.0)  # waiting, as a check starved of the cores by the model does: no CPU time of its own
+
+    async def slow_draft(request: Any) -> str:
+        await anyio.sleep(1.5)
+        return draft("a + b", "a - b", "a * b")
+
+    tools = ToolBox(root=repo, step_id="s1", commands=None)  # type: ignore[arg-type]  # no command is run here
+    gateway = gateway_for(Settings.model_validate({}), {"coder": FunctionModel(slow_draft, name="coder")})
+    found = await search(gateway=gateway, tools=tools, goal=TASK, contents="", files=["calc.py"], instructions=None,
+                         run_checks=checks, baseline=baseline, budget=SearchBudget(most=1, temperature=0.7))
+    assert found.passed
+    # a quarter of its wall time: the bound stays at its floor, not ten times the starved baseline's second
+    assert bounds == [MIN_CHECK_BOUND_S]
 
 
 @pytest.mark.parametrize(("output", "passed", "failed"), [
