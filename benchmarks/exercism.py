@@ -81,7 +81,8 @@ class Result:
 
 def load(args: argparse.Namespace) -> list[Exercise]:
     """The exercises to run: ``--only`` slugs, ``--all``, or the development subset (a rule, printed by ``main``):
-    the difficulty 1-3 exercises sorted by slug, every k-th so that ``--subset`` of them are taken."""
+    the difficulty 1-3 exercises sorted by slug, every k-th so that ``--subset`` of them are taken, from the
+    ``--offset``-th on (another offset gives exercises the development subset does not hold: a validation set)."""
     manifest = json.loads((DATA / "manifest.json").read_text())
     every = sorted((Exercise(e["slug"], e["difficulty"], e["solution"][0], e["test"][0]) for e in manifest),
                    key=lambda e: e.slug)
@@ -92,7 +93,7 @@ def load(args: argparse.Namespace) -> list[Exercise]:
         return every
     pool = [e for e in every if e.difficulty <= 3]
     step = max(1, len(pool) // args.subset)
-    return pool[::step][: args.subset]
+    return pool[args.offset % step::step][: args.subset]
 
 
 def make_repo(ex: Exercise, dest: Path) -> Path:
@@ -284,6 +285,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--arms", default=",".join(ARMS), help="comma-separated arms (default: all three)")
     parser.add_argument("--subset", type=int, default=12, help="size of the development subset (default 12)")
+    parser.add_argument("--offset", type=int, default=0,
+                        help="start the subset's every-k-th rule at this index (default 0: the development subset)")
     parser.add_argument("--all", action="store_true", help="every exercise of the manifest")
     parser.add_argument("--only", default="", help="comma-separated slugs")
     parser.add_argument("--cap", type=float, default=300.0, help="wall-time cap per exercise and arm, seconds")
