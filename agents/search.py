@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Baseline", "Candidate", "MIN_CHECK_BOUND_S", "RunChecks", "SearchBudget", "SearchResult", "search"]
 
-MIN_CHECK_BOUND_S = 5.0  # a test file that ran in 0.3 s: a candidate that loops costs 5 s (20 s cost 40 s a step)
+MIN_CHECK_BOUND_S = 5.0  # a test file that ran in 0.3 s: a looping candidate costs 5 s (at 20 s, three cost a minute)
 CHECK_BOUND_FACTOR = 10.0
 BASELINE_CONTENTION = 4.0  # the baseline's wall time counts for this much less (see _Search.first)
 # The failing output a round answers: its end, where pytest and unittest summarise what failed. Every byte is read
