@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from agents.tools import ToolBox
     from orchestrator.core.services import Gateway
 
-__all__ = ["Draft", "DraftFile", "current_files", "draft_request", "draftable_files", "drafts_in", "named_files",
-           "parse_draft", "write_draft", "write_files"]
+__all__ = ["Draft", "DraftFile", "current_files", "draft_preamble", "draft_request", "draftable_files", "drafts_in",
+           "named_files", "parse_draft", "write_draft", "write_files"]
 
 _BLOCK = re.compile(r"^```[ \t]*([^\n`]*)\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
 _PATH_DECORATION = re.compile(r"^(?:#+\s*|[-*]\s+|(?:file|path)\s*:\s*)", re.IGNORECASE)
@@ -147,14 +147,21 @@ def draft_request(*, goal: str, contents: str, files: Sequence[str], instruction
                   feedback: str = "") -> list[Message]:
     """The messages that ask for a draft of ``files``: system prompt, AGENTS.md ``instructions``, the goal with the
     ``contents`` shown, and the ``feedback`` a redraft answers (see :func:`write_draft`)."""
-    request = [Message(role="system", content=prompts.load("coder_draft_system"))]
-    if instructions:
-        request.append(Message(role="user", content=instructions))
+    request = draft_preamble(instructions)
     request.append(Message(role="user", content=prompts.render("coder_draft_task", goal=goal, contents=contents,
                                                                files=", ".join(files))))
     if feedback:
         request.append(Message(role="user", content=prompts.render("coder_draft_feedback", feedback=feedback,
                                                                    files=", ".join(files))))
+    return request
+
+
+def draft_preamble(instructions: str | None) -> list[Message]:
+    """What every draft request starts with: the system prompt, then the AGENTS.md ``instructions`` (a request that
+    starts the same way reuses the server's prompt cache for it)."""
+    request = [Message(role="system", content=prompts.load("coder_draft_system"))]
+    if instructions:
+        request.append(Message(role="user", content=instructions))
     return request
 
 

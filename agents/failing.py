@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from collections.abc import Iterable, Mapping
 
 __all__ = ["failing_tests", "sources_of"]
@@ -82,9 +83,7 @@ def _python_test(text: str, name: str) -> tuple[int, str] | None:
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name and node.end_lineno:
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            body = lines[start - 1:node.end_lineno]
-            indent = min((len(line) - len(line.lstrip()) for line in body if line.strip()), default=0)
-            return start, "\n".join(line[indent:] for line in body)
+            return start, textwrap.dedent("\n".join(lines[start - 1:node.end_lineno]))
     return None
 
 
@@ -106,11 +105,5 @@ def _js_test(text: str, name: str) -> tuple[int, str] | None:
                 start = text.rfind("\n", 0, call.start()) + 1
                 end = text.find("\n", index)
                 block = text[start:end if end != -1 else len(text)]
-                return text.count("\n", 0, start) + 1, _dedent(block)
+                return text.count("\n", 0, start) + 1, textwrap.dedent(block)
     return None
-
-
-def _dedent(block: str) -> str:
-    lines = block.splitlines()
-    indent = min((len(line) - len(line.lstrip()) for line in lines if line.strip()), default=0)
-    return "\n".join(line[indent:] for line in lines)

@@ -47,14 +47,13 @@ import resource
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
 
 from agents import prompts
 from agents.crossover import definition_swaps
-from agents.draft import DraftFile, current_files, draft_request, drafts_in, parse_draft, write_files
+from agents.draft import DraftFile, current_files, draft_preamble, draft_request, drafts_in, write_files
 from agents.failing import failing_tests, sources_of
 from agents.scores import Score, score
 from agents.validator import ValidationResult, tail_bytes
@@ -145,7 +144,8 @@ class _Search:
         self.gateway, self.tools, self.goal, self.files = gateway, tools, goal, list(files)
         self.run_checks, self.budget, self.on_candidate = run_checks, budget, on_candidate
         self.base = current_files(tools.root, files)
-        self.tests = _read(tools.root, sorted(tools.protected))  # the task's own tests, which judge the candidates
+        # the task's own tests, which judge the candidates (their source is shown in repairs)
+        self.tests = {name: text for name, text in current_files(tools.root, sorted(tools.protected)).items() if text}
         self.best: Candidate | None = None
         self.seen: set[str] = set()
         self.tried = self.checked = self.recombined = 0
@@ -207,7 +207,7 @@ class _Search:
         sentence), that and the answer to one more request for the code (part of the same try). A reply cut off in its
         code block (at the answers' bound) is not continued: it had its tokens."""
         reply = await self.ask(messages, temperature)
-        if "```" in reply or parse_draft(reply, self.files):
+        if "```" in reply:  # code, whole or cut off
             return reply
         more = [*messages, Message(role="assistant", content=reply),
                 Message(role="user", content=prompts.render("coder_search_repair_code", files=", ".join(self.files)))]
@@ -299,19 +299,8 @@ def _repair(best: Candidate, goal: str, files: Sequence[str], instructions: str 
     sources = sources_of(tests, failing_tests(best.result.output_tail), limit=TEST_SOURCE_CHARS, shown=output)
     shown = "\n\n" + prompts.render("coder_failing_tests", sources=sources) if sources else ""
     current = "\n\n".join(f"{path}\n```\n{text}```" for path, text in best.files.items())
-    request = draft_request(goal=goal, contents="", files=files, instructions=instructions)[:-1]
-    return [*request, Message(role="user", content=prompts.render(
+    return [*draft_preamble(instructions), Message(role="user", content=prompts.render(
         "coder_search_repair", goal=goal, current=current, output=output, tests=shown, files=", ".join(files)))]
-
-
-def _read(root: Path, names: Sequence[str]) -> dict[str, str]:
-    found = {}
-    for name in names:
-        try:
-            found[name] = (root / name).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):  # a test file that is gone or binary has no source to show
-            continue
-    return found
 
 
 def _children_cpu() -> float:
